@@ -1,0 +1,45 @@
+"""kmseg: exact, fast k-means image segmentation and colour quantization.
+
+Every pixel is clustered: an image is reduced to its distinct colours and their
+counts, which are clustered as weighted samples, the same objective as
+clustering all pixels. Heavy modules load on first use, so ``import kmseg`` is cheap.
+"""
+
+from importlib import import_module
+
+from ._version import __version__
+
+__all__ = [
+    "KMeans",
+    "Segmentation",
+    "Quantized",
+    "segment",
+    "quantize",
+    "read_image",
+    "KmsegError",
+    "ImageReadError",
+    "__version__",
+]
+
+_LAZY = {
+    "KMeans": "kmseg.cluster._estimator",
+    "Segmentation": "kmseg._segment",
+    "Quantized": "kmseg._segment",
+    "segment": "kmseg._segment",
+    "quantize": "kmseg._segment",
+    "read_image": "kmseg.io._read",
+    "KmsegError": "kmseg._validation",
+    "ImageReadError": "kmseg._validation",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kmseg' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,114 @@
+"""Validation of parameters and inputs, done once at the public boundary.
+
+Messages name the parameter (or file), the value received and what was expected.
+"""
+
+import numbers
+from contextlib import contextmanager
+
+import numpy as np
+
+COLOR_SPACES = ("rgb", "lab", "hsv", "gray")
+ALGORITHMS = ("auto", "lloyd", "coarse-to-fine")
+
+
+class KmsegError(ValueError):
+    """A bad input or parameter, with a message fit to show a user as it is."""
+
+
+class ImageReadError(KmsegError, OSError):
+    """An image file that cannot be read: the message names the file and why."""
+
+
+def check_int(name, value, minimum=1, maximum=None):
+    """``value`` as an int within ``[minimum, maximum]``, else a ValueError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise KmsegError(f"{name}={value!r} must be an integer, got {type(value).__name__}")
+    value = int(value)
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        raise KmsegError(f"{name}={value} must be {bound}")
+    return value
+
+
+def check_number(name, value, minimum=0.0):
+    """``value`` as a float ``>= minimum``, else a ValueError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise KmsegError(f"{name}={value!r} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value) or value < minimum:
+        raise KmsegError(f"{name}={value} must be a finite number >= {minimum}")
+    return value
+
+
+def check_choice(name, value, choices):
+    """``value`` if it is one of ``choices`` (case-insensitive strings)."""
+    key = value.lower() if isinstance(value, str) else value
+    if key not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise KmsegError(f"{name}={value!r} must be one of {options}")
+    return key
+
+
+def check_n_clusters(value, n_distinct, name="n_clusters", what="samples"):
+    """``value`` as an int in ``[1, n_distinct]``."""
+    value = check_int(name, value)
+    if value > n_distinct:
+        raise KmsegError(f"{name}={value} must be <= the number of {what} ({n_distinct})")
+    return value
+
+
+def check_init(init, n_clusters, n_features):
+    """'k-means++', 'random', or a ``(n_clusters, n_features)`` array of finite numbers."""
+    if isinstance(init, str):
+        return check_choice("init", init, ("k-means++", "random"))
+    arr = np.asarray(init, dtype=np.float64)
+    if arr.shape != (n_clusters, n_features):
+        raise KmsegError(
+            f"init array has shape {arr.shape}, expected (n_clusters, n_features) = "
+            f"({n_clusters}, {n_features})"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise KmsegError("init array must hold finite numbers only")
+    return np.ascontiguousarray(arr)
+
+
+def check_n_init(n_init, init):
+    """Number of restarts: 'auto' is 1 for k-means++ and arrays, 10 for 'random'."""
+    if isinstance(n_init, str) and n_init == "auto":
+        return 10 if isinstance(init, str) and init == "random" else 1
+    n_init = check_int("n_init", n_init)
+    return 1 if not isinstance(init, str) else n_init
+
+
+def make_rng(random_state):
+    """A NumPy Generator from None, an int, a RandomState or a Generator."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    return np.random.default_rng(check_int("random_state", random_state, minimum=0))
+
+
+def resolve_n_threads(n_threads):
+    """Threads for the kernels: None means all cores numba may use."""
+    import numba
+
+    if n_threads is None:
+        return numba.config.NUMBA_NUM_THREADS
+    return check_int("n_threads", n_threads, maximum=numba.config.NUMBA_NUM_THREADS)
+
+
+@contextmanager
+def thread_limit(n_threads):
+    """Run the numba kernels with ``n_threads`` threads, then restore the count."""
+    import numba
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)

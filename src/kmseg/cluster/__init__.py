@@ -1,0 +1,1 @@
+"""Weighted k-means: kernels, seeding, Lloyd iterations and the estimator."""

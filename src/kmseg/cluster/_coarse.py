@@ -1,0 +1,95 @@
+"""Coarse-to-fine k-means for low-dimensional data such as colours.
+
+Samples are pooled into the cells of a regular grid (each cell becomes one sample
+at its weighted mean, weighing the cell's total weight), restarts run on the few
+pooled samples, and the best centres are refined by Lloyd iterations on each finer
+level and finally on the original samples. The result is a converged Lloyd
+solution of the original, exact objective; the grids only choose where it starts.
+"""
+
+import numpy as np
+
+from ._kernels import grid_pool as grid_pool_kernel
+from ._lloyd import best_of, lloyd, summary
+
+#: Cells per axis of the successive grids (coarse first).
+LEVELS = (16, 64)
+#: A grid level is used only with at least this many samples per cluster ...
+MIN_SAMPLES_PER_CLUSTER = 20
+#: ... and at most this fraction of the next level's samples.
+MAX_FRACTION = 0.5
+#: Grids are built for data with at most this many features.
+MAX_FEATURES = 3
+
+
+def grid_pool(X, weights, bins, box=None):
+    """Pool samples into a ``bins``-per-axis grid over a box.
+
+    Parameters
+    ----------
+    X : (n, d) float64 ndarray
+    weights : (n,) float64 ndarray
+    bins : int
+    box : (lo, hi) pair of (d,) arrays, optional
+        The grid's box; by default the bounding box of the samples of positive weight.
+
+    Returns
+    -------
+    means : (m, d) float64 ndarray
+        Weighted mean of the samples of every non-empty cell, in cell order.
+    totals : (m,) float64 ndarray
+        Their total weight.
+    """
+    n, d = X.shape
+    lo, hi = bounding_box(X, weights) if box is None else box
+    span = hi - lo
+    span[span == 0] = 1.0
+    sums = np.zeros((bins**d, d))
+    totals = np.zeros(bins**d)
+    grid_pool_kernel(X, weights, lo, bins / span, bins, sums, totals)
+    keep = np.flatnonzero(totals)
+    tot = totals[keep]
+    return np.ascontiguousarray(sums[keep] / tot[:, None]), tot
+
+
+def bounding_box(X, weights):
+    """Lower and upper corners of the samples of positive weight."""
+    return summary(X, weights)[:2]
+
+
+def coarse_levels(X, weights, n_clusters, box=None):
+    """The pooled problems worth solving before ``X`` itself, coarse first.
+
+    ``box`` is the bounding box of the samples of positive weight, if known."""
+    levels = []
+    if X.shape[1] > MAX_FEATURES:
+        return levels
+    n_next = X.shape[0]
+    box = bounding_box(X, weights) if box is None else box
+    source = (X, weights)
+    for bins in reversed(LEVELS):
+        # pooling the finer level's cell means gives the cells of the coarser grid
+        Xc, wc = grid_pool(*source, bins, box)
+        if len(Xc) < MIN_SAMPLES_PER_CLUSTER * n_clusters:
+            break
+        if len(Xc) > MAX_FRACTION * n_next:
+            continue
+        levels.insert(0, (Xc, wc))
+        n_next = len(Xc)
+        source = (Xc, wc)
+    return levels
+
+
+def coarse_to_fine(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng, box=None):
+    """Restarts on the coarsest pooled level, Lloyd refinement on each finer one.
+
+    Returns what :func:`kmseg.cluster._lloyd.lloyd` returns, for ``X``.
+    """
+    levels = coarse_levels(X, weights, n_clusters, box) if isinstance(init, str) else []
+    if not levels:
+        return best_of(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng)
+    Xc, wc = levels[0]
+    centers = best_of(Xc, wc, n_clusters, init, n_init, max_iter, tol_abs, rng)[0]
+    for Xl, wl in levels[1:]:
+        centers = lloyd(Xl, wl, centers, max_iter, tol_abs)[0]
+    return lloyd(X, weights, centers, max_iter, tol_abs)

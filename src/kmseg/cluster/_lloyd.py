@@ -1,0 +1,157 @@
+"""Weighted Lloyd iterations and restarts (the Python layer over the kernels)."""
+
+import numpy as np
+
+from ._kernels import (
+    assigned_sq_dist,
+    hamerly_step,
+    lloyd_step,
+    lloyd_step3,
+    n_chunks,
+    weighted_summary,
+)
+from ._seeding import kmeans_plusplus
+
+
+def summary(X, weights):
+    """Bounding box, weighted mean and weighted variance of the samples of
+    positive weight: four (d,) float64 arrays ``lo, hi, mean, var``."""
+    out = [np.empty(X.shape[1]) for _ in range(4)]
+    weighted_summary(X, weights, *out)
+    return tuple(out)
+
+
+def half_separation(centers):
+    """Half the distance from each centre to its nearest other centre."""
+    k = centers.shape[0]
+    if k == 1:
+        return np.full(1, np.inf)
+    gaps = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(gaps, np.inf)
+    return 0.5 * gaps.min(axis=1)
+
+
+def _relocate_empty(X, weights, labels, dists, sums, wsums):
+    """Move the samples farthest from their centres into empty clusters."""
+    empty = np.flatnonzero(wsums <= 0)
+    if len(empty) == 0:
+        return
+    score = np.where(weights > 0, dists, -1.0)
+    far = np.argsort(-score, kind="stable")[: len(empty)]
+    for j, i in zip(empty, far):
+        if score[i] <= 0:
+            break
+        old = labels[i]
+        sums[old] -= weights[i] * X[i]
+        wsums[old] -= weights[i]
+        sums[j] = weights[i] * X[i]
+        wsums[j] = weights[i]
+        labels[i] = j
+
+
+def assign(X, weights, centers):
+    """Nearest-centre labels, squared distances and the weighted inertia."""
+    n, d = X.shape
+    k = centers.shape[0]
+    step = lloyd_step3 if d == 3 else lloyd_step
+    labels = np.empty(n, dtype=np.int32)
+    dists = np.empty(n, dtype=np.float64)
+    nc = n_chunks(n)
+    step(X, weights, centers, labels, dists, np.empty((nc, k, d)), np.empty((nc, k)))
+    return labels, dists, float(dists @ weights)
+
+
+def lloyd(X, weights, centers, max_iter, tol_abs):
+    """Run weighted Lloyd iterations from ``centers`` until convergence.
+
+    Assignments use Hamerly's bounds, which skip the distance computations that
+    cannot change a label, so the result is that of plain Lloyd iterations.
+    Stops when no label changes (strict convergence) or when the total squared
+    centre shift is at most ``tol_abs``; then the labels are brought up to date
+    with the final centres. Empty clusters take the samples farthest from their
+    centres, so no centre is ever NaN.
+
+    Returns
+    -------
+    centers : (k, d) float64, labels : (n,) int32, inertia : float, n_iter : int
+    """
+    n, d = X.shape
+    k = centers.shape[0]
+    centers = np.array(centers, dtype=np.float64, order="C")
+    labels = np.zeros(n, dtype=np.int32)
+    upper = np.full(n, np.inf)
+    lower = np.zeros(n)
+    shift = np.zeros(k)
+    nc = n_chunks(n)
+    sums_c = np.empty((nc, k, d))
+    wsums_c = np.empty((nc, k))
+    strict = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        changed = hamerly_step(
+            X, weights, centers, half_separation(centers), shift, labels, upper, lower,
+            sums_c, wsums_c,
+        )
+        sums = sums_c.sum(axis=0)
+        wsums = wsums_c.sum(axis=0)
+        if np.any(wsums <= 0):
+            dists = np.empty(n)
+            assigned_sq_dist(X, centers, labels, dists)
+            before = labels.copy()
+            _relocate_empty(X, weights, labels, dists, sums, wsums)
+            changed += np.count_nonzero(before != labels)
+            upper[:] = np.inf  # relocated samples: bounds no longer valid
+        new = centers.copy()
+        full = wsums > 0
+        new[full] = sums[full] / wsums[full, None]
+        shift = np.sqrt(((new - centers) ** 2).sum(axis=1))
+        centers = new
+        if n_iter > 1 and changed == 0:
+            strict = True
+            break
+        if float((shift**2).sum()) <= tol_abs:
+            break
+    if not strict:
+        hamerly_step(
+            X, weights, centers, half_separation(centers), shift, labels, upper, lower,
+            sums_c, wsums_c,
+        )
+    dists = np.empty(n)
+    assigned_sq_dist(X, centers, labels, dists)
+    return centers, labels, float(dists @ weights), n_iter
+
+
+def canonical_order(X):
+    """An order of the rows of ``X`` that does not depend on their input order.
+
+    Rows are sorted by a fixed projection with incommensurate coefficients, so
+    seeding draws the same samples however the data were shuffled, and a weighted
+    sample is drawn exactly as its repeated copies would be.
+    """
+    proj = np.sqrt(np.arange(2, X.shape[1] + 2, dtype=np.float64)) - 1.0 / 3.0
+    return np.argsort(X @ proj, kind="stable")
+
+
+def initial_centers(X, weights, n_clusters, init, rng):
+    """Initial centres from ``init``: 'k-means++', 'random' or an array."""
+    if isinstance(init, str) and init == "k-means++":
+        order = canonical_order(X)
+        return kmeans_plusplus(np.ascontiguousarray(X[order]), weights[order], n_clusters, rng)[0]
+    if isinstance(init, str) and init == "random":
+        p = weights / weights.sum()
+        idx = rng.choice(X.shape[0], size=n_clusters, replace=False, p=p) if (
+            np.count_nonzero(p) >= n_clusters
+        ) else rng.choice(X.shape[0], size=n_clusters, replace=True, p=p)
+        return X[idx].copy()
+    return np.array(init, dtype=np.float64, order="C")
+
+
+def best_of(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng):
+    """``n_init`` seeded Lloyd runs; the one of lowest inertia (first on ties)."""
+    best = None
+    for _ in range(n_init):
+        centers = initial_centers(X, weights, n_clusters, init, rng)
+        run = lloyd(X, weights, centers, max_iter, tol_abs)
+        if best is None or run[2] < best[2]:
+            best = run
+    return best

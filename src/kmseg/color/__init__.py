@@ -1,0 +1,1 @@
+"""Stage 1: colour spaces, computed on distinct colours."""

@@ -1,0 +1,64 @@
+"""Stage 1: colours to clustering features, and centres back to RGB.
+
+Conversions run on the distinct colours of an image, never per pixel.
+
+Feature scales: 'rgb' is R, G, B in [0, 255]; 'gray' is luminance in [0, 255]
+(ITU-R BT.709 weights, as :func:`skimage.color.rgb2gray`); 'lab' is CIELAB
+(D65) with L in [0, 100]; 'hsv' is H, S, V in [0, 1], with hue taken as a
+linear coordinate (as the common OpenCV recipe does).
+"""
+
+import numpy as np
+
+#: Luminance weights of R, G and B (ITU-R BT.709).
+GRAY_WEIGHTS = np.array([0.2125, 0.7154, 0.0721])
+
+
+def to_unit_rgb(colors):
+    """Colours of any supported dtype as float64 in [0, 1]; grey gives one column."""
+    colors = np.asarray(colors)
+    if colors.dtype == np.uint8:
+        out = colors / 255.0
+    elif colors.dtype == np.uint16:
+        out = colors / 65535.0
+    else:
+        out = colors.astype(np.float64)
+    return out.reshape(len(out), -1)
+
+
+def to_features(colors, space):
+    """Features of distinct colours, an ``(n, d)`` float64 C-contiguous array.
+
+    Parameters
+    ----------
+    colors : (n,) or (n, 3) ndarray
+        Grey values or RGB colours (uint8, uint16 or float in [0, 1]).
+    space : {'rgb', 'lab', 'hsv', 'gray'}
+    """
+    unit = to_unit_rgb(colors)
+    if space == "gray":
+        grey = unit[:, 0] if unit.shape[1] == 1 else unit @ GRAY_WEIGHTS
+        return np.ascontiguousarray(grey[:, None] * 255.0)
+    if unit.shape[1] == 1:
+        unit = np.repeat(unit, 3, axis=1)
+    if space == "rgb":
+        return np.ascontiguousarray(unit * 255.0)
+    from skimage import color
+
+    convert = color.rgb2lab if space == "lab" else color.rgb2hsv
+    return np.ascontiguousarray(convert(unit[:, None, :])[:, 0, :], dtype=np.float64)
+
+
+def to_rgb8(centers, space):
+    """Centres in feature space as displayable RGB uint8 colours, ``(k, 3)``."""
+    centers = np.asarray(centers, dtype=np.float64)
+    if space == "gray":
+        unit = np.repeat(centers[:, :1] / 255.0, 3, axis=1)
+    elif space == "rgb":
+        unit = centers / 255.0
+    else:
+        from skimage import color
+
+        convert = color.lab2rgb if space == "lab" else color.hsv2rgb
+        unit = convert(centers[:, None, :])[:, 0, :]
+    return np.clip(np.rint(unit * 255.0), 0, 255).astype(np.uint8)

@@ -1,0 +1,1 @@
+"""Stage 2: an image's distinct colours and their counts."""

@@ -1,0 +1,83 @@
+"""Colour histogram: an image's distinct colours, their pixel counts, and the
+way back from a label per colour to a label per pixel."""
+
+import numpy as np
+
+from ._kernels import N_CODES, compact_rgb8, count_rgb8, lookup_rgb8
+
+
+class ColorHistogram:
+    """The distinct colours of a set of pixels and how many pixels have each.
+
+    Parameters
+    ----------
+    pixels : (n,) or (n, c) ndarray
+        Pixel values, one row a pixel (grey: one value).
+
+    Attributes
+    ----------
+    colors : (n_colors,) or (n_colors, c) ndarray
+        Distinct colours, of the pixels' dtype, in ascending order.
+    counts : (n_colors,) int64 ndarray
+        Number of pixels of each colour.
+    """
+
+    def __init__(self, pixels):
+        self._table = None
+        self._inverse = None
+        if pixels.dtype == np.uint8 and pixels.ndim == 2 and pixels.shape[1] == 3:
+            table = np.zeros(N_CODES, dtype=np.uint32)
+            count_rgb8(np.ascontiguousarray(pixels), table)
+            codes, counts = compact_rgb8(table)
+            self.colors = np.stack(
+                [(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=1
+            ).astype(np.uint8)
+            self.counts = counts.astype(np.int64)
+            self._codes = codes
+            self._table = table
+        elif pixels.dtype == np.uint8 and pixels.ndim == 1:
+            counts = np.bincount(pixels, minlength=256)
+            values = np.flatnonzero(counts)
+            self.colors = values.astype(np.uint8)
+            self.counts = counts[values].astype(np.int64)
+            self._lut_index = np.zeros(256, dtype=np.intp)
+            self._lut_index[values] = np.arange(len(values))
+        else:
+            if pixels.ndim == 1:
+                colors, inverse, counts = np.unique(pixels, return_inverse=True, return_counts=True)
+            else:
+                colors, inverse, counts = np.unique(
+                    pixels, axis=0, return_inverse=True, return_counts=True
+                )
+            self.colors = colors
+            self.counts = counts.astype(np.int64)
+            self._inverse = inverse.reshape(-1)
+
+    def __len__(self):
+        return len(self.counts)
+
+    def to_pixels(self, color_labels, pixels, dtype):
+        """Labels of the pixels the histogram was made of.
+
+        Parameters
+        ----------
+        color_labels : (n_colors,) integer ndarray
+            A label per distinct colour.
+        pixels : ndarray
+            The same pixels that made the histogram.
+        dtype : numpy dtype
+            Integer dtype of the output.
+
+        Returns
+        -------
+        labels : (n,) ndarray of ``dtype``
+        """
+        color_labels = np.asarray(color_labels)
+        if self._table is not None:
+            self._table[self._codes] = color_labels.astype(np.uint32)
+            out = np.empty(pixels.shape[0], dtype=dtype)
+            lookup_rgb8(np.ascontiguousarray(pixels), self._table, out)
+            return out
+        if self._inverse is None:
+            return color_labels.astype(dtype)[self._lut_index[pixels]]
+        return color_labels.astype(dtype)[self._inverse]

@@ -1,0 +1,1 @@
+"""Stages 0 and 5: reading images, writing outputs."""
