@@ -1,0 +1,86 @@
+"""Slow, obviously correct NumPy twins of the kernels, for the tests."""
+
+import numpy as np
+
+
+def sq_distances(A, X):
+    """(m, n) squared distances."""
+    return ((A[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+
+
+def lloyd_step(X, weights, centers):
+    """Labels (first nearest on ties), squared distances, weighted sums, sums of weights."""
+    d2 = sq_distances(centers, X)
+    labels = np.argmin(d2, axis=0)
+    dists = d2[labels, np.arange(len(X))]
+    k = len(centers)
+    sums = np.zeros((k, X.shape[1]))
+    wsums = np.zeros(k)
+    for i in range(len(X)):
+        sums[labels[i]] += weights[i] * X[i]
+        wsums[labels[i]] += weights[i]
+    return labels, dists, sums, wsums
+
+
+def lloyd(X, weights, centers, n_iter):
+    """``n_iter`` plain weighted Lloyd iterations (no empty clusters expected)."""
+    for _ in range(n_iter):
+        _, _, sums, wsums = lloyd_step(X, weights, centers)
+        centers = sums / wsums[:, None]
+    return centers
+
+
+def grid_pool(X, weights, lo, hi, bins):
+    """Weighted cell means and totals of non-empty cells, in C order of cells."""
+    span = np.where(hi - lo == 0, 1.0, hi - lo)
+    cells = {}
+    for x, w in zip(X, weights):
+        if w == 0:
+            continue
+        idx = tuple(int(min(max(int((x[f] - lo[f]) * (bins / span[f])), 0), bins - 1)) for f in range(len(x)))
+        s, t = cells.get(idx, (0.0, 0.0))
+        cells[idx] = (s + w * x, t + w)
+    keys = sorted(cells)
+    means = np.array([cells[c][0] / cells[c][1] for c in keys])
+    totals = np.array([cells[c][1] for c in keys])
+    return means, totals
+
+
+def rgb_histogram(pixels):
+    """Distinct colours (ascending by r, g, b) and their counts."""
+    colors, counts = np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0, return_counts=True)
+    return colors, counts
+
+
+def weighted_summary(X, weights):
+    """Box, weighted mean and variance of the samples of positive weight."""
+    act = weights > 0
+    Xa, wa = X[act], weights[act]
+    mean = (wa[:, None] * Xa).sum(0) / wa.sum()
+    var = (wa[:, None] * (Xa - mean) ** 2).sum(0) / wa.sum()
+    return Xa.min(0), Xa.max(0), mean, var
+
+
+def kmeans_plusplus(X, weights, k, rng, n_trials):
+    """Greedy weighted k-means++ with inverse-CDF draws, written plainly."""
+
+    def draw(p, u):
+        c = np.cumsum(p)
+        for i in range(len(c)):
+            if c[i] > u * c[-1]:
+                return i
+        return len(c) - 1
+
+    first = draw(weights, rng.uniform(size=1)[0])
+    centers = [X[first]]
+    closest = ((X - X[first]) ** 2).sum(1)
+    for _ in range(1, k):
+        us = rng.uniform(size=n_trials)
+        cands = [draw(weights * closest, u) for u in us]
+        pots = []
+        for c in cands:
+            pots.append((np.minimum(closest, ((X - X[c]) ** 2).sum(1)) * weights).sum())
+        best = cands[int(np.argmin(pots))]
+        centers.append(X[best])
+        closest = np.minimum(closest, ((X - X[best]) ** 2).sum(1))
+    return np.array(centers)

@@ -1,0 +1,167 @@
+"""Each kernel against its naive twin (tests/naive.py), edge cases included."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+import naive
+from kmseg.cluster import _kernels as K
+from kmseg.cluster._lloyd import half_separation
+from kmseg.cluster._seeding import kmeans_plusplus
+from kmseg.histogram import _kernels as H
+
+
+def _data(n, d, k, seed=0, zero_weights=False):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * 10
+    w = rng.integers(1, 5, size=n).astype(np.float64)
+    if zero_weights:
+        w[rng.random(n) < 0.2] = 0.0
+    C = X[rng.choice(n, k, replace=False)] + 0.5
+    return np.ascontiguousarray(X), w, np.ascontiguousarray(C)
+
+
+# sizes around the chunk length, one sample, one cluster, many features
+CASES = [(1, 3, 1), (7, 3, 2), (K.CHUNK - 1, 3, 5), (K.CHUNK + 1, 3, 16), (3 * K.CHUNK + 5, 2, 7),
+         (300, 64, 10), (50, 1, 4)]
+
+
+@pytest.mark.parametrize("n,d,k", CASES)
+@pytest.mark.parametrize("zero_weights", [False, True])
+def test_lloyd_step_matches_naive(n, d, k, zero_weights):
+    X, w, C = _data(n, d, k, zero_weights=zero_weights)
+    nc = K.n_chunks(n)
+    labels = np.empty(n, np.int32)
+    dists = np.empty(n)
+    sums = np.empty((nc, k, d))
+    wsums = np.empty((nc, k))
+    step = K.lloyd_step3 if d == 3 else K.lloyd_step
+    step(X, w, C, labels, dists, sums, wsums)
+    el, ed, es, ew = naive.lloyd_step(X, w, C)
+    assert_array_equal(labels, el)
+    assert_allclose(dists, ed, rtol=1e-12)
+    assert_allclose(sums.sum(0), es, rtol=1e-10, atol=1e-9)
+    assert_allclose(wsums.sum(0), ew)
+
+
+def test_lloyd_step_general_and_unrolled_agree():
+    X, w, C = _data(5000, 3, 9)
+    out = []
+    for step in (K.lloyd_step, K.lloyd_step3):
+        nc = K.n_chunks(len(X))
+        labels, dists = np.empty(len(X), np.int32), np.empty(len(X))
+        sums, wsums = np.empty((nc, 9, 3)), np.empty((nc, 9))
+        step(X, w, C, labels, dists, sums, wsums)
+        out.append((labels, dists, sums))
+    assert_array_equal(out[0][0], out[1][0])
+    assert_allclose(out[0][1], out[1][1], rtol=1e-12)
+    assert_allclose(out[0][2], out[1][2], rtol=1e-12)
+
+
+def test_lloyd_step_ties_go_to_first_centre():
+    X = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    C = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [-5.0, 0.0, 0.0]])
+    labels, dists = np.empty(2, np.int32), np.empty(2)
+    K.lloyd_step3(X, np.ones(2), C, labels, dists, np.empty((1, 3, 3)), np.empty((1, 3)))
+    assert_array_equal(labels, [0, 0])
+
+
+@pytest.mark.parametrize("n,d,k", CASES)
+def test_hamerly_iterations_match_naive_lloyd(n, d, k):
+    """Several bounded iterations give the labels and sums of plain Lloyd."""
+    X, w, C = _data(n, d, k, seed=1)
+    nc = K.n_chunks(n)
+    labels = np.zeros(n, np.int32)
+    upper, lower = np.full(n, np.inf), np.zeros(n)
+    shift = np.zeros(k)
+    sums, wsums = np.empty((nc, k, d)), np.empty((nc, k))
+    for _ in range(6):
+        K.hamerly_step(X, w, C, half_separation(C), shift, labels, upper, lower, sums, wsums)
+        el, ed, es, ew = naive.lloyd_step(X, w, C)
+        assert_array_equal(labels, el)
+        assert_allclose(sums.sum(0), es, rtol=1e-10, atol=1e-9)
+        assert np.all(upper >= np.sqrt(ed) - 1e-9)  # bounds stay valid
+        S, W = sums.sum(0), wsums.sum(0)
+        new = C.copy()
+        new[W > 0] = S[W > 0] / W[W > 0, None]
+        shift = np.sqrt(((new - C) ** 2).sum(1))
+        C = np.ascontiguousarray(new)
+
+
+def test_hamerly_counts_changes():
+    X, w, C = _data(500, 3, 4, seed=2)
+    n = len(X)
+    labels = np.zeros(n, np.int32)
+    args = (np.full(n, np.inf), np.zeros(n), np.empty((1, 4, 3)), np.empty((1, 4)))
+    changed = K.hamerly_step(X, w, C, half_separation(C), np.zeros(4), labels, *args)
+    assert changed == np.count_nonzero(naive.lloyd_step(X, w, C)[0] != 0)
+
+
+@pytest.mark.parametrize("m,n,d", [(1, 1, 1), (3, K.CHUNK + 3, 3), (5, 40, 64)])
+def test_sq_distances_matches_naive(m, n, d):
+    rng = np.random.default_rng(3)
+    A, X = rng.normal(size=(m, d)), rng.normal(size=(n, d))
+    out = np.empty((m, n))
+    K.sq_distances(A, X, out)
+    assert_allclose(out, naive.sq_distances(A, X), rtol=1e-12)
+
+
+def test_assigned_sq_dist_matches_naive():
+    X, w, C = _data(1000, 3, 5)
+    labels = np.random.default_rng(0).integers(0, 5, 1000).astype(np.int32)
+    out = np.empty(1000)
+    K.assigned_sq_dist(X, C, labels, out)
+    assert_allclose(out, ((X - C[labels]) ** 2).sum(1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("d,bins", [(1, 4), (2, 5), (3, 16)])
+def test_grid_pool_matches_naive(d, bins):
+    X, w, _ = _data(3000, d, 1, zero_weights=True)
+    lo, hi = X.min(0), X.max(0)
+    sums, totals = np.zeros((bins**d, d)), np.zeros(bins**d)
+    K.grid_pool(X, w, lo, bins / (hi - lo), bins, sums, totals)
+    keep = np.flatnonzero(totals)
+    em, et = naive.grid_pool(X, w, lo, hi, bins)
+    assert_allclose(totals[keep], et)
+    assert_allclose(sums[keep] / totals[keep, None], em, rtol=1e-10)
+
+
+def test_weighted_summary_matches_naive():
+    X, w, _ = _data(2000, 3, 1, zero_weights=True)
+    X[w == 0] = 1e6  # zero-weight samples must not count, not even in the box
+    out = [np.empty(3) for _ in range(4)]
+    K.weighted_summary(X, w, *out)
+    for got, expected in zip(out, naive.weighted_summary(X, w)):
+        assert_allclose(got, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("n", [1, 5, 100_000])
+def test_rgb8_histogram_and_lookup_match_naive(n):
+    rng = np.random.default_rng(4)
+    pixels = rng.integers(0, 8, size=(n, 3)).astype(np.uint8) * 36
+    if n > 1:
+        pixels[0] = (255, 255, 255)
+        pixels[1] = (0, 0, 0)
+    table = np.zeros(H.N_CODES, np.uint32)
+    H.count_rgb8(pixels, table)
+    codes, counts = H.compact_rgb8(table)
+    colors, ecounts = naive.rgb_histogram(pixels)
+    ecodes = (colors[:, 0].astype(np.uint32) << 16) | (colors[:, 1].astype(np.uint32) << 8) | colors[:, 2]
+    assert_array_equal(codes, ecodes)
+    assert_array_equal(counts, ecounts)
+    values = np.arange(len(codes), dtype=np.uint32) * 7 % 251
+    table[codes] = values
+    out = np.empty(n, np.uint16)
+    H.lookup_rgb8(pixels, table, out)
+    index = {tuple(c): i for i, c in enumerate(colors)}
+    assert_array_equal(out, [values[index[tuple(p)]] for p in pixels])
+
+
+@pytest.mark.parametrize("k", [1, 3, 8])
+def test_kmeans_plusplus_matches_naive(k):
+    X, w, _ = _data(200, 3, 1, zero_weights=True)
+    got, idx = kmeans_plusplus(X, w, k, np.random.default_rng(5))
+    trials = 2 + int(np.log(k))
+    expected = naive.kmeans_plusplus(X, w, k, np.random.default_rng(5), trials)
+    assert_allclose(got, expected)
+    assert np.all(w[idx] > 0)  # zero-weight samples are never drawn

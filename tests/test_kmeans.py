@@ -1,0 +1,162 @@
+"""The KMeans estimator: scikit-learn's contract and exact weights."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from kmseg import KMeans, KmsegError
+
+import naive
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@parametrize_with_checks([KMeans(), KMeans(n_clusters=3, algorithm="coarse-to-fine", n_init=2)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def _blobs(n=600, d=3, centers=4, seed=0):
+    X, y = make_blobs(n_samples=n, n_features=d, centers=centers, cluster_std=1.0, random_state=seed)
+    return X, y
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "coarse-to-fine"])
+def test_weighted_equals_repeated_even_shuffled(algorithm):
+    X, _ = _blobs(n=500)
+    rng = np.random.default_rng(0)
+    w = rng.integers(0, 4, size=len(X))
+    Xr = np.repeat(X, w, axis=0)
+    perm = rng.permutation(len(X))
+    a = KMeans(5, random_state=3, algorithm=algorithm).fit(X[perm], sample_weight=w[perm])
+    b = KMeans(5, random_state=3, algorithm=algorithm).fit(Xr)
+    assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-10)
+    assert a.inertia_ == pytest.approx(b.inertia_, rel=1e-10)
+    assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_no_weights_equals_ones_and_scaling_changes_nothing():
+    X, _ = _blobs()
+    ref = KMeans(4, random_state=1).fit(X)
+    ones = KMeans(4, random_state=1).fit(X, sample_weight=np.ones(len(X)))
+    scaled = KMeans(4, random_state=1).fit(X, sample_weight=np.full(len(X), 3.5))
+    assert_allclose(ones.cluster_centers_, ref.cluster_centers_)
+    assert_allclose(scaled.cluster_centers_, ref.cluster_centers_, rtol=1e-12)
+    assert_array_equal(scaled.labels_, ref.labels_)
+    assert scaled.inertia_ == pytest.approx(3.5 * ref.inertia_, rel=1e-12)
+
+
+def test_zero_weight_samples_equal_removed_ones():
+    X, _ = _blobs()
+    w = np.ones(len(X))
+    w[::3] = 0
+    a = KMeans(4, random_state=2).fit(X, sample_weight=w)
+    b = KMeans(4, random_state=2).fit(X[w > 0])
+    assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-12)
+
+
+def test_finds_the_blobs():
+    X, y = make_blobs(n_samples=800, centers=[[0, 0, 0], [10, 0, 0], [0, 10, 0], [0, 0, 10]],
+                      cluster_std=1.0, random_state=0)
+    km = KMeans(4, random_state=0, n_init=3).fit(X)
+    # each true blob maps to exactly one cluster
+    table = np.zeros((4, 4), int)
+    np.add.at(table, (y, km.labels_), 1)
+    assert np.all((table > 0).sum(1) == 1)
+    assert_array_equal(km.labels_, km.predict(X))
+    assert km.score(X) == pytest.approx(-km.inertia_)
+
+
+def test_converged_result_is_a_lloyd_fixed_point():
+    X, _ = _blobs(n=400, d=2, centers=6, seed=4)
+    km = KMeans(6, tol=0, random_state=0).fit(X)
+    assert_allclose(naive.lloyd(X, np.ones(len(X)), km.cluster_centers_, 1), km.cluster_centers_)
+    d2 = naive.sq_distances(km.cluster_centers_, X).min(0)
+    assert km.inertia_ == pytest.approx(d2.sum(), rel=1e-12)
+
+
+def test_more_restarts_never_worse():
+    X, _ = _blobs(n=500, centers=8, seed=5)
+    one = KMeans(8, n_init=1, random_state=0).fit(X)
+    ten = KMeans(8, n_init=10, random_state=0).fit(X)
+    assert ten.inertia_ <= one.inertia_ + 1e-9  # the first run of ten is the run of one
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtypes(dtype):
+    X, _ = _blobs()
+    km = KMeans(3, random_state=0).fit(X.astype(dtype))
+    assert km.cluster_centers_.dtype == dtype
+    assert km.transform(X.astype(dtype)).dtype == dtype
+    assert km.labels_.dtype == np.int32
+
+
+def test_empty_clusters_are_relocated_never_nan():
+    X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 10.0], [10.1, 10.0]])
+    init = np.array([[0.0, 0.0], [100.0, 100.0], [200.0, 200.0]])  # two centres start empty
+    km = KMeans(3, init=init).fit(X)
+    assert np.all(np.isfinite(km.cluster_centers_))
+    assert len(np.unique(km.labels_)) == 3
+
+
+def test_duplicate_points_warn_fewer_distinct_clusters():
+    X = np.repeat([[0.0, 0.0], [1.0, 1.0]], 5, axis=0)
+    with pytest.warns(ConvergenceWarning, match="Number of distinct clusters"):
+        km = KMeans(3, random_state=0).fit(X)
+    assert np.all(np.isfinite(km.cluster_centers_))
+
+
+def test_threads_do_not_change_results():
+    X, _ = _blobs(n=20_000, centers=6, seed=7)
+    a = KMeans(6, random_state=0, n_threads=1).fit(X)
+    b = KMeans(6, random_state=0, n_threads=2).fit(X)
+    assert_array_equal(a.labels_, b.labels_)
+    assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+
+
+def test_coarse_to_fine_reaches_a_converged_solution():
+    X, y = _blobs(n=60_000, d=3, centers=5, seed=8)
+    c2f = KMeans(5, algorithm="coarse-to-fine", random_state=0, tol=0, n_init=4).fit(X)
+    assert_allclose(naive.lloyd(X, np.ones(len(X)), c2f.cluster_centers_, 1), c2f.cluster_centers_)
+    truth = sum(((X[y == c] - X[y == c].mean(0)) ** 2).sum() for c in range(5))
+    assert c2f.inertia_ <= truth * 1.001
+
+
+def test_digits_high_dimensional():
+    X, y = load_digits(return_X_y=True)
+    km = KMeans(10, n_init=10, random_state=0).fit(X)
+    # majority-vote accuracy of clusters as digit classes
+    correct = sum(np.bincount(y[km.labels_ == c]).max() for c in range(10))
+    assert correct / len(y) > 0.77  # scikit-learn's KMeans reaches about 0.79
+    assert km.cluster_centers_.shape == (10, 64)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_clusters": 0}, "n_clusters=0 must be >= 1"),
+        ({"n_clusters": 2.5}, "n_clusters=2.5 must be an integer"),
+        ({"n_clusters": 1000}, "n_clusters=1000 must be <= the number of samples"),
+        ({"n_init": 0}, "n_init=0 must be >= 1"),
+        ({"max_iter": -1}, "max_iter=-1 must be >= 1"),
+        ({"tol": -1.0}, "tol=-1.0 must be a finite number"),
+        ({"init": "best"}, "init='best' must be one of"),
+        ({"init": np.zeros((2, 3))}, r"init array has shape \(2, 3\)"),
+        ({"algorithm": "elkan"}, "algorithm='elkan' must be one of"),
+    ],
+)
+def test_bad_parameters(params, match):
+    X, _ = _blobs(n=100)
+    params = {"n_clusters": 3, **params}
+    with pytest.raises(KmsegError, match=match):
+        KMeans(**params).fit(X)
+
+
+def test_bad_weights():
+    X, _ = _blobs(n=50)
+    with pytest.raises(ValueError, match="Negative values in data passed to `?sample_weight"):
+        KMeans(2).fit(X, sample_weight=-np.ones(50))
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        KMeans(2).fit(X, sample_weight=np.zeros(50))
