@@ -161,7 +161,8 @@ def segment(
         Number of colour classes k.
     color_space : {'rgb', 'lab', 'hsv', 'gray'} or None, default=None
         Space the colours are clustered in; None means 'gray' for grey images
-        and 'rgb' otherwise.
+        and 'rgb' otherwise. Features: R, G, B in [0, 255]; luminance in
+        [0, 255]; CIELAB; HSV as ``(S cos 2piH, S sin 2piH, V)`` so hue wraps.
     n_init : int, default=4
         k-means++ restarts, run on a coarse pooling of the colours; the best
         is refined on all colours.

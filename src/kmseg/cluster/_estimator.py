@@ -132,8 +132,6 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         algorithm = v.check_choice("algorithm", self.algorithm, v.ALGORITHMS)
         self._n_threads = v.resolve_n_threads(self.n_threads)
         weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        if not weights.sum() > 0:
-            raise v.KmsegError("sample_weight must have a positive sum")
         rng = v.make_rng(self.random_state)
 
         X64 = np.ascontiguousarray(X, dtype=np.float64)

@@ -4,8 +4,10 @@ Conversions run on the distinct colours of an image, never per pixel.
 
 Feature scales: 'rgb' is R, G, B in [0, 255]; 'gray' is luminance in [0, 255]
 (ITU-R BT.709 weights, as :func:`skimage.color.rgb2gray`); 'lab' is CIELAB
-(D65) with L in [0, 100]; 'hsv' is H, S, V in [0, 1], with hue taken as a
-linear coordinate (as the common OpenCV recipe does).
+(D65) with L in [0, 100]; 'hsv' is the HSV cylinder in Cartesian coordinates,
+``(S cos 2piH, S sin 2piH, V)`` with S, V in [0, 1], so that hue wraps around:
+reds of hue 0.01 and 0.99 are neighbours, as they look, not opposite ends of a
+line.
 """
 
 import numpy as np
@@ -45,8 +47,13 @@ def to_features(colors, space):
         return np.ascontiguousarray(unit * 255.0)
     from skimage import color
 
-    convert = color.rgb2lab if space == "lab" else color.rgb2hsv
-    return np.ascontiguousarray(convert(unit[:, None, :])[:, 0, :], dtype=np.float64)
+    if space == "lab":
+        return np.ascontiguousarray(color.rgb2lab(unit[:, None, :])[:, 0, :], dtype=np.float64)
+    hsv = color.rgb2hsv(unit[:, None, :])[:, 0, :]
+    angle = 2 * np.pi * hsv[:, 0]
+    return np.ascontiguousarray(
+        np.stack([hsv[:, 1] * np.cos(angle), hsv[:, 1] * np.sin(angle), hsv[:, 2]], axis=1)
+    )
 
 
 def to_rgb8(centers, space):
@@ -59,6 +66,11 @@ def to_rgb8(centers, space):
     else:
         from skimage import color
 
-        convert = color.lab2rgb if space == "lab" else color.hsv2rgb
-        unit = convert(centers[:, None, :])[:, 0, :]
+        if space == "lab":
+            unit = color.lab2rgb(centers[:, None, :])[:, 0, :]
+        else:
+            hue = np.mod(np.arctan2(centers[:, 1], centers[:, 0]) / (2 * np.pi), 1.0)
+            sat = np.clip(np.hypot(centers[:, 0], centers[:, 1]), 0, 1)
+            hsv = np.stack([hue, sat, np.clip(centers[:, 2], 0, 1)], axis=1)
+            unit = color.hsv2rgb(hsv[:, None, :])[:, 0, :]
     return np.clip(np.rint(unit * 255.0), 0, 255).astype(np.uint8)

@@ -1,0 +1,121 @@
+"""The command line: outputs, exit codes, one-line errors without tracebacks."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import kmseg
+from kmseg.cli import main
+
+from test_segment import quadrants
+
+
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "quads.png"
+    Image.fromarray(quadrants()).save(path)
+    return path
+
+
+def run(*args):
+    """Run the installed command in a fresh process; returns (code, stdout, stderr)."""
+    proc = subprocess.run([sys.executable, "-m", "kmseg", *map(str, args)], capture_output=True,
+                          text=True, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_segment_writes_outputs(photo, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["segment", str(photo), "-k", "4", "-o", str(out)]) == 0
+    labels = np.asarray(Image.open(out / "quads_labels.png"))
+    assert labels.dtype == np.uint8 and labels.shape == (40, 60)
+    np.testing.assert_array_equal(labels, kmseg.segment(photo, 4).labels)
+    recolor = np.asarray(Image.open(out / "quads_recolor.png"))
+    assert recolor.shape == (40, 60, 3)
+    palette = json.loads((out / "quads_palette.json").read_text())
+    assert palette["n_clusters"] == 4 and len(palette["colors"]) == 4
+    assert palette["colors"][0]["hex"].startswith("#")
+    assert sum(c["count"] for c in palette["colors"]) == 40 * 60
+    assert "quads_labels.png" in capsys.readouterr().out
+    assert not [f for f in os.listdir(out) if f.startswith(".kmseg-")]  # no temporary left
+
+
+def test_segment_selected_outputs_and_options(photo, tmp_path):
+    out = tmp_path / "o"
+    code = main(["segment", str(photo), "-k", "3", "-o", str(out), "--outputs", "labels",
+                 "--color-space", "lab", "--seed", "5", "--n-init", "2", "--threads", "1"])
+    assert code == 0
+    assert sorted(os.listdir(out)) == ["quads_labels.png"]
+
+
+def test_label_map_is_16_bit_above_256_clusters(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "noise.png"
+    Image.fromarray(rng.integers(0, 256, (30, 30, 3), dtype=np.uint8)).save(path)
+    assert main(["segment", str(path), "-k", "300", "-o", str(tmp_path), "--outputs", "labels",
+                 "--n-init", "1"]) == 0
+    im = Image.open(tmp_path / "noise_labels.png")
+    assert im.mode.startswith("I")
+    assert np.asarray(im).max() == 299
+
+
+def test_quantize(photo, tmp_path):
+    out = tmp_path / "q.png"
+    assert main(["quantize", str(photo), "-n", "4", "-o", str(out), "--palette"]) == 0
+    img = np.asarray(Image.open(out))
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) == 4
+    assert json.loads((tmp_path / "q_palette.json").read_text())["n_clusters"] == 4
+
+
+def test_demo_says_where(tmp_path):
+    code, out, err = run("demo", "-o", tmp_path / "demo")
+    assert code == 0, err
+    assert str(tmp_path / "demo") in out
+    assert {"china_labels.png", "china_recolor.png", "china_palette.json", "china_16colors.png"} <= set(
+        os.listdir(tmp_path / "demo"))
+
+
+def test_version_and_help():
+    code, out, _ = run("--version")
+    assert code == 0 and out.strip() == f"kmseg {kmseg.__version__}"
+    code, out, _ = run("segment", "--help")
+    assert code == 0 and "-k" in out and "--color-space" in out
+
+
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda d, p: ["segment", d / "missing.png", "-o", d], "missing.png': no such file"),
+        (lambda d, p: ["segment", d / "bad.png", "-o", d], "bad.png': not an image"),
+        (lambda d, p: ["segment", p, "-o", p], "output exists and is not a folder"),
+        (lambda d, p: ["segment", p, "-k", "0", "-o", d], "n_clusters=0 must be >= 1"),
+        (lambda d, p: ["quantize", p, "-o", d / "nofolder" / "x.png"], "does not exist"),
+        (lambda d, p: ["quantize", p, "-o", d / "x.unknown"], "unknown image extension"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(tmp_path, photo, make_args, message):
+    (tmp_path / "bad.png").write_text("not a picture")
+    code, out, err = run(*make_args(tmp_path, photo))
+    assert code == 1
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kmseg: error: ")
+    assert message in lines[0]
+
+
+def test_one_bad_file_among_good_ones(tmp_path, photo):
+    (tmp_path / "bad.png").write_text("not a picture")
+    code, out, err = run("segment", tmp_path / "bad.png", photo, "-k", "2", "-o", tmp_path / "o")
+    assert code == 1
+    assert "bad.png" in err and "quads.png" in out
+    assert (tmp_path / "o" / "quads_labels.png").exists()
+
+
+def test_usage_error_exit_2():
+    code, _, err = run("segment")
+    assert code == 2 and "usage:" in err

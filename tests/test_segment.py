@@ -1,0 +1,198 @@
+"""segment() and quantize(): known answers on synthetic images, exactness, inputs."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from PIL import Image
+from sklearn.datasets import load_sample_image
+
+import kmseg
+from kmseg import ImageReadError, KMeans, KmsegError
+from kmseg._segment import KmsegWarning
+
+QUADRANT_COLOURS = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]])
+
+
+def quadrants(h=40, w=60, noise=12, seed=0):
+    """Four flat quadrants plus Gaussian noise, as uint8 RGB."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((h, w, 3))
+    img[: h // 2, : w // 2] = QUADRANT_COLOURS[0]
+    img[: h // 2, w // 2 :] = QUADRANT_COLOURS[1]
+    img[h // 2 :, : w // 2] = QUADRANT_COLOURS[2]
+    img[h // 2 :, w // 2 :] = QUADRANT_COLOURS[3]
+    img += rng.normal(0, noise, img.shape)
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("space", ["rgb", "lab", "hsv"])
+def test_four_quadrants_one_label_each(space):
+    img = quadrants()
+    seg = kmseg.segment(img, 4, color_space=space)
+    h, w = 20, 30
+    quads = [seg.labels[:h, :w], seg.labels[:h, w:], seg.labels[h:, :w], seg.labels[h:, w:]]
+    firsts = [q[0, 0] for q in quads]
+    assert sorted(firsts) == [0, 1, 2, 3]
+    for q, lab in zip(quads, firsts):
+        assert np.all(q == lab)
+    # palette colours sit near the true quadrant colours (means taken in the working space)
+    for q, lab in zip(range(4), firsts):
+        assert np.abs(seg.palette[lab].astype(int) - QUADRANT_COLOURS[q]).max() <= (6 if space == "rgb" else 10)
+    assert seg.counts.tolist() == [600, 600, 600, 600]
+
+
+def test_histogram_path_equals_all_pixels():
+    """Clustering distinct colours weighted by counts == clustering every pixel."""
+    img = quadrants(noise=25, seed=1)
+    pixels = img.reshape(-1, 3).astype(np.float64)
+    seg = kmseg.segment(img, 5, random_state=7, n_init=1)
+    every = KMeans(5, random_state=7, n_init=1).fit(pixels)
+    order = np.lexsort(every.cluster_centers_.T[::-1])
+    assert_allclose(np.sort(seg.centers, axis=0), np.sort(every.cluster_centers_, axis=0), rtol=1e-10)
+    assert seg.inertia == pytest.approx(every.inertia_, rel=1e-10)
+    # same partition of the pixels, up to the label order
+    mapping = {}
+    for a, b in zip(seg.labels.ravel(), every.labels_):
+        assert mapping.setdefault(a, b) == b
+    assert len(order) == 5
+
+
+def test_histogram_path_equals_all_pixels_from_given_centres():
+    img = quadrants(noise=30, seed=2)
+    pixels = img.reshape(-1, 3).astype(np.float64)
+    colors, counts = np.unique(pixels, axis=0, return_counts=True)
+    init = pixels[[0, 1000, 2000, 2399, 1500, 700]]
+    a = KMeans(6, init=init).fit(colors, sample_weight=counts)
+    b = KMeans(6, init=init).fit(pixels)
+    assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-10)
+    assert_array_equal(a.predict(pixels), b.labels_)
+
+
+def test_same_seed_same_bytes_and_label_order():
+    img = np.asarray(load_sample_image("flower.jpg"))[::3, ::3]
+    a = kmseg.segment(img, 6, random_state=3)
+    b = kmseg.segment(img, 6, random_state=3)
+    assert a.labels.tobytes() == b.labels.tobytes()
+    assert_array_equal(a.palette, b.palette)
+    assert np.all(np.diff(a.counts) <= 0)  # largest cluster first
+    assert a.counts.sum() == img.shape[0] * img.shape[1]
+    assert a.labels.dtype == np.uint8
+
+
+def test_result_fields_and_recolor():
+    img = quadrants()
+    seg = kmseg.segment(img, 4)
+    assert seg.labels.shape == img.shape[:2]
+    assert seg.centers.shape == (4, 3) and seg.palette.shape == (4, 3)
+    assert seg.palette.dtype == np.uint8
+    rec = seg.recolor()
+    assert rec.shape == img.shape and rec.dtype == np.uint8
+    assert_array_equal(rec, seg.palette[seg.labels])
+    expected = ((img.astype(float) - seg.centers[seg.labels]) ** 2).sum()
+    assert seg.inertia == pytest.approx(expected, rel=1e-9)
+    assert "n_clusters=4" in repr(seg)
+
+
+def test_apply_to_new_image():
+    img = quadrants()
+    seg = kmseg.segment(img, 4)
+    flipped = img[::-1, ::-1]
+    again = seg.apply(flipped)
+    assert_array_equal(again.labels, seg.labels[::-1, ::-1])
+    assert_array_equal(again.palette, seg.palette)
+    assert again.inertia == pytest.approx(seg.inertia)
+
+
+def test_grey_image_k2_foreground_background():
+    img = np.full((30, 30), 40, np.uint8)
+    img[10:20, 10:20] = 210
+    seg = kmseg.segment(img, 2)
+    assert seg.color_space == "gray"
+    assert seg.labels[15, 15] == 1 and seg.labels[0, 0] == 0
+    assert seg.recolor().shape == (30, 30)
+    assert seg.palette.tolist() == [[40, 40, 40], [210, 210, 210]]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda img: img.astype(np.uint16) * 257,
+        lambda img: img.astype(np.float32) / 255,
+        lambda img: img / 255.0,
+        lambda img: np.dstack([img, np.full(img.shape[:2], 255, np.uint8)]),
+        lambda img: Image.fromarray(img),
+    ],
+    ids=["uint16", "float32", "float64", "rgba", "pil"],
+)
+def test_input_kinds_give_the_same_segmentation(make):
+    img = quadrants()
+    ref = kmseg.segment(img, 4)
+    seg = kmseg.segment(make(img), 4)
+    assert_array_equal(seg.labels, ref.labels)
+    assert_allclose(seg.centers, ref.centers, rtol=1e-6)
+
+
+def test_path_input(tmp_path):
+    img = quadrants()
+    path = tmp_path / "quads.png"
+    Image.fromarray(img).save(path)
+    assert_array_equal(kmseg.segment(path, 4).labels, kmseg.segment(img, 4).labels)
+    assert_array_equal(kmseg.segment(str(path), 4).labels, kmseg.segment(img, 4).labels)
+
+
+def test_more_than_256_clusters_use_uint16_labels():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, size=(40, 40, 3), dtype=np.uint8)
+    seg = kmseg.segment(img, 300, n_init=1)
+    assert seg.labels.dtype == np.uint16
+    assert seg.labels.max() == 299
+
+
+def test_fewer_colours_than_k_warns_and_returns_fewer():
+    img = np.zeros((4, 4, 3), np.uint8)
+    img[:2] = 255
+    with pytest.warns(KmsegWarning, match=r"n_clusters=5 is more than the 2 distinct colours"):
+        seg = kmseg.segment(img, 5)
+    assert seg.n_clusters == 2
+
+
+def test_quantize_returns_image_and_palette():
+    img = np.asarray(load_sample_image("china.jpg"))[::4, ::4]
+    out, palette = kmseg.quantize(img, 16)
+    assert out.shape == img.shape and palette.shape == (16, 3)
+    assert len(np.unique(out.reshape(-1, 3), axis=0)) == 16
+    assert set(map(tuple, np.unique(out.reshape(-1, 3), axis=0))) == set(map(tuple, palette))
+
+
+@pytest.mark.parametrize(
+    "image, kwargs, error, match",
+    [
+        (np.zeros((0, 5, 3), np.uint8), {}, KmsegError, "is empty"),
+        (np.zeros((5, 5, 2), np.uint8), {}, KmsegError, r"has shape \(5, 5, 2\)"),
+        (np.full((5, 5), np.nan), {}, KmsegError, "NaN or infinite"),
+        (np.full((5, 5), 2.0), {}, KmsegError, r"values in \[2, 2\]; expected \[0, 1\]"),
+        (np.zeros((5, 5), np.complex64), {}, KmsegError, "has dtype complex64"),
+        (np.zeros((5, 5), np.uint8), {"n_clusters": 0}, KmsegError, "n_clusters=0 must be >= 1"),
+        (np.zeros((5, 5), np.uint8), {"color_space": "xyz"}, KmsegError, "color_space='xyz'"),
+        ("/no/such/file.png", {}, ImageReadError, "'/no/such/file.png': no such file"),
+    ],
+)
+def test_bad_inputs(image, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        kmseg.segment(image, **{"n_clusters": 2, **kwargs})
+
+
+def test_not_an_image_file(tmp_path):
+    path = tmp_path / "notes.png"
+    path.write_text("hello")
+    with pytest.raises(ImageReadError, match="notes.png'?: not an image"):
+        kmseg.segment(path, 2)
+
+
+def test_truncated_file(tmp_path):
+    path = tmp_path / "cut.png"
+    Image.fromarray(quadrants()).save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match="cut.png'?: (truncated|corrupt)"):
+        kmseg.segment(path, 2)
