@@ -143,7 +143,7 @@ def test_rgb8_histogram_and_lookup_match_naive(n):
         pixels[0] = (255, 255, 255)
         pixels[1] = (0, 0, 0)
     table = np.zeros(H.N_CODES, np.uint32)
-    H.count_rgb8(pixels, table)
+    H.count_rgb8(pixels, table, 3)  # parts need not match threads
     codes, counts = H.compact_rgb8(table)
     colors, ecounts = naive.rgb_histogram(pixels)
     ecodes = (colors[:, 0].astype(np.uint32) << 16) | (colors[:, 1].astype(np.uint32) << 8) | colors[:, 2]

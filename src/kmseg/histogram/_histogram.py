@@ -1,6 +1,7 @@
 """Colour histogram: an image's distinct colours, their pixel counts, and the
 way back from a label per colour to a label per pixel."""
 
+import numba
 import numpy as np
 
 from ._kernels import N_CODES, compact_rgb8, count_rgb8, lookup_rgb8
@@ -27,7 +28,7 @@ class ColorHistogram:
         self._inverse = None
         if pixels.dtype == np.uint8 and pixels.ndim == 2 and pixels.shape[1] == 3:
             table = np.zeros(N_CODES, dtype=np.uint32)
-            count_rgb8(np.ascontiguousarray(pixels), table)
+            count_rgb8(np.ascontiguousarray(pixels), table, numba.get_num_threads())
             codes, counts = compact_rgb8(table)
             self.colors = np.stack(
                 [(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=1
@@ -74,9 +75,13 @@ class ColorHistogram:
         """
         color_labels = np.asarray(color_labels)
         if self._table is not None:
-            self._table[self._codes] = color_labels.astype(np.uint32)
+            # the smallest table that holds the labels: fewer bytes to fetch per pixel
+            lut = self._table.view(np.uint8)[: N_CODES] if dtype.itemsize == 1 else (
+                self._table.view(np.uint16)[: N_CODES] if dtype.itemsize == 2 else self._table
+            )
+            lut[self._codes] = color_labels.astype(lut.dtype)
             out = np.empty(pixels.shape[0], dtype=dtype)
-            lookup_rgb8(np.ascontiguousarray(pixels), self._table, out)
+            lookup_rgb8(np.ascontiguousarray(pixels), lut, out)
             return out
         if self._inverse is None:
             return color_labels.astype(dtype)[self._lut_index[pixels]]

@@ -14,22 +14,32 @@ from ..cluster._kernels import CHUNK
 N_CODES = 1 << 24
 
 
-@njit(cache=True, nogil=True)
-def count_rgb8(pixels, table):
+@njit(parallel=True, cache=True, nogil=True)
+def count_rgb8(pixels, table, n_parts):
     """Add the pixels of each colour to ``table[code]``.
+
+    The code range is split into ``n_parts`` parts counted in parallel, each
+    part scanning all pixels and counting only its own codes: no two threads
+    write the same entry, and the counts do not depend on ``n_parts``.
 
     Parameters
     ----------
     pixels : (n, 3) uint8
     table : (2**24,) uint32, counts accumulated in place.
+    n_parts : int, at least 1
     """
-    for i in range(pixels.shape[0]):
-        code = (
-            (np.uint32(pixels[i, 0]) << 16)
-            | (np.uint32(pixels[i, 1]) << 8)
-            | np.uint32(pixels[i, 2])
-        )
-        table[code] += 1
+    span = (N_CODES + n_parts - 1) // n_parts
+    for part in prange(n_parts):
+        lo = part * span
+        hi = lo + span
+        for i in range(pixels.shape[0]):
+            code = (
+                (np.uint32(pixels[i, 0]) << 16)
+                | (np.uint32(pixels[i, 1]) << 8)
+                | np.uint32(pixels[i, 2])
+            )
+            if code >= lo and code < hi:
+                table[code] += 1
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -39,7 +49,7 @@ def lookup_rgb8(pixels, table, out):
     Parameters
     ----------
     pixels : (n, 3) uint8
-    table : (2**24,) uint32, a value per colour code.
+    table : (2**24,) unsigned integers, a value per colour code.
     out : (n,) integer array, output.
     """
     n = pixels.shape[0]
