@@ -177,12 +177,15 @@ def grid_pool(X, weights, lo, scale, bins, sums, totals):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def hamerly_step(X, weights, centers, half_sep, shift, labels, upper, lower, sums, wsums):
-    """One Lloyd assignment with Hamerly's bounds, and the weighted sums.
+def hamerly_step(
+    X, weights, centers, half_sep, drift, max_drift, labels, upper, lower, dsums, dwsums
+):
+    """One Lloyd assignment with Hamerly's bounds; moves go into weighted deltas.
 
     Gives the labels of :func:`lloyd_step` (up to exact ties) while computing
     distances to all centres only for samples whose bounds cannot rule out a
-    change of cluster.
+    change of cluster. Bounds are stored relative to the centres' accumulated
+    movement, so a sample whose bounds hold is read and never written.
 
     Parameters
     ----------
@@ -191,15 +194,18 @@ def hamerly_step(X, weights, centers, half_sep, shift, labels, upper, lower, sum
     centers : (k, d) float64
     half_sep : (k,) float64
         Half the distance from each centre to its nearest other centre.
-    shift : (k,) float64
-        How far each centre moved since the bounds were last valid; upper bounds
-        grow by their centre's shift, lower bounds shrink by the largest shift.
+    drift : (k,) float64
+        Total distance each centre has moved so far (non-decreasing over calls).
+    max_drift : float
+        Sum over past moves of the largest centre move (non-decreasing).
     labels : (n,) int32, in/out: cluster of each sample.
-    upper : (n,) float64, in/out: upper bound of the distance to its centre
-        (``inf`` to force a full search).
-    lower : (n,) float64, in/out: lower bound of the distance to any other centre.
-    sums : (n_chunks, k, d) float64, output: per-chunk weighted sums.
-    wsums : (n_chunks, k) float64, output: per-chunk sums of weights.
+    upper : (n,) float64, in/out: ``upper[i] + drift[labels[i]]`` bounds the
+        distance to the sample's centre from above (``inf`` forces a search).
+    lower : (n,) float64, in/out: ``lower[i] - max_drift`` bounds the distance
+        to every other centre from below.
+    dsums : (n_chunks, k, d) float64, output: per-chunk change of the weighted
+        sums of the clusters caused by samples changing cluster.
+    dwsums : (n_chunks, k) float64, output: the same for the sums of weights.
 
     Returns
     -------
@@ -208,50 +214,47 @@ def hamerly_step(X, weights, centers, half_sep, shift, labels, upper, lower, sum
     """
     n, d = X.shape
     k = centers.shape[0]
-    nc = sums.shape[0]
-    max_shift = 0.0
-    for j in range(k):
-        if shift[j] > max_shift:
-            max_shift = shift[j]
+    nc = dsums.shape[0]
     changed = np.zeros(nc, dtype=np.int64)
     for c in prange(nc):
         for j in range(k):
-            wsums[c, j] = 0.0
+            dwsums[c, j] = 0.0
             for f in range(d):
-                sums[c, j, f] = 0.0
+                dsums[c, j, f] = 0.0
         start = c * CHUNK
         stop = min(n, start + CHUNK)
         for i in range(start, stop):
             a = labels[i]
-            u = upper[i] + shift[a]
-            low = lower[i] - max_shift
-            bound = max(half_sep[a], low)
+            u = upper[i] + drift[a]
+            bound = max(half_sep[a], lower[i] - max_drift)
+            if u <= bound:
+                continue
+            u = np.sqrt(_sqdist(X, i, centers, a))
             if u > bound:
-                u = np.sqrt(_sqdist(X, i, centers, a))
-                if u > bound:
-                    d1 = np.inf
-                    d2 = np.inf
-                    j1 = 0
-                    for j in range(k):
-                        dd = _sqdist(X, i, centers, j)
-                        if dd < d1:
-                            d2 = d1
-                            d1 = dd
-                            j1 = j
-                        elif dd < d2:
-                            d2 = dd
-                    if j1 != a:
-                        changed[c] += 1
-                        a = j1
-                        labels[i] = a
-                    u = np.sqrt(d1)
-                    low = np.sqrt(d2)
-            upper[i] = u
-            lower[i] = low
-            wi = weights[i]
-            wsums[c, a] += wi
-            for f in range(d):
-                sums[c, a, f] += wi * X[i, f]
+                d1 = np.inf
+                d2 = np.inf
+                j1 = 0
+                for j in range(k):
+                    dd = _sqdist(X, i, centers, j)
+                    if dd < d1:
+                        d2 = d1
+                        d1 = dd
+                        j1 = j
+                    elif dd < d2:
+                        d2 = dd
+                if j1 != a:
+                    changed[c] += 1
+                    wi = weights[i]
+                    dwsums[c, a] -= wi
+                    dwsums[c, j1] += wi
+                    for f in range(d):
+                        dsums[c, a, f] -= wi * X[i, f]
+                        dsums[c, j1, f] += wi * X[i, f]
+                    a = j1
+                    labels[i] = a
+                u = np.sqrt(d1)
+                lower[i] = np.sqrt(d2) + max_drift
+            upper[i] = u - drift[a]
     return changed.sum()
 
 

@@ -65,11 +65,12 @@ def lloyd(X, weights, centers, max_iter, tol_abs):
     """Run weighted Lloyd iterations from ``centers`` until convergence.
 
     Assignments use Hamerly's bounds, which skip the distance computations that
-    cannot change a label, so the result is that of plain Lloyd iterations.
-    Stops when no label changes (strict convergence) or when the total squared
-    centre shift is at most ``tol_abs``; then the labels are brought up to date
-    with the final centres. Empty clusters take the samples farthest from their
-    centres, so no centre is ever NaN.
+    cannot change a label, and cluster sums follow the samples that change
+    cluster, so the result is that of plain Lloyd iterations at a fraction of
+    the cost. Stops when no label changes (strict convergence) or when the total
+    squared centre shift is at most ``tol_abs``; then the labels are brought up
+    to date with the final centres. Empty clusters take the samples farthest
+    from their centres, so no centre is ever NaN.
 
     Returns
     -------
@@ -81,30 +82,35 @@ def lloyd(X, weights, centers, max_iter, tol_abs):
     labels = np.zeros(n, dtype=np.int32)
     upper = np.full(n, np.inf)
     lower = np.zeros(n)
-    shift = np.zeros(k)
+    drift = np.zeros(k)
+    max_drift = 0.0
+    # every sample starts in cluster 0; the first step moves each where it belongs
+    sums = np.zeros((k, d))
+    wsums = np.zeros(k)
+    sums[0] = weights @ X
+    wsums[0] = weights.sum()
     nc = n_chunks(n)
-    sums_c = np.empty((nc, k, d))
-    wsums_c = np.empty((nc, k))
+    dsums = np.empty((nc, k, d))
+    dwsums = np.empty((nc, k))
     strict = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         changed = hamerly_step(
-            X, weights, centers, half_separation(centers), shift, labels, upper, lower,
-            sums_c, wsums_c,
+            X, weights, centers, half_separation(centers), drift, max_drift,
+            labels, upper, lower, dsums, dwsums,
         )
-        sums = sums_c.sum(axis=0)
-        wsums = wsums_c.sum(axis=0)
+        sums += dsums.sum(axis=0)
+        wsums += dwsums.sum(axis=0)
         if np.any(wsums <= 0):
-            dists = np.empty(n)
-            assigned_sq_dist(X, centers, labels, dists)
-            before = labels.copy()
-            _relocate_empty(X, weights, labels, dists, sums, wsums)
-            changed += np.count_nonzero(before != labels)
+            sums, wsums, moved = _refill_empty(X, weights, centers, labels)
+            changed += moved
             upper[:] = np.inf  # relocated samples: bounds no longer valid
         new = centers.copy()
         full = wsums > 0
         new[full] = sums[full] / wsums[full, None]
         shift = np.sqrt(((new - centers) ** 2).sum(axis=1))
+        drift += shift
+        max_drift += shift.max()
         centers = new
         if n_iter > 1 and changed == 0:
             strict = True
@@ -113,12 +119,27 @@ def lloyd(X, weights, centers, max_iter, tol_abs):
             break
     if not strict:
         hamerly_step(
-            X, weights, centers, half_separation(centers), shift, labels, upper, lower,
-            sums_c, wsums_c,
+            X, weights, centers, half_separation(centers), drift, max_drift,
+            labels, upper, lower, dsums, dwsums,
         )
     dists = np.empty(n)
     assigned_sq_dist(X, centers, labels, dists)
     return centers, labels, float(dists @ weights), n_iter
+
+
+def _refill_empty(X, weights, centers, labels):
+    """Sums recomputed from the labels after moving far samples into empty clusters.
+
+    Returns the cluster sums, sums of weights and the number of samples moved.
+    """
+    k, d = centers.shape
+    dists = np.empty(len(X))
+    assigned_sq_dist(X, centers, labels, dists)
+    wsums = np.bincount(labels, weights=weights, minlength=k)
+    sums = np.stack([np.bincount(labels, weights=weights * X[:, f], minlength=k) for f in range(d)], 1)
+    before = labels.copy()
+    _relocate_empty(X, weights, labels, dists, sums, wsums)
+    return sums, wsums, int(np.count_nonzero(before != labels))
 
 
 def canonical_order(X):
