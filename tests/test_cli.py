@@ -119,3 +119,41 @@ def test_one_bad_file_among_good_ones(tmp_path, photo):
 def test_usage_error_exit_2():
     code, _, err = run("segment")
     assert code == 2 and "usage:" in err
+
+
+def test_segment_auto_and_figure(photo, tmp_path, capsys):
+    out = tmp_path / "auto"
+    assert main(["segment", str(photo), "-k", "auto", "-o", str(out), "--figure"]) == 0
+    text = capsys.readouterr().out
+    assert "k=auto chose k=4" in text and "knee" in text
+    with Image.open(out / "quads_figure.png") as im:
+        assert im.size[0] > im.size[1] > 100
+
+
+def test_elbow_command(photo, tmp_path, capsys):
+    plot = tmp_path / "elbow.png"
+    assert main(["elbow", str(photo), "--k-max", "6", "-o", str(plot)]) == 0
+    captured = capsys.readouterr()
+    assert "chosen k=4" in captured.out and "WCSS" in captured.out
+    assert "elbow: k=6 (6/6)" in captured.err  # progress lines
+    assert plot.exists()
+
+
+def test_elbow_bad_plot_name(photo, tmp_path):
+    code, _, err = run("elbow", photo, "-o", tmp_path / "elbow.txt")
+    assert code == 1 and "must end in .png, .svg or .pdf" in err
+
+
+def test_palette_command_formats(photo, tmp_path, capsys):
+    assert main(["palette", str(photo), "-n", "4", "-o", str(tmp_path)]) == 0
+    assert {f"quads_palette.{e}" for e in ("png", "json", "css", "gpl")} <= set(os.listdir(tmp_path))
+    assert (tmp_path / "quads_palette.gpl").read_text().startswith("GIMP Palette")
+    assert "--kmseg-3: #" in (tmp_path / "quads_palette.css").read_text()
+    assert "25.0%" in capsys.readouterr().out
+
+
+def test_quantize_max_error(photo, tmp_path, capsys):
+    out = tmp_path / "q.png"
+    assert main(["quantize", str(photo), "--max-error", "10", "-o", str(out)]) == 0
+    assert "mean CIEDE2000 error" in capsys.readouterr().out
+    assert out.exists()

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validation as v
+from ._validation import KmsegWarning
 from .color._spaces import to_features, to_rgb8
 from .histogram._histogram import ColorHistogram
 from .io._read import describe, read_image
@@ -19,10 +20,8 @@ DEFAULT_N_CLUSTERS = 8
 DEFAULT_N_COLORS = 16
 DEFAULT_N_INIT = 4
 DEFAULT_RANDOM_STATE = 0
-
-
-class KmsegWarning(UserWarning):
-    """A result that differs from what was asked, such as fewer clusters than k."""
+#: ``n_clusters="auto"`` chooses k among 1..AUTO_K_MAX by the knee of the WCSS curve.
+AUTO_K_MAX = 10
 
 
 def _pixels(img):
@@ -64,6 +63,8 @@ class Segmentation:
         self.n_iter = n_iter
         self.color_space = color_space
         self._grey = grey
+        #: The :class:`~kmseg.Elbow` sweep that chose k, for ``n_clusters='auto'``; else None.
+        self.elbow = None
 
     @property
     def n_clusters(self):
@@ -109,30 +110,18 @@ class Segmentation:
         >>> seg.apply(img[:, ::-1]).labels[0].tolist()
         [1, 1, 0, 0]
         """
-        img = read_image(image)
-        return _label(img, self.centers, self.palette, self.color_space, n_threads, n_iter=0)
+        from .cluster._lloyd import assign
 
-
-def _label(img, centers, palette, space, n_threads, n_iter):
-    """Segmentation of ``img`` by nearest centre (no fitting)."""
-    from .cluster._lloyd import assign
-
-    hist = ColorHistogram(_pixels(img))
-    feats = to_features(hist.colors, space)
-    with v.thread_limit(v.resolve_n_threads(n_threads)):
-        color_labels, _, inertia = assign(feats, hist.counts.astype(np.float64), centers)
-        labels = hist.to_pixels(color_labels, _pixels(img), label_dtype(len(centers)))
-    counts = np.bincount(color_labels, weights=hist.counts, minlength=len(centers))
-    return Segmentation(
-        labels.reshape(img.shape[:2]),
-        centers,
-        palette,
-        counts.astype(np.int64),
-        inertia,
-        n_iter,
-        space,
-        grey=img.ndim == 2 and space == "gray",
-    )
+        prep = prepare(image, self.color_space)
+        k = self.n_clusters
+        with v.thread_limit(v.resolve_n_threads(n_threads)):
+            color_labels, _, inertia = assign(prep.features, prep.weights, self.centers)
+            labels = prep.hist.to_pixels(color_labels, prep.pixels, label_dtype(k))
+        counts = np.bincount(color_labels, weights=prep.weights, minlength=k).astype(np.int64)
+        return Segmentation(
+            labels.reshape(prep.image.shape[:2]), self.centers, self.palette, counts, inertia,
+            0, self.color_space, grey=prep.grey and self.color_space == "gray",
+        )
 
 
 def segment(
@@ -157,8 +146,10 @@ def segment(
     image : str, os.PathLike, PIL.Image.Image or ndarray
         A file, a PIL image, or an ``(H, W)`` grey / ``(H, W, 3|4)`` RGB(A) array
         of uint8, uint16 or float in [0, 1]. Alpha is ignored.
-    n_clusters : int, default=8
-        Number of colour classes k.
+    n_clusters : int or 'auto', default=8
+        Number of colour classes k. 'auto' sweeps k = 1..10 and takes the knee
+        of the WCSS curve (see :func:`elbow`); the sweep, with the chosen k and
+        the reason, is kept as the result's ``elbow`` attribute.
     color_space : {'rgb', 'lab', 'hsv', 'gray'} or None, default=None
         Space the colours are clustered in; None means 'gray' for grey images
         and 'rgb' otherwise. Features: R, G, B in [0, 255]; luminance in
@@ -209,86 +200,187 @@ def segment(
     >>> seg.palette.tolist(), seg.counts.tolist()
     ([[0, 0, 0], [255, 0, 0]], [16, 8])
     """
-    from .cluster._estimator import KMeans
-
-    name = describe(image)
-    img = read_image(image)
-    grey = img.ndim == 2
-    space = v.check_choice(
-        "color_space", "gray" if color_space is None and grey else color_space or "rgb",
-        v.COLOR_SPACES,
-    )
-    n_clusters = v.check_int("n_clusters", n_clusters)
+    prep = prepare(image, color_space)
     n_init = v.check_int("n_init", n_init)
     n_threads = v.resolve_n_threads(n_threads)
+    fit_params = dict(n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
+                      n_threads=n_threads)
+    if isinstance(n_clusters, str) and n_clusters.lower() == "auto":
+        from .choose._sweep import sweep_prepared, warn_unclear
 
-    pixels = _pixels(img)
-    hist = ColorHistogram(pixels)
-    feats = to_features(hist.colors, space)
-    n_distinct = len(np.unique(feats, axis=0)) if space == "gray" else len(hist)
-    if n_clusters > n_distinct:
+        curve = sweep_prepared(prep, range(1, AUTO_K_MAX + 1), fit_params, auto=True)
+        warn_unclear(curve, stacklevel=2)
+        i = int(np.flatnonzero(curve.k == curve.knee.k)[0])
+        seg = build(prep, curve.centers[i], None, curve.wcss[i], curve.n_iter[i], n_threads)
+        seg.elbow = curve
+        return seg
+    n_clusters = v.check_int("n_clusters", n_clusters)
+    if n_clusters > prep.n_distinct:
         warnings.warn(
-            f"n_clusters={n_clusters} is more than the {n_distinct} distinct colours "
-            f"of {name}; using n_clusters={n_distinct}",
+            f"n_clusters={n_clusters} is more than the {prep.n_distinct} distinct colours "
+            f"of {prep.name}; using n_clusters={prep.n_distinct}",
             KmsegWarning,
             stacklevel=2,
         )
-        n_clusters = n_distinct
+        n_clusters = prep.n_distinct
+    km = fit(prep.features, prep.weights, n_clusters, fit_params)
+    return build(prep, km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_, n_threads)
 
-    km = KMeans(
-        n_clusters,
-        n_init=n_init,
-        max_iter=max_iter,
-        tol=tol,
-        random_state=random_state,
-        n_threads=n_threads,
-    ).fit(feats, sample_weight=hist.counts)
 
-    centers = km.cluster_centers_
-    counts = np.bincount(km.labels_, weights=hist.counts, minlength=n_clusters)
-    order, rank = size_order(counts, centers)
-    centers = np.ascontiguousarray(centers[order])
-    with v.thread_limit(n_threads):
-        labels = hist.to_pixels(rank[km.labels_], pixels, label_dtype(n_clusters))
+class Prepared:
+    """An image read, validated and reduced to the features of its distinct colours."""
+
+    def __init__(self, image, color_space):
+        self.name = describe(image)
+        self.image = read_image(image)
+        self.grey = self.image.ndim == 2
+        default = "gray" if self.grey else "rgb"
+        self.space = v.check_choice(
+            "color_space", default if color_space is None else color_space, v.COLOR_SPACES
+        )
+        self.pixels = _pixels(self.image)
+        self.hist = ColorHistogram(self.pixels)
+        self.features = to_features(self.hist.colors, self.space)
+        self.weights = self.hist.counts.astype(np.float64)
+        if self.space == "gray":
+            self.n_distinct = len(np.unique(self.features[:, 0]))
+        else:
+            self.n_distinct = len(self.hist)
+
+
+def prepare(image, color_space=None):
+    """Read ``image`` and reduce it to weighted features of its distinct colours."""
+    return Prepared(image, color_space)
+
+
+def fit(features, weights, n_clusters, fit_params):
+    """A :class:`~kmseg.KMeans` fitted to weighted features."""
+    from .cluster._estimator import KMeans
+
+    return KMeans(n_clusters, **fit_params).fit(features, sample_weight=weights)
+
+
+def build(prep, centers, color_labels, inertia, n_iter, n_threads):
+    """The Segmentation of a prepared image from centres (labels largest first).
+
+    ``color_labels`` (a label per distinct colour) is computed from the centres
+    when None.
+    """
+    from .cluster._lloyd import assign
+
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    k = len(centers)
+    with v.thread_limit(v.resolve_n_threads(n_threads)):
+        if color_labels is None:
+            color_labels = assign(prep.features, prep.weights, centers)[0]
+        counts = np.bincount(color_labels, weights=prep.weights, minlength=k)
+        order, rank = size_order(counts, centers)
+        centers = np.ascontiguousarray(centers[order])
+        labels = prep.hist.to_pixels(rank[color_labels], prep.pixels, label_dtype(k))
     return Segmentation(
-        labels.reshape(img.shape[:2]),
+        labels.reshape(prep.image.shape[:2]),
         centers,
-        to_rgb8(centers, space),
+        to_rgb8(centers, prep.space),
         counts[order].astype(np.int64),
-        km.inertia_,
-        km.n_iter_,
-        space,
-        grey=grey and space == "gray",
+        float(inertia),
+        int(n_iter),
+        prep.space,
+        grey=prep.grey and prep.space == "gray",
     )
 
 
-class Quantized(NamedTuple):
-    """An image reduced to a few colours: ``image, palette = kmseg.quantize(...)``."""
-
-    #: (H, W, 3) uint8 image (or (H, W) for grey input) painted with the palette.
+class _QuantizedPair(NamedTuple):
     image: np.ndarray
-    #: (n_colors, 3) uint8 RGB palette, most used colour first.
     palette: np.ndarray
 
 
-def quantize(image, n_colors=DEFAULT_N_COLORS, **kwargs):
+class Quantized(_QuantizedPair):
+    """An image reduced to a few colours: ``image, palette = kmseg.quantize(...)``.
+
+    Attributes
+    ----------
+    image : (H, W, 3) uint8 ndarray
+        The image painted with the palette ((H, W) for a grey image in 'gray' space).
+    palette : (n_colors, 3) uint8 ndarray
+        RGB palette, most used colour first.
+    segmentation : Segmentation
+        The full result: labels, centres, counts, inertia.
+    mean_error : float or None
+        Mean CIEDE2000 colour difference between the pixels and their palette
+        colour, when ``max_error`` was given.
+    """
+
+    segmentation = None
+    mean_error = None
+
+
+def _search_max_error(prep, max_error, n_max, fit_params):
+    """Fewest colours whose mean CIEDE2000 error is at most ``max_error``.
+
+    Doubles n until the target is met, then bisects, assuming the error falls as
+    n grows. Returns ``(km, error)`` of the chosen n.
+    """
+    from .color._error import mean_delta_e
+
+    tried = {}
+
+    def error_of(n):
+        if n not in tried:
+            km = fit(prep.features, prep.weights, n, fit_params)
+            palette = to_rgb8(km.cluster_centers_, prep.space)
+            tried[n] = (km, mean_delta_e(prep.hist.colors, prep.hist.counts, palette, km.labels_))
+        return tried[n][1]
+
+    lo, hi = 0, 1
+    while error_of(hi) > max_error and hi < n_max:
+        lo, hi = hi, min(2 * hi, n_max)
+    if error_of(hi) > max_error:
+        warnings.warn(
+            f"max_error={max_error:g} is not reached with n_colors={n_max} "
+            f"(mean error {error_of(hi):.3g}); using {n_max} colours",
+            KmsegWarning,
+            stacklevel=3,
+        )
+        return tried[hi]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if error_of(mid) <= max_error:
+            hi = mid
+        else:
+            lo = mid
+    return tried[hi]
+
+
+def quantize(image, n_colors=None, *, max_error=None, color_space=None, n_init=DEFAULT_N_INIT,
+             max_iter=300, tol=1e-4, random_state=DEFAULT_RANDOM_STATE, n_threads=None):
     """Reduce an image to ``n_colors`` colours by k-means over every pixel.
 
     Parameters
     ----------
     image : str, os.PathLike, PIL.Image.Image or ndarray
         As for :func:`segment`.
-    n_colors : int, default=16
-        Number of colours of the palette.
-    **kwargs
-        ``color_space``, ``n_init``, ``max_iter``, ``tol``, ``random_state``,
-        ``n_threads`` as for :func:`segment`.
+    n_colors : int, 'auto' or None, default=None
+        Number of colours: 16 when None; 'auto' takes the knee of the elbow
+        curve. With ``max_error``, the largest number of colours tried (256 when None).
+    max_error : float, optional
+        Use the fewest colours whose mean colour error is at most this:
+        CIEDE2000 (Delta E 2000, where about 2.3 is a just-noticeable difference)
+        between each pixel's colour and its palette colour, averaged over all
+        pixels. Colours are clustered in CIELAB unless ``color_space`` says otherwise.
+    color_space, n_init, max_iter, tol, random_state, n_threads
+        As for :func:`segment`.
 
     Returns
     -------
     Quantized
         ``(image, palette)``: the recoloured uint8 image and its ``(n_colors, 3)``
-        RGB palette, most used colour first.
+        RGB palette, most used colour first; also ``.segmentation`` and
+        ``.mean_error`` (with ``max_error``).
+
+    Warns
+    -----
+    KmsegWarning
+        ``max_error`` is not reached with the most colours allowed.
 
     See Also
     --------
@@ -304,5 +396,21 @@ def quantize(image, n_colors=DEFAULT_N_COLORS, **kwargs):
     >>> out[0, :, 0].tolist()
     [5, 5, 250]
     """
-    seg = segment(image, n_colors, **kwargs)
-    return Quantized(seg.recolor(), seg.palette)
+    params = dict(n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
+                  n_threads=n_threads)
+    if max_error is None:
+        seg = segment(image, DEFAULT_N_COLORS if n_colors is None else n_colors,
+                      color_space=color_space, **params)
+        error = None
+    else:
+        max_error = v.check_number("max_error", max_error)
+        n_max = 256 if n_colors is None else v.check_int("n_colors", n_colors)
+        prep = prepare(image, color_space if color_space is not None else "lab")
+        params["n_init"] = v.check_int("n_init", n_init)
+        params["n_threads"] = v.resolve_n_threads(n_threads)
+        km, error = _search_max_error(prep, max_error, min(n_max, prep.n_distinct), params)
+        seg = build(prep, km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_, params["n_threads"])
+    out = Quantized(seg.recolor(), seg.palette)
+    out.segmentation = seg
+    out.mean_error = error
+    return out

@@ -16,6 +16,10 @@ class KmsegError(ValueError):
     """A bad input or parameter, with a message fit to show a user as it is."""
 
 
+class KmsegWarning(UserWarning):
+    """A result that differs from what was asked, such as fewer clusters than k."""
+
+
 class ImageReadError(KmsegError, OSError):
     """An image file that cannot be read: the message names the file and why."""
 

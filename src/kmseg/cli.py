@@ -13,8 +13,10 @@ import warnings
 from . import __version__
 from . import _segment as lib
 from ._validation import COLOR_SPACES, KmsegError
+from .choose._knee import KneeWarning
 
 OUTPUTS = ("labels", "recolor", "palette")
+PALETTE_FORMATS = ("png", "json", "css", "gpl")
 
 
 class _Failure(Exception):
@@ -32,10 +34,22 @@ def _outputs(text):
 
 
 def _n_clusters(text):
+    if text.lower() == "auto":
+        return "auto"
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is neither an integer nor 'auto'") from None
+
+
+def _formats(text):
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [t for t in items if t not in PALETTE_FORMATS]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: choose one or more of {', '.join(PALETTE_FORMATS)}, comma-separated"
+        )
+    return items
 
 
 def _add_kmeans_options(p):
@@ -67,11 +81,14 @@ def build_parser():
                        "STEM_palette.json into DIR.")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("-k", "--n-clusters", type=_n_clusters, default=lib.DEFAULT_N_CLUSTERS,
-                   help=f"number of clusters (default: {lib.DEFAULT_N_CLUSTERS})")
+                   help=f"number of clusters, or 'auto' for the knee of the elbow curve over "
+                   f"k=1..{lib.AUTO_K_MAX} (default: {lib.DEFAULT_N_CLUSTERS})")
     p.add_argument("-o", "--output", metavar="DIR", default=".",
                    help="output folder, created if missing (default: .)")
     p.add_argument("--outputs", type=_outputs, default=list(OUTPUTS),
                    help=f"which files to write (default: {','.join(OUTPUTS)})")
+    p.add_argument("--figure", action="store_true",
+                   help="also write STEM_figure.png: original | segmented | boundaries")
     _add_kmeans_options(p)
 
     p = sub.add_parser("quantize", help="reduce an image to n colours",
@@ -79,10 +96,38 @@ def build_parser():
                        "(format from the extension); the palette goes to FILE's stem + "
                        "_palette.json with --palette.")
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("-n", "--n-colors", type=_n_clusters, default=lib.DEFAULT_N_COLORS,
-                   help=f"number of colours (default: {lib.DEFAULT_N_COLORS})")
+    p.add_argument("-n", "--n-colors", type=_n_clusters, default=None,
+                   help=f"number of colours, or 'auto' (default: {lib.DEFAULT_N_COLORS}; with "
+                   "--max-error, the most colours tried, default 256)")
+    p.add_argument("--max-error", type=float, default=None, metavar="E",
+                   help="use the fewest colours whose mean CIEDE2000 error is at most E "
+                   "(about 2.3 is just noticeable); clusters in CIELAB")
     p.add_argument("-o", "--output", metavar="FILE", required=True, help="output image file")
     p.add_argument("--palette", action="store_true", help="also write the palette as JSON")
+    _add_kmeans_options(p)
+
+    p = sub.add_parser("elbow", help="WCSS and other scores against k, and the chosen k",
+                       description="Fit k = K_MIN..K_MAX on every pixel, print the scores and the "
+                       "k at the knee of the WCSS curve, and draw the elbow plot.")
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--k-min", type=int, default=1, help="smallest k (default: 1)")
+    p.add_argument("--k-max", type=int, default=lib.AUTO_K_MAX,
+                   help=f"largest k (default: {lib.AUTO_K_MAX})")
+    p.add_argument("-o", "--output", metavar="FILE", default=None,
+                   help="write the elbow plot here (.png, .svg or .pdf)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    _add_kmeans_options(p)
+
+    p = sub.add_parser("palette", help="extract a palette: swatches PNG, JSON, CSS, GIMP .gpl",
+                       description="Find IMAGE's N main colours and write them as DIR/STEM_palette "
+                       "with the chosen extensions.")
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("-n", "--n-colors", type=_n_clusters, default=8,
+                   help="number of colours, or 'auto' (default: 8)")
+    p.add_argument("-o", "--output", metavar="DIR", default=".",
+                   help="output folder, created if missing (default: .)")
+    p.add_argument("--formats", type=_formats, default=list(PALETTE_FORMATS),
+                   help=f"which files to write (default: {','.join(PALETTE_FORMATS)})")
     _add_kmeans_options(p)
 
     p = sub.add_parser("demo", help="segment a sample photo and say where the results are",
@@ -127,7 +172,18 @@ def _segment_one(source, args, out_dir, image=None):
     if "palette" in outputs:
         written.append(os.path.join(out_dir, f"{stem}_palette.json"))
         save_json(written[-1], palette_record(seg, source))
+    if getattr(args, "figure", False):
+        from .io._write import save_figure
+        from .plot._figures import plot_segmentation
+
+        written.append(os.path.join(out_dir, f"{stem}_figure.png"))
+        save_figure(written[-1], plot_segmentation(source if image is None else image, seg))
     return seg, written
+
+
+def _report_auto(source, seg):
+    if seg.elbow is not None:
+        print(f"{source}: k=auto chose k={seg.n_clusters}: {seg.elbow.knee.reason}")
 
 
 def _cmd_segment(args):
@@ -140,6 +196,7 @@ def _cmd_segment(args):
             _error(exc, source)
             failed += 1
             continue
+        _report_auto(source, seg)
         print(f"{source}: k={seg.n_clusters}, inertia={seg.inertia:.6g} -> {', '.join(written)}")
     return 1 if failed else 0
 
@@ -155,16 +212,76 @@ def _cmd_quantize(args):
     ext = os.path.splitext(args.output)[1].lower()
     if ext not in Image.registered_extensions():
         raise _Failure(f"{args.output!r}: unknown image extension {ext!r}")
-    seg = lib.segment(
-        args.image, args.n_colors, color_space=args.color_space, n_init=args.n_init,
-        random_state=args.seed, n_threads=args.threads,
+    q = lib.quantize(
+        args.image, args.n_colors, max_error=args.max_error, color_space=args.color_space,
+        n_init=args.n_init, random_state=args.seed, n_threads=args.threads,
     )
-    save_image(args.output, seg.recolor())
+    seg = q.segmentation
+    save_image(args.output, q.image)
     written = [args.output]
     if args.palette:
         written.append(os.path.splitext(args.output)[0] + "_palette.json")
         save_json(written[-1], palette_record(seg, args.image))
-    print(f"{args.image}: {seg.n_clusters} colours -> {', '.join(written)}")
+    _report_auto(args.image, seg)
+    error = "" if q.mean_error is None else f" (mean CIEDE2000 error {q.mean_error:.3g})"
+    print(f"{args.image}: {seg.n_clusters} colours{error} -> {', '.join(written)}")
+    return 0
+
+
+def _cmd_elbow(args):
+    from .choose._sweep import elbow
+
+    if args.output is not None:
+        _check_figure_path(args.output)
+    curve = elbow(args.image, range(args.k_min, args.k_max + 1), kind="image",
+                  color_space=args.color_space, n_init=args.n_init, random_state=args.seed,
+                  n_threads=args.threads, progress=not args.quiet)
+    print(curve.table())
+    print(f"chosen k={curve.best_k} ({curve.seconds:.2f} s for the sweep)")
+    if args.output is not None:
+        from .io._write import save_figure
+
+        save_figure(args.output, curve.plot(title=os.path.basename(args.image)))
+        print(f"elbow plot -> {args.output}")
+    return 0
+
+
+def _check_figure_path(path):
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise _Failure(f"{path!r}: folder {folder!r} does not exist")
+    if os.path.splitext(path)[1].lower() not in (".png", ".svg", ".pdf"):
+        raise _Failure(f"{path!r}: a figure must end in .png, .svg or .pdf")
+
+
+def _cmd_palette(args):
+    from .io._palette import palette_css, palette_gpl
+    from .io._write import palette_record, save_figure, save_json, save_text
+
+    _prepare_dir(args.output)
+    seg = lib.segment(args.image, args.n_colors, color_space=args.color_space, n_init=args.n_init,
+                      random_state=args.seed, n_threads=args.threads)
+    stem = os.path.splitext(os.path.basename(args.image))[0]
+    base = os.path.join(args.output, f"{stem}_palette")
+    written = []
+    for fmt in args.formats:
+        path = f"{base}.{fmt}"
+        if fmt == "png":
+            from .plot._figures import plot_palette
+
+            save_figure(path, plot_palette(seg))
+        elif fmt == "json":
+            save_json(path, palette_record(seg, args.image))
+        elif fmt == "css":
+            save_text(path, palette_css(seg.palette, seg.counts))
+        else:
+            save_text(path, palette_gpl(seg.palette, name=stem))
+        written.append(path)
+    _report_auto(args.image, seg)
+    total = seg.counts.sum()
+    for i, (rgb, count) in enumerate(zip(seg.palette, seg.counts)):
+        print(f"{i:3d}  #{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}  {100 * count / total:5.1f}%")
+    print(f"-> {', '.join(written)}")
     return 0
 
 
@@ -205,9 +322,11 @@ def main(argv=None):
     """Run the ``kmseg`` command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"segment": _cmd_segment, "quantize": _cmd_quantize, "demo": _cmd_demo}
+    commands = {"segment": _cmd_segment, "quantize": _cmd_quantize, "elbow": _cmd_elbow,
+                "palette": _cmd_palette, "demo": _cmd_demo}
     with warnings.catch_warnings():
         warnings.simplefilter("default", lib.KmsegWarning)
+        warnings.simplefilter("default", KneeWarning)
         warnings.showwarning = _show_warning
         try:
             return commands[args.command](args)

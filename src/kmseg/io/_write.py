@@ -104,3 +104,16 @@ def palette_record(seg, source=None):
         }
     )
     return record
+
+
+def save_text(path, text):
+    """Write text (UTF-8), atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def save_figure(path, fig, dpi=100):
+    """Save a matplotlib figure (format from the extension), atomically."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=os.path.splitext(path)[1][1:].lower() or "png")

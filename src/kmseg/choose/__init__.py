@@ -1,0 +1,1 @@
+"""Choosing k: the elbow sweep, its scores, and the knee."""

@@ -1,0 +1,1 @@
+"""Stage 5, pictures: matplotlib figures of segmentations, palettes and sweeps."""
