@@ -172,3 +172,25 @@ def test_kmeans_plusplus_matches_naive(k):
     expected = naive.kmeans_plusplus(X, w, k, np.random.default_rng(5), trials)
     assert_allclose(got, expected)
     assert np.all(w[idx] > 0)  # zero-weight samples are never drawn
+
+
+def test_histogram_paths_agree():
+    """The table (large images) and sorting (small ones) give the same histogram and labels."""
+    from kmseg.histogram import _histogram
+
+    rng = np.random.default_rng(6)
+    pixels = (rng.integers(0, 16, size=(5000, 3)) * 17).astype(np.uint8)
+    small = _histogram.ColorHistogram(pixels)
+    old = _histogram.TABLE_MIN_PIXELS
+    _histogram.TABLE_MIN_PIXELS = 0
+    try:
+        big = _histogram.ColorHistogram(pixels)
+    finally:
+        _histogram.TABLE_MIN_PIXELS = old
+    assert big._table is not None and small._table is None
+    assert_array_equal(small.colors, big.colors)
+    assert_array_equal(small.counts, big.counts)
+    labels = np.arange(len(small)) % 7
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        assert_array_equal(small.to_pixels(labels, pixels, np.dtype(dtype)),
+                           big.to_pixels(labels, pixels, np.dtype(dtype)))

@@ -6,6 +6,11 @@ import numpy as np
 
 from ._kernels import N_CODES, compact_rgb8, count_rgb8, lookup_rgb8
 
+#: From this many pixels on, 8-bit RGB colours are counted in a 2**24-entry table
+#: (fixed cost: a 64 MB table to clear and scan); below, by sorting their codes
+#: (measured crossover: about a million pixels).
+TABLE_MIN_PIXELS = 1 << 20
+
 
 class ColorHistogram:
     """The distinct colours of a set of pixels and how many pixels have each.
@@ -26,13 +31,22 @@ class ColorHistogram:
     def __init__(self, pixels):
         self._table = None
         self._inverse = None
-        if pixels.dtype == np.uint8 and pixels.ndim == 2 and pixels.shape[1] == 3:
+        rgb8 = pixels.dtype == np.uint8 and pixels.ndim == 2 and pixels.shape[1] == 3
+        if rgb8 and pixels.shape[0] < TABLE_MIN_PIXELS:
+            codes = (
+                (pixels[:, 0].astype(np.uint32) << 16)
+                | (pixels[:, 1].astype(np.uint32) << 8)
+                | pixels[:, 2]
+            )
+            codes, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
+            self.colors = _decode(codes)
+            self.counts = counts.astype(np.int64)
+            self._inverse = inverse.reshape(-1)
+        elif rgb8:
             table = np.zeros(N_CODES, dtype=np.uint32)
             count_rgb8(np.ascontiguousarray(pixels), table, numba.get_num_threads())
             codes, counts = compact_rgb8(table)
-            self.colors = np.stack(
-                [(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=1
-            ).astype(np.uint8)
+            self.colors = _decode(codes)
             self.counts = counts.astype(np.int64)
             self._codes = codes
             self._table = table
@@ -86,3 +100,8 @@ class ColorHistogram:
         if self._inverse is None:
             return color_labels.astype(dtype)[self._lut_index[pixels]]
         return color_labels.astype(dtype)[self._inverse]
+
+
+def _decode(codes):
+    """(n, 3) uint8 colours of 24-bit codes."""
+    return np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=1).astype(np.uint8)
