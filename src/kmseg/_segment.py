@@ -208,7 +208,8 @@ def segment(
     if isinstance(n_clusters, str) and n_clusters.lower() == "auto":
         from .choose._sweep import sweep_prepared, warn_unclear
 
-        curve = sweep_prepared(prep, range(1, AUTO_K_MAX + 1), fit_params, auto=True)
+        curve = sweep_prepared(prep, range(1, AUTO_K_MAX + 1), fit_params, silhouette_samples=0,
+                               auto=True)
         warn_unclear(curve, stacklevel=2)
         i = int(np.flatnonzero(curve.k == curve.knee.k)[0])
         seg = build(prep, curve.centers[i], None, curve.wcss[i], curve.n_iter[i], n_threads)
