@@ -1,0 +1,1 @@
+"""Stage 4b: spatially coherent segments (superpixels, merged into k connected regions)."""

@@ -1,0 +1,123 @@
+"""Connected segments: the region graph, Ward merging (against a brute-force twin), the pipeline."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from scipy import ndimage
+
+import kmseg
+from kmseg.regions._merge import boundary_strength, region_graph, ward_merge
+
+
+def _naive_graph(labels):
+    found = {}
+    h, w = labels.shape
+    for y in range(h):
+        for x in range(w):
+            for dy, dx in ((0, 1), (1, 0)):
+                if y + dy < h and x + dx < w and labels[y, x] != labels[y + dy, x + dx]:
+                    key = tuple(sorted((int(labels[y, x]), int(labels[y + dy, x + dx]))))
+                    found[key] = found.get(key, 0) + 1
+    return found
+
+
+def _naive_ward(labels, features, n_regions):
+    """Brute force: recompute every adjacent pair's Ward cost, merge the cheapest, repeat."""
+    region = labels.copy()
+    while len(np.unique(region)) > n_regions:
+        best = None
+        for (a, b) in _naive_graph(region):
+            fa, fb = features[region == a], features[region == b]
+            na, nb = len(fa), len(fb)
+            diff = fa.mean(0) - fb.mean(0)
+            c = na * nb / (na + nb) * float(diff @ diff)
+            if best is None or c < best[0]:
+                best = (c, a, b)
+        region[region == best[2]] = best[1]
+    return region
+
+
+def _tiles(seed=0, n=6, size=4):
+    """An n x n grid of size x size tiles with random colours: every tile a region."""
+    rng = np.random.default_rng(seed)
+    labels = np.kron(np.arange(n * n).reshape(n, n), np.ones((size, size), int))
+    colours = rng.normal(size=(n * n, 3)) * 10
+    return labels, colours[labels] + rng.normal(size=labels.shape + (3,)) * 0.1
+
+
+def test_region_graph_matches_naive():
+    labels, _ = _tiles()
+    pairs, lengths = region_graph(labels)
+    assert dict(zip(map(tuple, pairs.tolist()), lengths.tolist())) == _naive_graph(labels)
+
+
+def test_boundary_strength_sums_edges_along_each_boundary():
+    labels = np.array([[0, 0, 1], [0, 0, 1], [2, 2, 1]])
+    edges = np.arange(9, dtype=float).reshape(3, 3)
+    pairs, lengths = region_graph(labels)
+    got = dict(zip(map(tuple, pairs.tolist()), boundary_strength(labels, edges, pairs).tolist()))
+    # (0,1): pixel pairs (0,1)-(0,2) and (1,1)-(1,2): (1+2)/2 + (4+5)/2
+    assert got[(0, 1)] == pytest.approx(1.5 + 4.5)
+    # (0,2): (1,0)-(2,0), (1,1)-(2,1): (3+6)/2 + (4+7)/2
+    assert got[(0, 2)] == pytest.approx(4.5 + 5.5)
+    # (1,2): (2,1)-(2,2): (7+8)/2
+    assert got[(1, 2)] == pytest.approx(7.5)
+
+
+@pytest.mark.parametrize("n_regions", [1, 5, 12, 30])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ward_merge_matches_brute_force(n_regions, seed):
+    labels, features = _tiles(seed)
+    merged = ward_merge(labels, features, n_regions)[labels]
+    expected = _naive_ward(labels, features, n_regions)
+    assert len(np.unique(merged)) == n_regions
+    # same partition, up to label names
+    pairs = set(zip(merged.ravel().tolist(), expected.ravel().tolist()))
+    assert len(pairs) == n_regions
+
+
+def test_merged_regions_stay_connected():
+    labels, features = _tiles(seed=3, n=8)
+    merged = ward_merge(labels, features, 7)[labels]
+    for r in np.unique(merged):
+        assert ndimage.label(merged == r)[1] == 1
+
+
+def test_strong_boundaries_merge_last():
+    labels = np.kron(np.arange(3).reshape(1, 3), np.ones((4, 4), int))  # three tiles in a row
+    features = np.zeros(labels.shape + (1,))
+    features[:, 4:8] = 1.0
+    features[:, 8:] = 2.1  # Ward alone merges 0 with 1 first (closer means)
+    edges = np.zeros(labels.shape)
+    edges[:, 3:5] = 100.0  # but a strong edge lies between tiles 0 and 1
+    plain = ward_merge(labels, features, 2)
+    weighted = ward_merge(labels, features, 2, edges=edges, edge_weight=1.0)
+    assert plain[0] == plain[1] != plain[2]
+    assert weighted[1] == weighted[2] != weighted[0]
+
+
+def test_segment_regions_finds_separate_objects():
+    rng = np.random.default_rng(0)
+    img = np.full((60, 80, 3), (40, 120, 40), float)
+    img[10:30, 10:30] = (220, 40, 40)   # a red square
+    img[35:55, 50:75] = (220, 40, 40)   # another, apart: a different segment, though the same colour
+    img = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+    regions = kmseg.segment_regions(img, 3, n_superpixels=200)
+    assert regions.n_segments == 3
+    a, b, bg = regions.labels[20, 20], regions.labels[45, 60], regions.labels[5, 5]
+    assert len({a, b, bg}) == 3 and bg == 0  # background is the largest
+    for r in range(3):
+        assert ndimage.label(regions.labels == r)[1] == 1
+    assert regions.recolor().shape == img.shape
+    assert np.all(np.diff(regions.counts) <= 0)
+    assert "n_segments=3" in repr(regions)
+
+
+def test_segment_regions_grey_and_errors():
+    img = np.zeros((30, 30), np.uint8)
+    img[:, 15:] = 200
+    regions = kmseg.segment_regions(img, 2, n_superpixels=30)
+    assert regions.n_segments == 2
+    assert_array_equal(regions.labels[:, :14] == regions.labels[0, 0], True)
+    with pytest.raises(kmseg.KmsegError, match="n_segments=0 must be >= 1"):
+        kmseg.segment_regions(img, 0)
