@@ -33,6 +33,8 @@ __all__ = [
     "KmsegError",
     "KmsegWarning",
     "ImageReadError",
+    "read_bsds_ground_truth",
+    "evaluate_segmentation",
     "__version__",
 ]
 
@@ -57,6 +59,8 @@ _LAZY = {
     "KmsegError": "kmseg._validation",
     "KmsegWarning": "kmseg._validation",
     "ImageReadError": "kmseg._validation",
+    "read_bsds_ground_truth": "kmseg.metrics._bsds",
+    "evaluate_segmentation": "kmseg.metrics._region",
 }
 
 

@@ -62,24 +62,53 @@ def boundary_strength(labels, edges, pairs):
 def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0):
     """Merge adjacent regions greedily by Ward's criterion down to ``n_regions``.
 
+    The final region of each input label; see :func:`merge_tree` for the parameters.
+    """
+    return cut_tree(int(labels.max()) + 1, merge_tree(labels, features, edges, edge_weight, n_regions),
+                    n_regions)
+
+
+def cut_tree(m, merges, n_regions):
+    """The regions left after the first ``m - n_regions`` merges of :func:`merge_tree`.
+
+    Returns
+    -------
+    (m,) int64 ndarray
+        Region (0..n-1, numbered in order of their smallest input label) of each input label.
+    """
+    parent = np.arange(m)
+    for a, b in merges[: max(0, m - n_regions)]:
+        parent[b] = a
+    root = parent.copy()
+    while True:
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    return np.unique(root, return_inverse=True)[1].astype(np.int64)
+
+
+def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1):
+    """The order in which adjacent regions merge by Ward's criterion.
+
     Parameters
     ----------
     labels : (H, W) int ndarray
         Connected regions labelled 0..m-1.
     features : (H, W, d) float ndarray
         Per-pixel features (e.g. CIELAB).
-    n_regions : int
-        Regions to keep (at least 1; no effect if there are fewer).
     edges : (H, W) float ndarray, optional
         Edge strength per pixel; with ``edge_weight > 0`` the cost of merging two
         regions is multiplied by ``1 + edge_weight * mean edge strength`` of
         their shared boundary, so strong boundaries are merged last.
     edge_weight : float, default=0
+    n_regions : int, default=1
+        Stop once this many regions are left.
 
     Returns
     -------
-    merged : (m,) int64 ndarray
-        The final region (0..n-1) of each input label.
+    merges : list of (a, b)
+        In order: region ``b`` merged into ``a`` (labels of the input).
     """
     m = int(labels.max()) + 1
     d = features.shape[-1]
@@ -109,7 +138,7 @@ def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0):
     version = [0] * m
     heap = [(cost(a, b), a, b, 0, 0) for a, b in pairs.tolist()]
     heapq.heapify(heap)
-    parent = np.arange(m)
+    merges = []
     alive = m
     while alive > n_regions and heap:
         c, a, b, va, vb = heapq.heappop(heap)
@@ -118,7 +147,7 @@ def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0):
         # merge b into a
         counts[a] += counts[b]
         sums[a] += sums[b]
-        parent[b] = a
+        merges.append((a, b))
         version[a] += 1
         version[b] = -1
         alive -= 1
@@ -139,12 +168,4 @@ def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0):
         for nb in neighbours[a]:
             heapq.heappush(heap, (cost(a, nb), a, nb, version[a], version[nb]) if a < nb
                            else (cost(nb, a), nb, a, version[nb], version[a]))
-    # resolve roots
-    root = parent.copy()
-    while True:
-        nxt = root[root]
-        if np.array_equal(nxt, root):
-            break
-        root = nxt
-    _, merged = np.unique(root, return_inverse=True)
-    return merged.astype(np.int64)
+    return merges

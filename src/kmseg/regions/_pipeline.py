@@ -10,7 +10,7 @@ import numpy as np
 from .. import _validation as v
 from ..io._read import read_image
 from ..labels._order import label_dtype, size_order
-from ._merge import ward_merge
+from ._merge import cut_tree, merge_tree
 
 #: Defaults, tuned on the BSDS500 train and val photos (see BENCHMARKS.md).
 DEFAULT_N_SUPERPIXELS = 1000
@@ -118,10 +118,51 @@ def segment_regions(
     >>> regions.n_segments, sorted(np.unique(regions.labels[:, [0, 39]]).tolist())
     (3, [1, 2])
     """
+    n_segments = v.check_int("n_segments", n_segments)
+    return region_hierarchy(image, n_superpixels=n_superpixels, compactness=compactness,
+                            edge_weight=edge_weight).regions(n_segments)
+
+
+class RegionHierarchy:
+    """Superpixels and the order in which they merge: segments for any k, cheaply.
+
+    Built by :func:`region_hierarchy`; ``regions(k)`` replays the first merges.
+    """
+
+    def __init__(self, superpixels, lab, merges):
+        self.superpixels = superpixels
+        self.lab = lab
+        self.merges = merges
+        self.n_superpixels = int(superpixels.max()) + 1
+
+    def regions(self, n_segments):
+        """The :class:`Regions` with ``n_segments`` segments (or all superpixels, if fewer)."""
+        from ..color._spaces import to_rgb8
+
+        merged = cut_tree(self.n_superpixels, self.merges, n_segments)
+        labels = merged[self.superpixels]
+        k = int(merged.max()) + 1
+        flat = labels.ravel()
+        counts = np.bincount(flat, minlength=k)
+        centers = np.stack([np.bincount(flat, weights=self.lab[:, :, f].ravel(), minlength=k)
+                            for f in range(3)], 1) / counts[:, None]
+        order, rank = size_order(counts, centers)
+        centers = centers[order]
+        return Regions(rank[labels].astype(label_dtype(k)), centers, to_rgb8(centers, "lab"),
+                       counts[order].astype(np.int64), self.n_superpixels)
+
+
+def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=DEFAULT_COMPACTNESS,
+                     edge_weight=DEFAULT_EDGE_WEIGHT):
+    """Superpixels of ``image`` and their full merge order (see :func:`segment_regions`).
+
+    Returns
+    -------
+    RegionHierarchy
+    """
     from skimage.segmentation import slic
 
     img = read_image(image)
-    n_segments = v.check_int("n_segments", n_segments)
     n_superpixels = v.check_int("n_superpixels", n_superpixels)
     compactness = v.check_number("compactness", compactness)
     edge_weight = v.check_number("edge_weight", edge_weight)
@@ -129,15 +170,4 @@ def segment_regions(
     rgb = img[:, :, :3] if img.ndim == 3 else np.repeat(img[:, :, None], 3, axis=2)
     sp = slic(rgb, n_segments=n_superpixels, compactness=compactness, start_label=0,
               enforce_connectivity=True, channel_axis=-1)
-    merged = ward_merge(sp, lab, n_segments, edges=_edge_map(lab), edge_weight=edge_weight)
-    labels = merged[sp]
-    k = int(merged.max()) + 1
-    counts = np.bincount(labels.ravel(), minlength=k)
-    centers = np.stack([np.bincount(labels.ravel(), weights=lab[:, :, f].ravel(), minlength=k)
-                        for f in range(3)], 1) / counts[:, None]
-    order, rank = size_order(counts, centers)
-    from ..color._spaces import to_rgb8
-
-    centers = centers[order]
-    return Regions(rank[labels].astype(label_dtype(k)), centers, to_rgb8(centers, "lab"),
-                   counts[order].astype(np.int64), int(sp.max()) + 1)
+    return RegionHierarchy(sp, lab, merge_tree(sp, lab, _edge_map(lab), edge_weight))

@@ -1,0 +1,45 @@
+"""Scores of a segmentation against human ground truth, as the BSDS500 benchmark defines them.
+
+Region scores (segmentation covering, probabilistic Rand index, variation of
+information) come from the contingency table of two label maps; boundary
+precision, recall and F-measure come from a one-to-one matching of boundary pixels
+within a distance tolerance. :func:`read_bsds_ground_truth` reads the human
+segmentations of one BSDS500 image. Importing this package loads NumPy only;
+SciPy and scikit-image load when a function that needs them is called.
+"""
+
+from ._bsds import read_bsds_ground_truth
+from ._region import (
+    BSDS_TOLERANCE,
+    BoundaryScores,
+    Contingency,
+    SegmentationScores,
+    boundary_map,
+    boundary_scores,
+    contingency,
+    evaluate,
+    evaluate_segmentation,
+    mean_variation_of_information,
+    probabilistic_rand_index,
+    rand_index,
+    segmentation_covering,
+    variation_of_information,
+)
+
+__all__ = [
+    "BSDS_TOLERANCE",
+    "BoundaryScores",
+    "Contingency",
+    "SegmentationScores",
+    "boundary_map",
+    "boundary_scores",
+    "contingency",
+    "evaluate",
+    "evaluate_segmentation",
+    "mean_variation_of_information",
+    "probabilistic_rand_index",
+    "rand_index",
+    "read_bsds_ground_truth",
+    "segmentation_covering",
+    "variation_of_information",
+]

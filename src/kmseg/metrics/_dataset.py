@@ -1,0 +1,180 @@
+"""Scoring a segmentation method over a dataset: per-image scores, ODS and OIS.
+
+ODS (optimal dataset scale): the one parameter value best for the whole set,
+each measure averaged over images at that value. OIS (optimal image scale): the
+best value for each image, then averaged. As in the BSDS benchmark, each measure
+chooses its own best value (highest covering and PRI, lowest VOI).
+"""
+
+import os
+import sys
+import time
+from typing import NamedTuple
+
+import numpy as np
+
+from .._validation import KmsegError
+
+#: Parameter swept by default, per method, and its default values.
+METHODS = {
+    "regions": ("n_segments", list(range(2, 17))),
+    "kmeans": ("k", list(range(2, 17))),
+    "kmeans-connected": ("k", list(range(2, 17))),
+    "felzenszwalb": ("scale", [50, 100, 200, 300, 500, 800, 1200]),
+    "slic": ("n_segments", [4, 8, 12, 16, 24, 32, 48]),
+    "quickshift": ("max_dist", [5, 10, 15, 20, 30, 40]),
+}
+MEASURES = ("covering", "pri", "voi")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+
+
+def run_method(method, image, value, cache=None):
+    """Label map of ``image`` (an RGB uint8 array) by ``method`` at parameter ``value``.
+
+    ``cache`` (a dict, one per image) keeps work shared between values.
+    """
+    if method == "regions":
+        from ..regions._pipeline import region_hierarchy
+
+        cache = {} if cache is None else cache
+        if "hierarchy" not in cache:
+            cache["hierarchy"] = region_hierarchy(image)
+        return cache["hierarchy"].regions(int(value)).labels
+    if method in ("kmeans", "kmeans-connected"):
+        from .._segment import segment
+
+        labels = segment(image, int(value)).labels.astype(np.int64)
+        if method == "kmeans":
+            return labels
+        from scipy import ndimage
+
+        out = np.zeros_like(labels)
+        offset = 0
+        for c in range(int(labels.max()) + 1):
+            comp, n = ndimage.label(labels == c)
+            out[comp > 0] = comp[comp > 0] + offset - 1
+            offset += n
+        return out
+    from skimage import segmentation
+
+    if method == "felzenszwalb":
+        return segmentation.felzenszwalb(image, scale=float(value), sigma=0.8, min_size=20)
+    if method == "slic":
+        return segmentation.slic(image, n_segments=int(value), compactness=20, start_label=0)
+    if method == "quickshift":
+        return segmentation.quickshift(image, kernel_size=5, max_dist=float(value), ratio=0.5)
+    raise KmsegError(f"method={method!r} must be one of {', '.join(METHODS)}")
+
+
+class DatasetScores(NamedTuple):
+    """Scores of a method over a dataset."""
+
+    #: Parameter name and values tried.
+    parameter: str
+    values: list
+    #: Per image and value: rows of (image, value, covering, pri, voi, seconds).
+    rows: list
+    #: Measure -> (best value, mean score) over the set (ODS).
+    ods: dict
+    #: Measure -> mean over images of each image's best score (OIS).
+    ois: dict
+    #: Mean seconds per image and value.
+    seconds: float
+
+    def table(self):
+        """ODS / OIS as a plain-text table."""
+        lines = [f"{'':<10}{'Covering':>12}{'PRI':>12}{'VOI':>12}"]
+        lines.append("ODS" + " " * 7 + "".join(f"{self.ods[m][1]:>12.4f}" for m in MEASURES))
+        lines.append(f"  {self.parameter}" + " " * max(0, 8 - len(self.parameter))
+                     + "".join(f"{str(self.ods[m][0]):>12}" for m in MEASURES))
+        lines.append("OIS" + " " * 7 + "".join(f"{self.ois[m]:>12.4f}" for m in MEASURES))
+        return "\n".join(lines)
+
+
+def list_pairs(images_dir, ground_truth_dir):
+    """(image path, ground-truth path) for every image that has a ``.mat`` beside it."""
+    if not os.path.isdir(images_dir):
+        raise KmsegError(f"{images_dir!r}: not a folder")
+    if not os.path.isdir(ground_truth_dir):
+        raise KmsegError(f"{ground_truth_dir!r}: not a folder")
+    pairs = []
+    for name in sorted(os.listdir(images_dir)):
+        stem, ext = os.path.splitext(name)
+        gt = os.path.join(ground_truth_dir, stem + ".mat")
+        if ext.lower() in IMAGE_SUFFIXES and os.path.exists(gt):
+            pairs.append((os.path.join(images_dir, name), gt))
+    if not pairs:
+        raise KmsegError(f"no image in {images_dir!r} has a ground truth .mat in {ground_truth_dir!r}")
+    return pairs
+
+
+def evaluate_dataset(images_dir, ground_truth_dir, method="regions", values=None, *, save=None,
+                     limit=None, progress=False):
+    """Run ``method`` over a folder of images for each parameter value, and score it.
+
+    Parameters
+    ----------
+    images_dir, ground_truth_dir : str
+        Images, and BSDS ``.mat`` ground truths named after them.
+    method : str, default='regions'
+        One of ``kmseg.metrics.METHODS``.
+    values : list, optional
+        Parameter values; the method's default sweep by default.
+    save : str, optional
+        Folder: each label map goes to ``save/<image stem>/<value>.png`` (16-bit PNG).
+    limit : int, optional
+        Only the first ``limit`` images (sorted by name).
+    progress : bool, default=False
+        A line per image on standard error, with rate and time left.
+
+    Returns
+    -------
+    DatasetScores
+    """
+    from ..io._read import read_image
+    from ..io._write import save_image
+    from ._bsds import read_bsds_ground_truth
+    from ._region import evaluate
+
+    if method not in METHODS:
+        raise KmsegError(f"method={method!r} must be one of {', '.join(METHODS)}")
+    parameter, default = METHODS[method]
+    values = list(default if values is None else values)
+    pairs = list_pairs(images_dir, ground_truth_dir)[:limit]
+    rows = []
+    start = time.perf_counter()
+    for i, (image_path, gt_path) in enumerate(pairs):
+        image = read_image(image_path)
+        if image.ndim == 2:
+            image = np.repeat(image[:, :, None], 3, axis=2)
+        image = image[:, :, :3]
+        gts = read_bsds_ground_truth(gt_path)
+        stem = os.path.splitext(os.path.basename(image_path))[0]
+        cache = {}
+        for value in values:
+            t = time.perf_counter()
+            labels = run_method(method, image, value, cache)
+            seconds = time.perf_counter() - t
+            scores = evaluate(labels, gts, boundaries=False)
+            rows.append((stem, value, scores.covering, scores.pri, scores.voi, seconds))
+            if save is not None:
+                folder = os.path.join(save, stem)
+                os.makedirs(folder, exist_ok=True)
+                save_image(os.path.join(folder, f"{value}.png"), labels.astype(np.uint16))
+        if progress:
+            done = i + 1
+            rate = done / (time.perf_counter() - start)
+            left = (len(pairs) - done) / rate
+            print(f"evaluate: {done}/{len(pairs)} images, {rate:.2f} images/s, {left:.0f} s left",
+                  file=sys.stderr, flush=True)
+    scores = np.array([r[2:5] for r in rows]).reshape(len(pairs), len(values), 3)
+    mean = scores.mean(axis=0)  # (values, measures)
+    ods, ois = {}, {}
+    for j, m in enumerate(MEASURES):
+        pick = np.argmin if m == "voi" else np.argmax
+        best = int(pick(mean[:, j]))
+        ods[m] = (values[best], float(mean[best, j]))
+        per_image = scores[:, :, j].min(axis=1) if m == "voi" else scores[:, :, j].max(axis=1)
+        ois[m] = float(per_image.mean())
+    seconds = float(np.mean([r[5] for r in rows]))
+    return DatasetScores(parameter, values, rows, ods, ois, seconds)
