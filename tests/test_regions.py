@@ -121,3 +121,18 @@ def test_segment_regions_grey_and_errors():
     assert_array_equal(regions.labels[:, :14] == regions.labels[0, 0], True)
     with pytest.raises(kmseg.KmsegError, match="n_segments=0 must be >= 1"):
         kmseg.segment_regions(img, 0)
+
+
+def test_threshold_keeps_more_segments_in_busier_images():
+    rng = np.random.default_rng(1)
+    plain = np.full((60, 60, 3), 120, np.uint8)
+    plain[:, 30:] = 30
+    busy = plain.copy()
+    busy[5:25, 5:25] = (220, 30, 30)
+    busy[35:55, 35:55] = (30, 30, 220)
+    noise = lambda img: np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)  # noqa: E731
+    a = kmseg.segment_regions(noise(plain), threshold=200, n_superpixels=100)
+    b = kmseg.segment_regions(noise(busy), threshold=200, n_superpixels=100)
+    assert a.n_segments == 2 and b.n_segments == 4
+    with pytest.raises(kmseg.KmsegError, match="threshold=-1.0 must be a finite number >= 0"):
+        kmseg.segment_regions(noise(plain), threshold=-1)

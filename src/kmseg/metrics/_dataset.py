@@ -18,6 +18,7 @@ from .._validation import KmsegError
 #: Parameter swept by default, per method, and its default values.
 METHODS = {
     "regions": ("n_segments", list(range(2, 17))),
+    "regions-threshold": ("threshold", [500, 1000, 2000, 3000, 4500, 6500, 10000, 15000]),
     "kmeans": ("k", list(range(2, 17))),
     "kmeans-connected": ("k", list(range(2, 17))),
     "felzenszwalb": ("scale", [50, 100, 200, 300, 500, 800, 1200]),
@@ -33,13 +34,15 @@ def run_method(method, image, value, cache=None):
 
     ``cache`` (a dict, one per image) keeps work shared between values.
     """
-    if method == "regions":
+    if method in ("regions", "regions-threshold"):
         from ..regions._pipeline import region_hierarchy
 
         cache = {} if cache is None else cache
         if "hierarchy" not in cache:
             cache["hierarchy"] = region_hierarchy(image)
-        return cache["hierarchy"].regions(int(value)).labels
+        if method == "regions":
+            return cache["hierarchy"].regions(int(value)).labels
+        return cache["hierarchy"].regions_below(float(value)).labels
     if method in ("kmeans", "kmeans-connected"):
         from .._segment import segment
 

@@ -88,7 +88,7 @@ def cut_tree(m, merges, n_regions):
     return np.unique(root, return_inverse=True)[1].astype(np.int64)
 
 
-def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1):
+def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, return_costs=False):
     """The order in which adjacent regions merge by Ward's criterion.
 
     Parameters
@@ -104,11 +104,15 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1):
     edge_weight : float, default=0
     n_regions : int, default=1
         Stop once this many regions are left.
+    return_costs : bool, default=False
+        Also return the cost of each merge.
 
     Returns
     -------
     merges : list of (a, b)
         In order: region ``b`` merged into ``a`` (labels of the input).
+    costs : list of float
+        With ``return_costs``: the cost of each merge.
     """
     m = int(labels.max()) + 1
     d = features.shape[-1]
@@ -139,6 +143,7 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1):
     heap = [(cost(a, b), a, b, 0, 0) for a, b in pairs.tolist()]
     heapq.heapify(heap)
     merges = []
+    costs = []
     alive = m
     while alive > n_regions and heap:
         c, a, b, va, vb = heapq.heappop(heap)
@@ -148,6 +153,7 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1):
         counts[a] += counts[b]
         sums[a] += sums[b]
         merges.append((a, b))
+        costs.append(c)
         version[a] += 1
         version[b] = -1
         alive -= 1
@@ -168,4 +174,6 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1):
         for nb in neighbours[a]:
             heapq.heappush(heap, (cost(a, nb), a, nb, version[a], version[nb]) if a < nb
                            else (cost(nb, a), nb, a, version[nb], version[a]))
+    if return_costs:
+        return merges, costs
     return merges
