@@ -30,7 +30,8 @@ from kmseg.metrics import (
 )
 from kmseg.metrics._region import _raw_boundaries
 
-BSDS = Path(os.environ.get("KMSEG_BSDS500", "/work/shared/data/bsds500"))
+BSDS = Path(os.environ.get(
+    "KMSEG_BSDS500", Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "bsds500"))
 
 # The hand-computed example. N = 6 pixels, 15 pairs.
 #   seg = 0 0 1      gt = 0 0 0      table (seg rows, gt cols) = [[2, 2],

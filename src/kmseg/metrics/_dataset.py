@@ -18,7 +18,7 @@ from .._validation import KmsegError
 #: Parameter swept by default, per method, and its default values.
 METHODS = {
     "regions": ("n_segments", list(range(2, 17))),
-    "regions-threshold": ("threshold", [500, 1000, 2000, 3000, 4500, 6500, 10000, 15000]),
+    "regions-threshold": ("threshold", [500, 1000, 2000, 3000, 4500, 6500, 10000, 15000, 25000, 40000]),
     "kmeans": ("k", list(range(2, 17))),
     "kmeans-connected": ("k", list(range(2, 17))),
     "felzenszwalb": ("scale", [50, 100, 200, 300, 500, 800, 1200]),
