@@ -136,3 +136,26 @@ def test_threshold_keeps_more_segments_in_busier_images():
     assert a.n_segments == 2 and b.n_segments == 4
     with pytest.raises(kmseg.KmsegError, match="threshold=-1.0 must be a finite number >= 0"):
         kmseg.segment_regions(noise(plain), threshold=-1)
+
+
+def test_absorb_small_regions():
+    from kmseg.regions._merge import absorb_small
+
+    labels = np.zeros((10, 10), int)
+    labels[:, 5:] = 1
+    labels[2:4, 2:4] = 2          # 4 pixels inside region 0
+    labels[7, 7] = 3              # 1 pixel inside region 1
+    features = np.zeros((10, 10, 1))
+    features[:, 5:] = 5.0
+    merged = absorb_small(labels, features, min_size=5)[labels]
+    assert len(np.unique(merged)) == 2
+    assert merged[2, 2] == merged[0, 0] and merged[7, 7] == merged[0, 9]
+    kept = absorb_small(labels, features, min_size=1)
+    assert len(np.unique(kept)) == 4
+
+
+def test_segment_regions_min_size():
+    rng = np.random.default_rng(2)
+    img = np.clip(rng.normal(128, 40, (40, 40, 3)), 0, 255).astype(np.uint8)  # noise: many small segments
+    regions = kmseg.segment_regions(img, 30, n_superpixels=100, min_size=80)
+    assert regions.counts.min() >= 80

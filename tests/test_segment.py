@@ -196,3 +196,16 @@ def test_truncated_file(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageReadError, match="cut.png'?: (truncated|corrupt)"):
         kmseg.segment(path, 2)
+
+
+def test_spatial_weight_splits_same_colour_objects_apart():
+    img = np.full((40, 60, 3), 30, np.uint8)
+    img[5:20, 5:20] = (220, 30, 30)
+    img[20:35, 40:55] = (220, 30, 30)  # the same red, far away
+    plain = kmseg.segment(img, 2)
+    spatial = kmseg.segment(img, 3, spatial_weight=2.0)
+    assert plain.labels[10, 10] == plain.labels[25, 45]  # colour alone: one class
+    assert spatial.labels[10, 10] != spatial.labels[25, 45]  # with position: apart
+    assert spatial.centers.shape == (3, 5)
+    assert spatial.recolor().shape == img.shape
+    assert spatial.counts.sum() == 40 * 60

@@ -129,6 +129,7 @@ def segment(
     n_clusters=DEFAULT_N_CLUSTERS,
     *,
     color_space=None,
+    spatial_weight=0.0,
     n_init=DEFAULT_N_INIT,
     max_iter=300,
     tol=1e-4,
@@ -154,6 +155,14 @@ def segment(
         Space the colours are clustered in; None means 'gray' for grey images
         and 'rgb' otherwise. Features: R, G, B in [0, 255]; luminance in
         [0, 255]; CIELAB; HSV as ``(S cos 2piH, S sin 2piH, V)`` so hue wraps.
+    spatial_weight : float, default=0
+        Add each pixel's position (row, column) to its colour features, scaled
+        so that the positions' total variance is ``spatial_weight**2`` times the
+        colours' total variance: 0 is colour alone, 1 weighs where a pixel is as
+        much as what colour it has, larger values give compact, blob-like
+        clusters. Positions make every pixel distinct, so all pixels are
+        clustered (no colour histogram): slower on large images. ``centers``
+        then hold the colour features followed by the scaled row and column.
     n_init : int, default=4
         k-means++ restarts, run on a coarse pooling of the colours; the best
         is refined on all colours.
@@ -216,6 +225,9 @@ def segment(
         seg.elbow = curve
         return seg
     n_clusters = v.check_int("n_clusters", n_clusters)
+    spatial_weight = v.check_number("spatial_weight", spatial_weight)
+    if spatial_weight > 0:
+        return _segment_spatial(prep, n_clusters, spatial_weight, fit_params)
     if n_clusters > prep.n_distinct:
         warnings.warn(
             f"n_clusters={n_clusters} is more than the {prep.n_distinct} distinct colours "
@@ -226,6 +238,31 @@ def segment(
         n_clusters = prep.n_distinct
     km = fit(prep.features, prep.weights, n_clusters, fit_params)
     return build(prep, km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_, n_threads)
+
+
+def _segment_spatial(prep, n_clusters, spatial_weight, fit_params):
+    """Colour plus scaled position, every pixel a sample."""
+    index = prep.hist.to_pixels(np.arange(len(prep.hist)), prep.pixels, np.dtype(np.uint32))
+    colour = prep.features[index]
+    h, w = prep.image.shape[:2]
+    total = prep.weights.sum()
+    mean = prep.weights @ prep.features / total
+    colour_var = float(prep.weights @ ((prep.features - mean) ** 2).sum(axis=1) / total)
+    position_var = ((h * h - 1) + (w * w - 1)) / 12.0
+    scale = spatial_weight * np.sqrt(colour_var / position_var) if position_var > 0 else 0.0
+    rows, cols = np.divmod(np.arange(h * w, dtype=np.float64), w)
+    X = np.column_stack([colour, rows * scale, cols * scale])
+    km = fit(X, np.ones(len(X)), min(n_clusters, len(X)), fit_params)
+    k = len(km.cluster_centers_)
+    counts = np.bincount(km.labels_, minlength=k)
+    order, rank = size_order(counts, km.cluster_centers_)
+    centers = np.ascontiguousarray(km.cluster_centers_[order])
+    d = prep.features.shape[1]
+    return Segmentation(
+        rank[km.labels_].astype(label_dtype(k)).reshape(h, w), centers,
+        to_rgb8(centers[:, :d], prep.space), counts[order].astype(np.int64), km.inertia_,
+        km.n_iter_, prep.space, grey=prep.grey and prep.space == "gray",
+    )
 
 
 class Prepared:

@@ -111,7 +111,7 @@ def list_pairs(images_dir, ground_truth_dir):
     return pairs
 
 
-def evaluate_dataset(images_dir, ground_truth_dir, method="regions", values=None, *, save=None,
+def evaluate_dataset(images_dir, ground_truth_dir, method="regions-threshold", values=None, *, save=None,
                      limit=None, progress=False):
     """Run ``method`` over a folder of images for each parameter value, and score it.
 
@@ -119,8 +119,11 @@ def evaluate_dataset(images_dir, ground_truth_dir, method="regions", values=None
     ----------
     images_dir, ground_truth_dir : str
         Images, and BSDS ``.mat`` ground truths named after them.
-    method : str, default='regions'
-        One of ``kmseg.metrics.METHODS``.
+    method : str, default='regions-threshold'
+        One of ``METHODS``: 'regions' (:func:`kmseg.segment_regions` by number of
+        segments), 'regions-threshold' (the same, merging stopped by a threshold),
+        'kmeans' (colour classes), 'kmeans-connected' (each class split into its
+        connected pieces), and scikit-image's 'felzenszwalb', 'slic', 'quickshift'.
     values : list, optional
         Parameter values; the method's default sweep by default.
     save : str, optional

@@ -177,3 +177,62 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     if return_costs:
         return merges, costs
     return merges
+
+
+def absorb_small(labels, features, min_size):
+    """Merge every region smaller than ``min_size`` pixels into an adjacent one.
+
+    The smallest region goes first, into the neighbour whose merge raises the
+    within-region sum of squares least (Ward's criterion); repeated until every
+    region has at least ``min_size`` pixels or one region is left.
+
+    Parameters
+    ----------
+    labels : (H, W) int ndarray
+        Connected regions labelled 0..m-1.
+    features : (H, W, d) float ndarray
+    min_size : int
+
+    Returns
+    -------
+    (m,) int64 ndarray
+        The final region (0..n-1) of each input label.
+    """
+    m = int(labels.max()) + 1
+    flat = labels.ravel()
+    counts = np.bincount(flat, minlength=m).astype(np.float64)
+    d = features.shape[-1]
+    sums = np.stack([np.bincount(flat, weights=features[..., f].ravel(), minlength=m) for f in range(d)], 1)
+    neighbours = [set() for _ in range(m)]
+    for a, b in region_graph(labels)[0].tolist():
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    parent = np.arange(m)
+    alive = {r for r in range(m) if counts[r] > 0}
+    heap = [(counts[r], r) for r in alive]
+    heapq.heapify(heap)
+    while heap and len(alive) > 1:
+        size, r = heapq.heappop(heap)
+        if r not in alive or size != counts[r]:
+            continue
+        if size >= min_size:
+            break
+        best = min(neighbours[r], key=lambda nb: counts[nb] * size / (counts[nb] + size) * float(
+            ((sums[nb] / counts[nb] - sums[r] / size) ** 2).sum()))
+        counts[best] += size
+        sums[best] += sums[r]
+        parent[r] = best
+        alive.discard(r)
+        for nb in neighbours[r]:
+            neighbours[nb].discard(r)
+            if nb != best:
+                neighbours[nb].add(best)
+                neighbours[best].add(nb)
+        heapq.heappush(heap, (counts[best], best))
+    root = parent.copy()
+    while True:
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    return np.unique(root, return_inverse=True)[1].astype(np.int64)

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _validation as v
 from ..io._read import read_image
 from ..labels._order import label_dtype, size_order
-from ._merge import cut_tree, merge_tree
+from ._merge import absorb_small, cut_tree, merge_tree
 
 #: Defaults, tuned on the BSDS500 train and val photos (see BENCHMARKS.md).
 DEFAULT_N_SUPERPIXELS = 1000
@@ -76,6 +76,7 @@ def segment_regions(
     n_segments=8,
     *,
     threshold=None,
+    min_size=0,
     n_superpixels=DEFAULT_N_SUPERPIXELS,
     compactness=DEFAULT_COMPACTNESS,
     edge_weight=DEFAULT_EDGE_WEIGHT,
@@ -100,6 +101,9 @@ def segment_regions(
         whose cost, per pixel of the image, exceeds this (so busy photos keep
         more segments than plain ones); see BENCHMARKS.md for values that score
         well on BSDS500 photos.
+    min_size : int, default=0
+        Segments smaller than this many pixels are merged into a neighbour
+        (so fewer than ``n_segments`` may remain).
     n_superpixels : int, default=1000
         Approximate number of superpixels.
     compactness : float, default=20
@@ -127,9 +131,10 @@ def segment_regions(
     """
     hierarchy = region_hierarchy(image, n_superpixels=n_superpixels, compactness=compactness,
                                  edge_weight=edge_weight)
+    min_size = v.check_int("min_size", min_size, minimum=0)
     if threshold is not None:
-        return hierarchy.regions_below(v.check_number("threshold", threshold))
-    return hierarchy.regions(v.check_int("n_segments", n_segments))
+        return hierarchy.regions_below(v.check_number("threshold", threshold), min_size)
+    return hierarchy.regions(v.check_int("n_segments", n_segments), min_size)
 
 
 class RegionHierarchy:
@@ -146,18 +151,21 @@ class RegionHierarchy:
         self.costs = np.maximum.accumulate(np.asarray(costs, dtype=np.float64)) / superpixels.size
         self.n_superpixels = int(superpixels.max()) + 1
 
-    def regions_below(self, threshold):
+    def regions_below(self, threshold, min_size=0):
         """The :class:`Regions` left when merging stops before a cost above ``threshold``."""
         done = int(np.searchsorted(self.costs, threshold, side="right"))
-        return self.regions(max(1, self.n_superpixels - done))
+        return self.regions(max(1, self.n_superpixels - done), min_size)
 
-    def regions(self, n_segments):
-        """The :class:`Regions` with ``n_segments`` segments (or all superpixels, if fewer)."""
+    def regions(self, n_segments, min_size=0):
+        """The :class:`Regions` with ``n_segments`` segments (or all superpixels, if
+        fewer), those under ``min_size`` pixels then merged into a neighbour."""
         from ..color._spaces import to_rgb8
 
         merged = cut_tree(self.n_superpixels, self.merges, n_segments)
         labels = merged[self.superpixels]
-        k = int(merged.max()) + 1
+        if min_size > 1:
+            labels = absorb_small(labels, self.lab, min_size)[labels]
+        k = int(labels.max()) + 1
         flat = labels.ravel()
         counts = np.bincount(flat, minlength=k)
         centers = np.stack([np.bincount(flat, weights=self.lab[:, :, f].ravel(), minlength=k)
