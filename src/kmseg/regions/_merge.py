@@ -79,6 +79,11 @@ def cut_tree(m, merges, n_regions):
     parent = np.arange(m)
     for a, b in merges[: max(0, m - n_regions)]:
         parent[b] = a
+    return _compact_roots(parent)
+
+
+def _compact_roots(parent):
+    """Final region (0..n-1, in order of their root label) of each label of a merge forest."""
     root = parent.copy()
     while True:
         nxt = root[root]
@@ -229,10 +234,4 @@ def absorb_small(labels, features, min_size):
                 neighbours[nb].add(best)
                 neighbours[best].add(nb)
         heapq.heappush(heap, (counts[best], best))
-    root = parent.copy()
-    while True:
-        nxt = root[root]
-        if np.array_equal(nxt, root):
-            break
-        root = nxt
-    return np.unique(root, return_inverse=True)[1].astype(np.int64)
+    return _compact_roots(parent)
