@@ -23,13 +23,13 @@ def region_graph(labels):
     lengths : (m,) int64 ndarray
         Number of 4-neighbour pixel pairs across each boundary.
     """
-    h = np.stack([labels[:, :-1].ravel(), labels[:, 1:].ravel()], axis=1)
-    v = np.stack([labels[:-1, :].ravel(), labels[1:, :].ravel()], axis=1)
-    both = np.concatenate([h, v])
-    both = both[both[:, 0] != both[:, 1]]
-    both.sort(axis=1)
-    pairs, lengths = np.unique(both, axis=0, return_counts=True)
-    return pairs.astype(np.int64), lengths.astype(np.int64)
+    n = int(labels.max()) + 1
+    a = np.concatenate([labels[:, :-1].ravel(), labels[:-1, :].ravel()]).astype(np.int64)
+    b = np.concatenate([labels[:, 1:].ravel(), labels[1:, :].ravel()]).astype(np.int64)
+    cut = a != b
+    codes = np.minimum(a[cut], b[cut]) * n + np.maximum(a[cut], b[cut])
+    codes, lengths = np.unique(codes, return_counts=True)
+    return np.stack([codes // n, codes % n], axis=1), lengths.astype(np.int64)
 
 
 def boundary_strength(labels, edges, pairs):
@@ -135,10 +135,18 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
         neighbours[a].add(b)
         neighbours[b].add(a)
 
+    # plain Python floats: thousands of tiny evaluations, where NumPy's per-call cost dominates
+    counts = counts.tolist()
+    sums = sums.tolist()
+
     def cost(a, b):
         na, nb = counts[a], counts[b]
-        diff = sums[a] / na - sums[b] / nb
-        c = na * nb / (na + nb) * float(diff @ diff)
+        sa, sb = sums[a], sums[b]
+        dd = 0.0
+        for f in range(d):
+            t = sa[f] / na - sb[f] / nb
+            dd += t * t
+        c = na * nb / (na + nb) * dd
         if strength:
             s, n = strength[(a, b) if a < b else (b, a)]
             c *= 1.0 + edge_weight * s / n
@@ -156,7 +164,7 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
             continue  # stale: one side has merged since
         # merge b into a
         counts[a] += counts[b]
-        sums[a] += sums[b]
+        sums[a] = [x + y for x, y in zip(sums[a], sums[b])]
         merges.append((a, b))
         costs.append(c)
         version[a] += 1

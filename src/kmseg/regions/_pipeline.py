@@ -192,6 +192,8 @@ def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=
     edge_weight = v.check_number("edge_weight", edge_weight)
     lab = _lab_image(img)
     rgb = img[:, :, :3] if img.ndim == 3 else np.repeat(img[:, :, None], 3, axis=2)
+    # slic converts RGB to CIELAB itself, after rescaling the image to [0, 1]:
+    # compactness is tuned for that, so it gets RGB, not our CIELAB
     sp = slic(rgb, n_segments=n_superpixels, compactness=compactness, start_label=0,
               enforce_connectivity=True, channel_axis=-1)
     merges, costs = merge_tree(sp, lab, _edge_map(lab), edge_weight, return_costs=True)
