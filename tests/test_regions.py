@@ -159,3 +159,76 @@ def test_segment_regions_min_size():
     img = np.clip(rng.normal(128, 40, (40, 40, 3)), 0, 255).astype(np.uint8)  # noise: many small segments
     regions = kmseg.segment_regions(img, 30, n_superpixels=100, min_size=80)
     assert regions.counts.min() >= 80
+
+
+def _naive_slic_assign(lab, centers, cell_of, step, spatial):
+    """Every pixel against the centres of its 3x3 grid cells, written plainly."""
+    h, w, _ = lab.shape
+    ny, nx = cell_of.shape
+    labels = np.zeros((h, w), int)
+    for y in range(h):
+        for x in range(w):
+            gy, gx = min(ny - 1, int(y * ny / h)), min(nx - 1, int(x * nx / w))
+            inside, outside = [], []
+            for cy in range(max(0, gy - 1), min(ny, gy + 2)):
+                for cx in range(max(0, gx - 1), min(nx, gx + 2)):
+                    c = cell_of[cy, cx]
+                    d = ((lab[y, x] - centers[c, :3]) ** 2).sum() + spatial * (
+                        (y - centers[c, 3]) ** 2 + (x - centers[c, 4]) ** 2)
+                    window = abs(y - centers[c, 3]) <= step and abs(x - centers[c, 4]) <= step
+                    (inside if window else outside).append((d, c))
+            labels[y, x] = min(inside or outside)[1]
+    return labels
+
+
+def test_slic_assign_matches_naive():
+    from kmseg.regions._slic_kernels import ROW_BLOCK, slic_assign
+
+    rng = np.random.default_rng(0)
+    h, w, ny, nx = 37, 29, 4, 3
+    lab = rng.normal(size=(h, w, 3)) * 20
+    step = np.sqrt(h * w / (ny * nx))
+    centers = np.column_stack([rng.normal(size=(ny * nx, 3)) * 20,
+                               np.repeat((np.arange(ny) + 0.5) * h / ny, nx) + rng.normal(0, 3, ny * nx),
+                               np.tile((np.arange(nx) + 0.5) * w / nx, ny) + rng.normal(0, 3, ny * nx)])
+    cell_of = np.arange(ny * nx).reshape(ny, nx)
+    labels = np.empty((h, w), np.int64)
+    sums = np.empty(((h + ROW_BLOCK - 1) // ROW_BLOCK, ny * nx, 6))
+    slic_assign(lab, centers, cell_of, step, 0.3, labels, sums)
+    assert_array_equal(labels, _naive_slic_assign(lab, centers, cell_of, step, 0.3))
+    total = sums.sum(0)
+    assert_array_equal(total[:, 5], np.bincount(labels.ravel(), minlength=ny * nx))
+    np.testing.assert_allclose(total[:, 0], np.bincount(labels.ravel(), weights=lab[:, :, 0].ravel(),
+                                                        minlength=ny * nx), atol=1e-9)
+
+
+def test_connected_relabel():
+    from kmseg.regions._slic_kernels import connected_relabel
+
+    labels = np.array([[0, 0, 1, 1],
+                       [2, 0, 1, 0],
+                       [2, 2, 2, 0],
+                       [0, 0, 2, 0]], np.int64)
+    out = np.empty_like(labels)
+    n = connected_relabel(labels, 1, out)
+    # components in raster order: 0 (top-left), 1, 2 (the lone 0 at (1,3) joins the right column), ...
+    assert n == 5
+    assert_array_equal(out, [[0, 0, 1, 1], [2, 0, 1, 3], [2, 2, 2, 3], [4, 4, 2, 3]])
+    n = connected_relabel(labels, 3, out)  # pieces under 3 pixels join the piece before them
+    assert n == 4  # only the 2-pixel piece at the bottom left goes, into the piece above it
+    assert out[3, 0] == out[3, 1] == out[2, 0]
+    for r in range(n):
+        assert ndimage.label(out == r)[1] == 1
+
+
+def test_slic_superpixels_connected_and_sized():
+    from kmseg.regions._superpixels import slic_superpixels
+
+    rng = np.random.default_rng(1)
+    lab = rng.normal(50, 10, (60, 80, 3))
+    sp = slic_superpixels(lab, 48, 20)
+    n = sp.max() + 1
+    assert 30 <= n <= 70
+    for r in range(n):
+        assert ndimage.label(sp == r)[1] == 1
+    assert np.bincount(sp.ravel()).min() >= int(60 * 80 / 48 / 4)
