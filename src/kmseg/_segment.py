@@ -110,18 +110,23 @@ class Segmentation:
         >>> seg.apply(img[:, ::-1]).labels[0].tolist()
         [1, 1, 0, 0]
         """
-        from .cluster._lloyd import assign
+        return label_with(image, self.centers, self.palette, self.color_space, n_threads)
 
-        prep = prepare(image, self.color_space)
-        k = self.n_clusters
-        with v.thread_limit(v.resolve_n_threads(n_threads)):
-            color_labels, _, inertia = assign(prep.features, prep.weights, self.centers)
-            labels = prep.hist.to_pixels(color_labels, prep.pixels, label_dtype(k))
-        counts = np.bincount(color_labels, weights=prep.weights, minlength=k).astype(np.int64)
-        return Segmentation(
-            labels.reshape(prep.image.shape[:2]), self.centers, self.palette, counts, inertia,
-            0, self.color_space, grey=prep.grey and self.color_space == "gray",
-        )
+
+def label_with(image, centers, palette, space, n_threads=None):
+    """Segmentation of ``image`` by its nearest of the given centres (no fitting)."""
+    from .cluster._lloyd import assign
+
+    prep = prepare(image, space)
+    k = len(centers)
+    with v.thread_limit(v.resolve_n_threads(n_threads)):
+        color_labels, _, inertia = assign(prep.features, prep.weights, np.ascontiguousarray(centers))
+        labels = prep.hist.to_pixels(color_labels, prep.pixels, label_dtype(k))
+    counts = np.bincount(color_labels, weights=prep.weights, minlength=k).astype(np.int64)
+    return Segmentation(
+        labels.reshape(prep.image.shape[:2]), centers, palette, counts, inertia,
+        0, space, grey=prep.grey and space == "gray",
+    )
 
 
 def segment(

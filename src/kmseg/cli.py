@@ -130,6 +130,28 @@ def build_parser():
                    help=f"which files to write (default: {','.join(PALETTE_FORMATS)})")
     _add_kmeans_options(p)
 
+    p = sub.add_parser("batch", help="segment many images in parallel, with a manifest and resume",
+                       description="Segment every image named by INPUT (files, folders, glob patterns) "
+                       "into DIR, in parallel processes, with a progress line and DIR/manifest.jsonl "
+                       "(one JSON record per image: input, outputs, k, inertia, seconds, status, reason). "
+                       "Bad files are reported and skipped; the exit status is 1 if any failed.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("-o", "--output", metavar="DIR", required=True, help="output folder")
+    p.add_argument("-k", "--n-clusters", type=_n_clusters, default=lib.DEFAULT_N_CLUSTERS,
+                   help=f"number of clusters, or 'auto' (default: {lib.DEFAULT_N_CLUSTERS})")
+    p.add_argument("--outputs", type=_outputs, default=list(OUTPUTS),
+                   help=f"which files to write (default: {','.join(OUTPUTS)})")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--resume", action="store_true", help="skip images whose outputs all exist")
+    p.add_argument("-r", "--recursive", action="store_true", help="descend into sub-folders")
+    p.add_argument("--shared-palette", action="store_true",
+                   help="fit one palette over all images first: label i is the same colour everywhere")
+    p.add_argument("--color-space", choices=COLOR_SPACES, default=None,
+                   help="colour space to cluster in (default: gray for grey images, else rgb)")
+    p.add_argument("--seed", type=int, default=lib.DEFAULT_RANDOM_STATE,
+                   help=f"random seed (default: {lib.DEFAULT_RANDOM_STATE})")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+
     p = sub.add_parser("evaluate", help="score a segmentation method against BSDS ground truth",
                        description="Run a method over a folder of images for each parameter value and "
                        "score it against BSDS .mat ground truths: prints the ODS / OIS table "
@@ -343,6 +365,22 @@ def _cmd_demo(args):
     return 0
 
 
+def _cmd_batch(args):
+    from .batch._run import segment_many
+
+    _prepare_dir(args.output)
+    summary = segment_many(
+        args.inputs, args.n_clusters, args.output, outputs=tuple(args.outputs), jobs=args.jobs,
+        resume=args.resume, recursive=args.recursive, shared_palette=args.shared_palette,
+        progress=not args.quiet, color_space=args.color_space, random_state=args.seed,
+    )
+    for record in summary.failed:
+        print(f"kmseg: error: {record['input']!r}: {record['reason']}", file=sys.stderr)
+    print(f"{summary.count('ok')} segmented, {summary.count('skipped')} skipped (outputs exist), "
+          f"{summary.count('failed')} failed; manifest: {summary.manifest}")
+    return 1 if summary.failed else 0
+
+
 def _cmd_evaluate(args):
     from .metrics._dataset import METHODS, evaluate_dataset
 
@@ -382,7 +420,8 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     commands = {"segment": _cmd_segment, "quantize": _cmd_quantize, "elbow": _cmd_elbow,
-                "palette": _cmd_palette, "evaluate": _cmd_evaluate, "demo": _cmd_demo}
+                "palette": _cmd_palette, "batch": _cmd_batch, "evaluate": _cmd_evaluate,
+                "demo": _cmd_demo}
     with warnings.catch_warnings():
         warnings.simplefilter("default", lib.KmsegWarning)
         warnings.simplefilter("default", KneeWarning)

@@ -1,0 +1,61 @@
+"""Expanding files, folders and glob patterns into a list of image files."""
+
+import glob
+import os
+
+from .._validation import KmsegError
+
+#: File extensions taken from folders.
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".ppm", ".pgm")
+
+
+def expand_inputs(inputs, recursive=False):
+    """Image files named by ``inputs``, each with the sub-folder to mirror in the output.
+
+    Parameters
+    ----------
+    inputs : iterable of str
+        Files (taken whatever their extension), folders (their image files, by
+        extension) and glob patterns.
+    recursive : bool, default=False
+        Descend into sub-folders of folders (and let ``**`` in patterns match folders).
+
+    Returns
+    -------
+    list of (path, relative_folder)
+        In a stable order, without duplicates; ``relative_folder`` is the file's
+        sub-folder under the folder it was found in ('' otherwise).
+
+    Raises
+    ------
+    KmsegError
+        An input that is neither a file, a folder, nor a pattern matching anything.
+    """
+    found = []
+    seen = set()
+
+    def add(path, rel=""):
+        key = os.path.abspath(path)
+        if key not in seen:
+            seen.add(key)
+            found.append((path, rel))
+
+    for item in inputs:
+        if os.path.isdir(item):
+            walker = os.walk(item) if recursive else [(item, [], os.listdir(item))]
+            for folder, dirs, files in walker:
+                dirs.sort()
+                for name in sorted(files):
+                    if name.lower().endswith(IMAGE_EXTENSIONS):
+                        add(os.path.join(folder, name),
+                            "" if folder == item else os.path.relpath(folder, item))
+        elif os.path.isfile(item):
+            add(item)
+        else:
+            matches = sorted(glob.glob(item, recursive=recursive))
+            if not matches:
+                raise KmsegError(f"{item!r}: no such file, folder or matching pattern")
+            for path in matches:
+                if os.path.isfile(path):
+                    add(path)
+    return found

@@ -1,0 +1,174 @@
+"""One palette for many images, fitted exactly on their added colour histograms."""
+
+import numpy as np
+
+from .. import _validation as v
+
+
+def image_histogram(image):
+    """Distinct colours of an image as unit RGB (float64, (m, 3); grey replicated) and counts."""
+    from .._segment import prepare
+    from ..color._spaces import to_unit_rgb
+
+    prep = prepare(image, None)
+    unit = to_unit_rgb(prep.hist.colors)
+    if unit.shape[1] == 1:
+        unit = np.repeat(unit, 3, axis=1)
+    return unit, prep.hist.counts
+
+
+def _merge(colors, counts):
+    """Add the counts of equal colours."""
+    colors, inverse = np.unique(colors, axis=0, return_inverse=True)
+    return colors, np.bincount(inverse.reshape(-1), weights=counts).astype(np.int64)
+
+
+class Palette:
+    """Centres shared by a set of images; ``apply`` labels any image with them.
+
+    Attributes
+    ----------
+    centers : (k, d) float64 ndarray
+        In the working colour space.
+    palette : (k, 3) uint8 ndarray
+        RGB colours, most used (over all images) first.
+    counts : (k,) int64 ndarray
+        Pixels of each colour over all images.
+    color_space : str
+    inertia : float
+        Over all pixels of all images.
+    """
+
+    def __init__(self, centers, palette, counts, color_space, inertia):
+        self.centers = centers
+        self.palette = palette
+        self.counts = counts
+        self.color_space = color_space
+        self.inertia = inertia
+
+    @property
+    def n_colors(self):
+        return len(self.centers)
+
+    def __repr__(self):
+        return f"Palette(n_colors={self.n_colors}, color_space={self.color_space!r})"
+
+    def apply(self, image, *, n_threads=None):
+        """The :class:`Segmentation` of ``image`` with these centres (label i = colour i)."""
+        from .._segment import label_with
+
+        return label_with(image, self.centers, self.palette, self.color_space, n_threads)
+
+
+class PaletteFitter:
+    """Fit one palette over images given one at a time (``partial_fit``), exactly.
+
+    Histograms add: after any number of ``partial_fit`` calls, ``fit`` clusters
+    the merged colour histogram, the same objective as clustering every pixel of
+    every image together.
+
+    Parameters
+    ----------
+    n_colors : int or 'auto', default=8
+    color_space, n_init, max_iter, tol, random_state, n_threads
+        As for :func:`kmseg.segment`.
+    """
+
+    def __init__(self, n_colors=8, *, color_space="rgb", n_init=4, max_iter=300, tol=1e-4,
+                 random_state=0, n_threads=None):
+        self.n_colors = n_colors
+        self.color_space = color_space
+        self.params = dict(n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
+                           n_threads=n_threads)
+        self.colors = np.empty((0, 3))
+        self.counts = np.empty(0, dtype=np.int64)
+        self.n_images = 0
+
+    def partial_fit(self, image=None, *, histogram=None):
+        """Add an image (or its ``(colors, counts)`` from :func:`image_histogram`)."""
+        colors, counts = image_histogram(image) if histogram is None else histogram
+        self.colors, self.counts = _merge(np.concatenate([self.colors, colors]),
+                                          np.concatenate([self.counts, counts]))
+        self.n_images += 1
+        return self
+
+    def fit(self):
+        """Cluster the merged histogram; returns the :class:`Palette`."""
+        from .._segment import fit
+        from ..color._spaces import to_features, to_rgb8
+        from ..labels._order import size_order
+
+        if self.n_images == 0:
+            raise v.KmsegError("no image given: call partial_fit first")
+        space = v.check_choice("color_space", self.color_space, v.COLOR_SPACES)
+        feats = to_features(self.colors, space)
+        weights = self.counts.astype(np.float64)
+        n_distinct = len(np.unique(feats, axis=0))
+        if isinstance(self.n_colors, str) and self.n_colors.lower() == "auto":
+            from ..choose._sweep import sweep
+
+            curve = sweep(feats, weights, list(range(1, min(10, n_distinct) + 1)), self.params, 0, space,
+                          False)
+            k = curve.best_k
+        else:
+            k = min(v.check_int("n_colors", self.n_colors), n_distinct)
+        km = fit(feats, weights, k, self.params)
+        counts = np.bincount(km.labels_, weights=weights, minlength=k)
+        order, _ = size_order(counts, km.cluster_centers_)
+        centers = np.ascontiguousarray(km.cluster_centers_[order])
+        return Palette(centers, to_rgb8(centers, space), counts[order].astype(np.int64), space,
+                       float(km.inertia_))
+
+
+def fit_palette(images, n_colors=8, *, jobs=1, color_space=None, n_init=4, max_iter=300, tol=1e-4,
+                random_state=0, n_threads=None):
+    """One palette for a set of images, fitted exactly on all their pixels.
+
+    Each image's colour histogram is computed (in ``jobs`` processes), the
+    histograms are added, and k-means runs once on the merged histogram: the
+    centres are those of clustering every pixel of every image together.
+
+    Parameters
+    ----------
+    images : iterable
+        Paths, PIL images or arrays.
+    n_colors : int or 'auto', default=8
+    jobs : int, default=1
+        Processes computing histograms.
+    color_space : str or None, default=None
+        'rgb' when None.
+    n_init, max_iter, tol, random_state, n_threads
+        As for :func:`kmseg.segment`.
+
+    Returns
+    -------
+    Palette
+        ``apply(image)`` labels any image with the shared centres.
+
+    Examples
+    --------
+    >>> import numpy as np, kmseg
+    >>> a = np.zeros((4, 4, 3), np.uint8); a[:, 2:] = 200
+    >>> b = np.full((4, 4, 3), 200, np.uint8); b[0, 0] = 0
+    >>> palette = kmseg.fit_palette([a, b], 2)
+    >>> palette.palette.tolist(), palette.counts.tolist()
+    ([[200, 200, 200], [0, 0, 0]], [23, 9])
+    >>> palette.apply(b).labels[0, :2].tolist()
+    [1, 0]
+    """
+    fitter = PaletteFitter(n_colors, color_space=color_space or "rgb", n_init=n_init, max_iter=max_iter,
+                           tol=tol, random_state=random_state, n_threads=n_threads)
+    images = list(images)
+    jobs = v.check_int("jobs", jobs)
+    if jobs > 1 and len(images) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        from ._run import _spawn
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn()) as pool:
+            for hist in pool.map(image_histogram, images):
+                fitter.partial_fit(histogram=hist)
+    else:
+        for image in images:
+            fitter.partial_fit(image)
+    return fitter.fit()

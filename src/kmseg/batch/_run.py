@@ -1,0 +1,188 @@
+"""segment_many(): many images, in parallel processes, with a manifest and resume."""
+
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from .._validation import KmsegError, check_int
+from ._inputs import expand_inputs
+
+#: The files a run can write per image, and their name after the image's stem.
+OUTPUT_SUFFIXES = {"labels": "_labels.png", "recolor": "_recolor.png", "palette": "_palette.json"}
+MANIFEST = "manifest.jsonl"
+
+
+def output_paths(path, rel, out_dir, outputs):
+    """Where the outputs of one image go: ``out_dir/rel/<stem><suffix>``."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    folder = os.path.join(out_dir, rel)
+    return {kind: os.path.join(folder, stem + OUTPUT_SUFFIXES[kind]) for kind in outputs}
+
+
+def _spawn():
+    """Fresh worker processes: forking a process whose kernels already run
+    OpenMP threads is unsafe (GNU OpenMP refuses it)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn")
+
+
+def _process_one(path, targets, n_clusters, params, palette):
+    """Segment one image (or label it with a shared palette) and write its outputs.
+
+    Runs in a worker process; returns a manifest record, never raises for a bad image.
+    """
+    from .._segment import segment
+    from ..io._write import palette_record, save_image, save_json, save_labels
+
+    start = time.perf_counter()
+    record = {"input": path, "outputs": sorted(targets.values())}
+    try:
+        if palette is not None:
+            seg = palette.apply(path, n_threads=params.get("n_threads"))
+        else:
+            seg = segment(path, n_clusters, **params)
+        for folder in {os.path.dirname(t) for t in targets.values()}:
+            os.makedirs(folder, exist_ok=True)
+        if "labels" in targets:
+            save_labels(targets["labels"], seg.labels, seg.n_clusters)
+        if "recolor" in targets:
+            save_image(targets["recolor"], seg.recolor())
+        if "palette" in targets:
+            save_json(targets["palette"], palette_record(seg, path))
+        record.update(status="ok", reason="", k=int(seg.n_clusters), inertia=float(seg.inertia))
+    except (KmsegError, OSError, ValueError, MemoryError) as exc:
+        record.update(status="failed", reason=str(exc) or type(exc).__name__, k=None, inertia=None)
+    record["seconds"] = round(time.perf_counter() - start, 4)
+    return record
+
+
+class BatchSummary:
+    """What a batch run did: records per image, and counts."""
+
+    def __init__(self, records, manifest):
+        self.records = records
+        self.manifest = manifest
+
+    def count(self, status):
+        """Number of images with this status: 'ok', 'failed' or 'skipped'."""
+        return sum(r["status"] == status for r in self.records)
+
+    @property
+    def failed(self):
+        """Records of the images that failed."""
+        return [r for r in self.records if r["status"] == "failed"]
+
+    def __repr__(self):
+        return (f"BatchSummary(ok={self.count('ok')}, failed={self.count('failed')}, "
+                f"skipped={self.count('skipped')}, manifest={self.manifest!r})")
+
+
+class _Progress:
+    """One status line on standard error: done/total, rate and time left."""
+
+    def __init__(self, total, enabled):
+        self.total, self.enabled, self.done = total, enabled, 0
+        self.start = time.perf_counter()
+        self.tty = enabled and sys.stderr.isatty()
+
+    def step(self, record):
+        self.done += 1
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        text = (f"batch: {self.done}/{self.total} images, {rate:.2f}/s, {left:.0f} s left"
+                f"{'' if record['status'] != 'failed' else ' (failed: ' + record['input'] + ')'}")
+        print(("\r" + text) if self.tty else text, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.tty:
+            print(file=sys.stderr)
+
+
+def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "recolor", "palette"),
+                 jobs=None, resume=False, recursive=False, shared_palette=False, progress=False,
+                 **segment_params):
+    """Segment many images, in parallel processes, writing a manifest as it goes.
+
+    Parameters
+    ----------
+    inputs : iterable of str
+        Image files, folders and glob patterns (see ``recursive``).
+    n_clusters : int or 'auto', default=8
+    output_dir : str, default='.'
+        Outputs go to ``output_dir/<sub-folder>/<stem>_labels.png`` (and
+        ``_recolor.png``, ``_palette.json``), sub-folders mirroring folder inputs.
+    outputs : tuple of str, default=('labels', 'recolor', 'palette')
+    jobs : int or None, default=None
+        Worker processes; None uses every core. Each worker's kernels run on one
+        thread, so the machine is not oversubscribed.
+    resume : bool, default=False
+        Skip images whose outputs all exist (every file is written atomically,
+        so an existing file is a complete one).
+    recursive : bool, default=False
+        Descend into sub-folders.
+    shared_palette : bool, default=False
+        Fit one palette over all the images first (their colour histograms
+        added, clustered once; see :func:`fit_palette`), then label every image
+        with it: label i is the same colour in every output.
+    progress : bool, default=False
+        A status line on standard error.
+    **segment_params
+        ``color_space``, ``n_init``, ``random_state``, ... as for :func:`segment`.
+
+    Returns
+    -------
+    BatchSummary
+        One record per image (input, outputs, k, inertia, seconds, status,
+        reason), also appended to ``output_dir/manifest.jsonl`` as each image ends.
+    """
+    jobs = (os.cpu_count() or 1) if jobs is None else check_int("jobs", jobs)
+    files = expand_inputs(inputs, recursive=recursive)
+    os.makedirs(output_dir, exist_ok=True)
+    manifest = os.path.join(output_dir, MANIFEST)
+    records, todo = [], []
+    for path, rel in files:
+        targets = output_paths(path, rel, output_dir, outputs)
+        if resume and all(os.path.exists(t) for t in targets.values()):
+            records.append({"input": path, "outputs": sorted(targets.values()), "status": "skipped",
+                            "reason": "outputs exist", "k": None, "inertia": None, "seconds": 0.0})
+        else:
+            todo.append((path, targets))
+    palette = None
+    if shared_palette and todo:
+        from ._palette import fit_palette
+
+        palette = fit_palette([p for p, _ in files], n_clusters, jobs=jobs, **segment_params)
+    params = dict(segment_params)
+    if jobs > 1:
+        params["n_threads"] = 1
+    bar = _Progress(len(todo), progress)
+    with open(manifest, "a", encoding="utf-8") as log:
+        for r in records:
+            log.write(json.dumps(r) + "\n")
+        log.flush()
+
+        def finish(record):
+            records.append(record)
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            bar.step(record)
+
+        if jobs == 1:
+            for path, targets in todo:
+                finish(_process_one(path, targets, n_clusters, params, palette))
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn()) as pool:
+                futures = [pool.submit(_process_one, path, targets, n_clusters, params, palette)
+                           for path, targets in todo]
+                for future in as_completed(futures):
+                    finish(future.result())
+    bar.close()
+    order = {p: i for i, (p, _) in enumerate(files)}
+    records.sort(key=lambda r: order[r["input"]])
+    return BatchSummary(records, manifest)

@@ -1,0 +1,103 @@
+"""Many images: inputs, parallel batch runs, manifest, resume, and the shared palette."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from PIL import Image
+
+import kmseg
+from kmseg.batch._inputs import expand_inputs
+from kmseg.cli import main
+
+from test_segment import quadrants
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "photos"
+    (root / "sub").mkdir(parents=True)
+    for i, seed in enumerate((0, 1, 2)):
+        Image.fromarray(quadrants(seed=seed)).save(root / f"p{i}.png")
+    Image.fromarray(quadrants(seed=3)).save(root / "sub" / "deep.png")
+    (root / "notes.txt").write_text("not an image")
+    return root
+
+
+def test_expand_inputs(folder):
+    flat = expand_inputs([str(folder)])
+    assert [os.path.basename(p) for p, _ in flat] == ["p0.png", "p1.png", "p2.png"]
+    deep = expand_inputs([str(folder)], recursive=True)
+    assert ("sub" in [rel for _, rel in deep]) and len(deep) == 4
+    assert len(expand_inputs([str(folder / "p*.png"), str(folder / "p0.png")])) == 3  # no duplicates
+    with pytest.raises(kmseg.KmsegError, match="no such file, folder or matching pattern"):
+        expand_inputs([str(folder / "none*.png")])
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_segment_many_matches_segment(folder, tmp_path, jobs):
+    out = tmp_path / f"out{jobs}"
+    summary = kmseg.segment_many([str(folder)], 4, str(out), jobs=jobs, recursive=True)
+    assert summary.count("ok") == 4 and not summary.failed
+    labels = np.asarray(Image.open(out / "p1_labels.png"))
+    assert_array_equal(labels, kmseg.segment(folder / "p1.png", 4).labels)
+    assert (out / "sub" / "deep_recolor.png").exists()
+    lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert len(lines) == 4 and {r["status"] for r in lines} == {"ok"}
+    assert all(r["k"] == 4 and r["inertia"] > 0 and r["seconds"] >= 0 for r in lines)
+
+
+def test_bad_file_reported_and_resume_skips_done(folder, tmp_path):
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    out = tmp_path / "out"
+    first = kmseg.segment_many([str(folder)], 3, str(out), jobs=1)
+    assert first.count("ok") == 3 and len(first.failed) == 1
+    assert "broken.png" in first.failed[0]["input"] and first.failed[0]["reason"]
+    assert not [f for f in os.listdir(out) if f.startswith("broken")]  # nothing partial
+    (out / "p2_labels.png").unlink()  # as if the run had been killed before p2 was done
+    again = kmseg.segment_many([str(folder)], 3, str(out), jobs=1, resume=True)
+    assert again.count("skipped") == 2 and again.count("ok") == 1 and len(again.failed) == 1
+    assert (out / "p2_labels.png").exists()
+
+
+def test_shared_palette_is_exact_over_all_pixels():
+    a, b = quadrants(seed=5, noise=20), quadrants(seed=6, noise=30)[:, ::-1]
+    palette = kmseg.fit_palette([a, b], 5, n_init=1, random_state=0)
+    every = kmseg.KMeans(5, n_init=1, random_state=0).fit(
+        np.concatenate([a.reshape(-1, 3), b.reshape(-1, 3)]).astype(float))
+    order = np.lexsort(palette.centers.T[::-1])
+    assert_allclose(palette.centers[order], every.cluster_centers_[np.lexsort(every.cluster_centers_.T[::-1])],
+                    rtol=1e-9)
+    assert palette.inertia == pytest.approx(every.inertia_, rel=1e-9)
+    seg_a, seg_b = palette.apply(a), palette.apply(b)
+    assert_array_equal(seg_a.palette, seg_b.palette)  # label i is the same colour in both
+    assert seg_a.counts.sum() + seg_b.counts.sum() == palette.counts.sum()
+
+
+def test_partial_fit_equals_fit_palette():
+    imgs = [quadrants(seed=s) for s in (7, 8, 9)]
+    fitter = kmseg.PaletteFitter(4)
+    for img in imgs:
+        fitter.partial_fit(img)
+    assert_allclose(fitter.fit().centers, kmseg.fit_palette(imgs, 4).centers)
+    with pytest.raises(kmseg.KmsegError, match="call partial_fit first"):
+        kmseg.PaletteFitter(4).fit()
+
+
+def test_batch_command_shared_palette(folder, tmp_path, capsys):
+    out = tmp_path / "shared"
+    assert main(["batch", str(folder), "-o", str(out), "-k", "4", "--shared-palette", "--jobs", "2",
+                 "--outputs", "labels,palette"]) == 0
+    palettes = [json.loads((out / f"p{i}_palette.json").read_text())["colors"] for i in range(3)]
+    colours = [[c["rgb"] for c in p] for p in palettes]
+    assert colours[0] == colours[1] == colours[2]  # label i: the same colour in every image
+    assert "3 segmented, 0 skipped" in capsys.readouterr().out
+
+
+def test_batch_command_exit_1_on_failure(folder, tmp_path, capsys):
+    (folder / "broken.jpg").write_bytes(b"no jpeg")
+    assert main(["batch", str(folder), "-o", str(tmp_path / "o"), "--jobs", "1", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "broken.jpg" in err and "Traceback" not in err
