@@ -101,3 +101,19 @@ def test_batch_command_exit_1_on_failure(folder, tmp_path, capsys):
     assert main(["batch", str(folder), "-o", str(tmp_path / "o"), "--jobs", "1", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "broken.jpg" in err and "Traceback" not in err
+
+
+def test_palette_histograms_compact_exactly(monkeypatch):
+    from kmseg.batch import _palette
+
+    imgs = [quadrants(seed=s, noise=25) for s in (10, 11, 12, 13)]
+    imgs.append(imgs[0].astype(np.uint16) * 257)  # another dtype: merged as unit RGB colours
+    reference = kmseg.fit_palette(imgs, 6, n_init=1)
+    monkeypatch.setattr(_palette, "COMPACT_ROWS", 10)  # merge after every image
+    fitter = kmseg.PaletteFitter(6, n_init=1)
+    for img in imgs:
+        fitter.partial_fit(img)
+    assert fitter._rows == len(fitter.histogram()[1])
+    assert_allclose(fitter.fit().centers, reference.centers, rtol=1e-12)
+    colors, counts = fitter.histogram()
+    assert counts.sum() == 5 * 40 * 60

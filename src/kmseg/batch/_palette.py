@@ -5,22 +5,43 @@ import numpy as np
 from .. import _validation as v
 
 
+#: Merge pending histograms once they hold this many rows (keeps memory bounded).
+COMPACT_ROWS = 4_000_000
+
+
 def image_histogram(image):
-    """Distinct colours of an image as unit RGB (float64, (m, 3); grey replicated) and counts."""
+    """An image's colour histogram in a form that adds across images.
+
+    Returns
+    -------
+    (kind, keys, counts)
+        ``kind`` 'rgb8' with ``keys`` the 24-bit codes of 8-bit colours (grey
+        replicated), or 'unit' with ``keys`` the colours as (m, 3) float64 RGB
+        in [0, 1] (other dtypes); ``counts`` int64.
+    """
     from .._segment import prepare
     from ..color._spaces import to_unit_rgb
 
     prep = prepare(image, None)
-    unit = to_unit_rgb(prep.hist.colors)
+    colors = prep.hist.colors
+    if colors.dtype == np.uint8:
+        rgb = colors.reshape(len(colors), -1).astype(np.int64)
+        if rgb.shape[1] == 1:
+            rgb = np.repeat(rgb, 3, axis=1)
+        return "rgb8", (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2], prep.hist.counts
+    unit = to_unit_rgb(colors)
     if unit.shape[1] == 1:
         unit = np.repeat(unit, 3, axis=1)
-    return unit, prep.hist.counts
+    return "unit", unit, prep.hist.counts
 
 
-def _merge(colors, counts):
-    """Add the counts of equal colours."""
-    colors, inverse = np.unique(colors, axis=0, return_inverse=True)
-    return colors, np.bincount(inverse.reshape(-1), weights=counts).astype(np.int64)
+def _add(keys, counts):
+    """Add the counts of equal keys (1-D codes or rows)."""
+    if keys.ndim == 1:
+        keys, inverse = np.unique(keys, return_inverse=True)
+    else:
+        keys, inverse = np.unique(keys, axis=0, return_inverse=True)
+    return keys, np.bincount(inverse.reshape(-1), weights=counts, minlength=len(keys)).astype(np.int64)
 
 
 class Palette:
@@ -80,17 +101,42 @@ class PaletteFitter:
         self.color_space = color_space
         self.params = dict(n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
                            n_threads=n_threads)
-        self.colors = np.empty((0, 3))
-        self.counts = np.empty(0, dtype=np.int64)
+        self._pending = {"rgb8": [], "unit": []}
+        self._rows = 0
         self.n_images = 0
 
     def partial_fit(self, image=None, *, histogram=None):
-        """Add an image (or its ``(colors, counts)`` from :func:`image_histogram`)."""
-        colors, counts = image_histogram(image) if histogram is None else histogram
-        self.colors, self.counts = _merge(np.concatenate([self.colors, colors]),
-                                          np.concatenate([self.counts, counts]))
+        """Add an image (or its histogram from :func:`image_histogram`)."""
+        kind, keys, counts = image_histogram(image) if histogram is None else histogram
+        self._pending[kind].append((keys, counts))
+        self._rows += len(counts)
         self.n_images += 1
+        if self._rows > COMPACT_ROWS:
+            self._compact()
         return self
+
+    def _compact(self):
+        """Merge the pending histograms of each kind into one."""
+        self._rows = 0
+        for kind, parts in self._pending.items():
+            if len(parts) > 1:
+                keys = np.concatenate([k for k, _ in parts])
+                parts[:] = [_add(keys, np.concatenate([c for _, c in parts]))]
+            self._rows += sum(len(c) for _, c in parts)
+
+    def histogram(self):
+        """The merged histogram: distinct colours as (m, 3) float64 RGB in [0, 1], and counts."""
+        self._compact()
+        colors, counts = [], []
+        for kind, parts in self._pending.items():
+            for keys, c in parts:
+                if kind == "rgb8":
+                    keys = np.stack([(keys >> 16) & 255, (keys >> 8) & 255, keys & 255], 1) / 255.0
+                colors.append(keys)
+                counts.append(c)
+        if not colors:
+            return np.empty((0, 3)), np.empty(0, np.int64)
+        return _add(np.concatenate(colors), np.concatenate(counts))
 
     def fit(self):
         """Cluster the merged histogram; returns the :class:`Palette`."""
@@ -101,8 +147,9 @@ class PaletteFitter:
         if self.n_images == 0:
             raise v.KmsegError("no image given: call partial_fit first")
         space = v.check_choice("color_space", self.color_space, v.COLOR_SPACES)
-        feats = to_features(self.colors, space)
-        weights = self.counts.astype(np.float64)
+        colors, counts = self.histogram()
+        feats = to_features(colors, space)
+        weights = counts.astype(np.float64)
         n_distinct = len(np.unique(feats, axis=0))
         if isinstance(self.n_colors, str) and self.n_colors.lower() == "auto":
             from ..choose._sweep import sweep
