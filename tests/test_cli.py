@@ -157,3 +157,8 @@ def test_quantize_max_error(photo, tmp_path, capsys):
     assert main(["quantize", str(photo), "--max-error", "10", "-o", str(out)]) == 0
     assert "mean CIEDE2000 error" in capsys.readouterr().out
     assert out.exists()
+
+
+def test_bad_outputs_list_is_a_usage_error(photo):
+    code, _, err = run("segment", photo, "--outputs", "labels,nope")
+    assert code == 2 and "choose one or more of labels, recolor, palette" in err

@@ -23,14 +23,18 @@ class _Failure(Exception):
     """An error already phrased for the user."""
 
 
-def _outputs(text):
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    bad = [t for t in items if t not in OUTPUTS]
-    if bad or not items:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: choose one or more of {', '.join(OUTPUTS)}, comma-separated"
-        )
-    return items
+def _comma_list(choices):
+    """An argparse type: a comma-separated list of some of ``choices``."""
+
+    def parse(text):
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        if not items or any(t not in choices for t in items):
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: choose one or more of {', '.join(choices)}, comma-separated"
+            )
+        return items
+
+    return parse
 
 
 def _n_clusters(text):
@@ -40,16 +44,6 @@ def _n_clusters(text):
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is neither an integer nor 'auto'") from None
-
-
-def _formats(text):
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    bad = [t for t in items if t not in PALETTE_FORMATS]
-    if bad or not items:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: choose one or more of {', '.join(PALETTE_FORMATS)}, comma-separated"
-        )
-    return items
 
 
 def _add_kmeans_options(p):
@@ -85,7 +79,7 @@ def build_parser():
                    f"k=1..{lib.AUTO_K_MAX} (default: {lib.DEFAULT_N_CLUSTERS})")
     p.add_argument("-o", "--output", metavar="DIR", default=".",
                    help="output folder, created if missing (default: .)")
-    p.add_argument("--outputs", type=_outputs, default=list(OUTPUTS),
+    p.add_argument("--outputs", type=_comma_list(OUTPUTS), default=list(OUTPUTS),
                    help=f"which files to write (default: {','.join(OUTPUTS)})")
     p.add_argument("--figure", action="store_true",
                    help="also write STEM_figure.png: original | segmented | boundaries")
@@ -126,7 +120,7 @@ def build_parser():
                    help="number of colours, or 'auto' (default: 8)")
     p.add_argument("-o", "--output", metavar="DIR", default=".",
                    help="output folder, created if missing (default: .)")
-    p.add_argument("--formats", type=_formats, default=list(PALETTE_FORMATS),
+    p.add_argument("--formats", type=_comma_list(PALETTE_FORMATS), default=list(PALETTE_FORMATS),
                    help=f"which files to write (default: {','.join(PALETTE_FORMATS)})")
     _add_kmeans_options(p)
 
@@ -139,7 +133,7 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="output folder")
     p.add_argument("-k", "--n-clusters", type=_n_clusters, default=lib.DEFAULT_N_CLUSTERS,
                    help=f"number of clusters, or 'auto' (default: {lib.DEFAULT_N_CLUSTERS})")
-    p.add_argument("--outputs", type=_outputs, default=list(OUTPUTS),
+    p.add_argument("--outputs", type=_comma_list(OUTPUTS), default=list(OUTPUTS),
                    help=f"which files to write (default: {','.join(OUTPUTS)})")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     p.add_argument("--resume", action="store_true", help="skip images whose outputs all exist")
