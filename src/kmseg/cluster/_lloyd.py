@@ -153,11 +153,17 @@ def canonical_order(X):
     return np.argsort(X @ proj, kind="stable")
 
 
-def initial_centers(X, weights, n_clusters, init, rng):
-    """Initial centres from ``init``: 'k-means++', 'random' or an array."""
+def initial_centers(X, weights, n_clusters, init, rng, canonical=None):
+    """Initial centres from ``init``: 'k-means++', 'random' or an array.
+
+    ``canonical``: ``(X, weights)`` already in :func:`canonical_order`, to reuse
+    across restarts.
+    """
     if isinstance(init, str) and init == "k-means++":
-        order = canonical_order(X)
-        return kmeans_plusplus(np.ascontiguousarray(X[order]), weights[order], n_clusters, rng)[0]
+        if canonical is None:
+            order = canonical_order(X)
+            canonical = (np.ascontiguousarray(X[order]), weights[order])
+        return kmeans_plusplus(*canonical, n_clusters, rng)[0]
     if isinstance(init, str) and init == "random":
         p = weights / weights.sum()
         idx = rng.choice(X.shape[0], size=n_clusters, replace=False, p=p) if (
@@ -170,8 +176,12 @@ def initial_centers(X, weights, n_clusters, init, rng):
 def best_of(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng):
     """``n_init`` seeded Lloyd runs; the one of lowest inertia (first on ties)."""
     best = None
+    canonical = None
+    if isinstance(init, str) and init == "k-means++":
+        order = canonical_order(X)
+        canonical = (np.ascontiguousarray(X[order]), weights[order])
     for _ in range(n_init):
-        centers = initial_centers(X, weights, n_clusters, init, rng)
+        centers = initial_centers(X, weights, n_clusters, init, rng, canonical)
         run = lloyd(X, weights, centers, max_iter, tol_abs)
         if best is None or run[2] < best[2]:
             best = run
