@@ -116,3 +116,12 @@ def test_palette_histograms_compact_exactly(monkeypatch):
     assert_allclose(fitter.fit().centers, reference.centers, rtol=1e-12)
     colors, counts = fitter.histogram()
     assert counts.sum() == 5 * 40 * 60
+
+
+def test_same_stem_from_two_places_is_refused_before_any_work(folder, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "p0.png").write_bytes((folder / "p1.png").read_bytes())
+    with pytest.raises(kmseg.KmsegError, match="would both write"):
+        kmseg.segment_many([str(folder / "p0.png"), str(other / "p0.png")], 3, str(tmp_path / "o"))
+    assert not (tmp_path / "o").exists()

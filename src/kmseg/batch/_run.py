@@ -143,16 +143,22 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
     """
     jobs = (os.cpu_count() or 1) if jobs is None else check_int("jobs", jobs)
     files = expand_inputs(inputs, recursive=recursive)
-    os.makedirs(output_dir, exist_ok=True)
     manifest = os.path.join(output_dir, MANIFEST)
     records, todo = [], []
+    claimed = {}
     for path, rel in files:
         targets = output_paths(path, rel, output_dir, outputs)
+        for target in targets.values():
+            if target in claimed:
+                raise KmsegError(f"{claimed[target]!r} and {path!r} would both write {target!r}; "
+                                 "give them in separate runs or output folders")
+            claimed[target] = path
         if resume and all(os.path.exists(t) for t in targets.values()):
             records.append({"input": path, "outputs": sorted(targets.values()), "status": "skipped",
                             "reason": "outputs exist", "k": None, "inertia": None, "seconds": 0.0})
         else:
             todo.append((path, targets))
+    os.makedirs(output_dir, exist_ok=True)
     palette = None
     if shared_palette and todo:
         from ._palette import fit_palette
