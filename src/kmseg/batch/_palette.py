@@ -93,6 +93,15 @@ class PaletteFitter:
     n_colors : int or 'auto', default=8
     color_space, n_init, max_iter, tol, random_state, n_threads
         As for :func:`kmseg.segment`.
+
+    Examples
+    --------
+    >>> import numpy as np, kmseg
+    >>> fitter = kmseg.PaletteFitter(2)
+    >>> for shade in (0, 100, 200):
+    ...     fitter = fitter.partial_fit(np.full((2, 2, 3), shade, np.uint8))
+    >>> fitter.n_images, fitter.fit().palette.tolist()
+    (3, [[150, 150, 150], [0, 0, 0]])
     """
 
     def __init__(self, n_colors=8, *, color_space="rgb", n_init=4, max_iter=300, tol=1e-4,

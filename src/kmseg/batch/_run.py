@@ -140,6 +140,17 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
     BatchSummary
         One record per image (input, outputs, k, inertia, seconds, status,
         reason), also appended to ``output_dir/manifest.jsonl`` as each image ends.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, kmseg
+    >>> from PIL import Image
+    >>> folder = tempfile.mkdtemp()
+    >>> for i in range(2):
+    ...     Image.fromarray(np.full((4, 4, 3), 60 * i, np.uint8)).save(os.path.join(folder, f"{i}.png"))
+    >>> summary = kmseg.segment_many([folder], 1, os.path.join(folder, "out"), jobs=1)
+    >>> summary.count("ok"), sorted(os.listdir(os.path.join(folder, "out")))[:2]
+    (2, ['0_labels.png', '0_palette.json'])
     """
     jobs = (os.cpu_count() or 1) if jobs is None else check_int("jobs", jobs)
     files = expand_inputs(inputs, recursive=recursive)

@@ -89,6 +89,14 @@ def plot_elbow(curve, *, title=None):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, kmseg
+    >>> X = np.concatenate([np.full((20, 2), c) for c in (0.0, 5.0, 10.0)]) + np.linspace(0, 0.1, 60)[:, None]
+    >>> fig = kmseg.plot_elbow(kmseg.elbow(X, range(1, 6)))
+    >>> fig.axes[0].get_xlabel()
+    'k'
     """
     fig = _figure(10.0, 4.0)
     ax, ax2 = fig.subplots(1, 2)
@@ -133,6 +141,13 @@ def plot_palette(palette, counts=None, *, columns=8):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import kmseg
+    >>> fig = kmseg.plot_palette([[255, 0, 0], [0, 0, 255]], counts=[3, 1])
+    >>> [t.get_text().split() for t in fig.axes[0].texts]
+    [['#ff0000', '75.0%'], ['#0000ff', '25.0%']]
     """
     if hasattr(palette, "palette"):
         palette, counts = palette.palette, palette.counts
@@ -179,6 +194,14 @@ def plot_color_scatter(image, quantized=None, *, n_samples=10_000, random_state=
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, kmseg
+    >>> img = np.random.default_rng(0).integers(0, 256, (20, 20, 3), dtype=np.uint8)
+    >>> fig = kmseg.plot_color_scatter(img, kmseg.quantize(img, 4).image, n_samples=100)
+    >>> len(fig.axes)
+    4
     """
     img = _display(read_image(image))
     if img.ndim == 2:
@@ -223,6 +246,13 @@ def plot_centers(centers, shape, *, titles=None, columns=5, cmap="gray_r"):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, kmseg
+    >>> fig = kmseg.plot_centers(np.eye(4), (2, 2))
+    >>> sum(1 for ax in fig.axes if ax.images)
+    4
     """
     centers = np.asarray(centers, dtype=float)
     if int(np.prod(shape)) != centers.shape[1]:
@@ -254,6 +284,14 @@ def plot_labels(seg, *, legend=True, cmap=None):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, kmseg
+    >>> img = np.zeros((8, 8, 3), np.uint8); img[:, 4:] = 200
+    >>> fig = kmseg.plot_labels(kmseg.segment(img, 2))
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['0: #000000 50.0%', '1: #c8c8c8 50.0%']
     """
     import matplotlib
     from matplotlib.patches import Patch
