@@ -209,3 +209,10 @@ def test_spatial_weight_splits_same_colour_objects_apart():
     assert spatial.centers.shape == (3, 5)
     assert spatial.recolor().shape == img.shape
     assert spatial.counts.sum() == 40 * 60
+
+
+def test_auto_with_spatial_weight_is_refused():
+    with pytest.raises(KmsegError, match="n_clusters='auto' chooses k on colours alone"):
+        kmseg.segment(quadrants(), "auto", spatial_weight=1.0)
+    with pytest.raises(KmsegError, match="spatial_weight=-1.0 must be a finite number >= 0"):
+        kmseg.segment(quadrants(), 2, spatial_weight=-1)

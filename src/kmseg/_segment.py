@@ -219,7 +219,11 @@ def segment(
     n_threads = v.resolve_n_threads(n_threads)
     fit_params = dict(n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
                       n_threads=n_threads)
+    spatial_weight = v.check_number("spatial_weight", spatial_weight)
     if isinstance(n_clusters, str) and n_clusters.lower() == "auto":
+        if spatial_weight > 0:
+            raise v.KmsegError("n_clusters='auto' chooses k on colours alone: give an integer "
+                               "n_clusters with spatial_weight > 0")
         from .choose._sweep import sweep_prepared, warn_unclear
 
         curve = sweep_prepared(prep, range(1, AUTO_K_MAX + 1), fit_params, silhouette_samples=0,
@@ -230,7 +234,6 @@ def segment(
         seg.elbow = curve
         return seg
     n_clusters = v.check_int("n_clusters", n_clusters)
-    spatial_weight = v.check_number("spatial_weight", spatial_weight)
     if spatial_weight > 0:
         return _segment_spatial(prep, n_clusters, spatial_weight, fit_params)
     if n_clusters > prep.n_distinct:
