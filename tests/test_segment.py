@@ -216,3 +216,9 @@ def test_auto_with_spatial_weight_is_refused():
         kmseg.segment(quadrants(), "auto", spatial_weight=1.0)
     with pytest.raises(KmsegError, match="spatial_weight=-1.0 must be a finite number >= 0"):
         kmseg.segment(quadrants(), 2, spatial_weight=-1)
+
+
+def test_apply_refuses_a_spatial_segmentation():
+    seg = kmseg.segment(quadrants(), 4, spatial_weight=1.0)
+    with pytest.raises(KmsegError, match="made with spatial_weight cannot label another image"):
+        seg.apply(quadrants())

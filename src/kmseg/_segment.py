@@ -119,6 +119,11 @@ def label_with(image, centers, palette, space, n_threads=None):
 
     prep = prepare(image, space)
     k = len(centers)
+    if centers.shape[1] != prep.features.shape[1]:
+        raise v.KmsegError(
+            f"centres have {centers.shape[1]} features but {prep.name} gives {prep.features.shape[1]} "
+            "colour features: a segmentation made with spatial_weight cannot label another image"
+        )
     with v.thread_limit(v.resolve_n_threads(n_threads)):
         color_labels, _, inertia = assign(prep.features, prep.weights, np.ascontiguousarray(centers))
         labels = prep.hist.to_pixels(color_labels, prep.pixels, label_dtype(k))
