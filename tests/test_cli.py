@@ -162,3 +162,11 @@ def test_quantize_max_error(photo, tmp_path, capsys):
 def test_bad_outputs_list_is_a_usage_error(photo):
     code, _, err = run("segment", photo, "--outputs", "labels,nope")
     assert code == 2 and "choose one or more of labels, recolor, palette" in err
+
+
+def test_max_pixels_option(photo, tmp_path):
+    code, out, err = run("segment", photo, "-o", tmp_path, "--max-pixels", "1000")
+    assert code == 1 and "too large (60x40 = 2,400 pixels" in err and "Traceback" not in err
+    code, out, err = run("batch", photo, "-o", tmp_path / "b", "--max-pixels", "1000", "--jobs", "2",
+                         "--quiet")
+    assert code == 1 and "too large" in err  # the limit reaches the worker processes

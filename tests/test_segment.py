@@ -222,3 +222,26 @@ def test_apply_refuses_a_spatial_segmentation():
     seg = kmseg.segment(quadrants(), 4, spatial_weight=1.0)
     with pytest.raises(KmsegError, match="made with spatial_weight cannot label another image"):
         seg.apply(quadrants())
+
+
+def test_max_pixels_refuses_from_the_header(tmp_path):
+    path = tmp_path / "wide.png"
+    Image.fromarray(np.zeros((100, 300, 3), np.uint8)).save(path)
+    with kmseg.config_context(max_pixels=20_000):
+        with pytest.raises(ImageReadError, match=r"wide.png'?: too large \(300x100 = 30,000 pixels"):
+            kmseg.segment(path, 2)
+    with kmseg.config_context(max_pixels=10_000):  # beyond Pillow's own check (twice the limit)
+        with pytest.raises(ImageReadError, match="wide.png'?: too large"):
+            kmseg.segment(path, 2)
+    assert kmseg.segment(path, 1).labels.shape == (100, 300)  # the default allows it
+    assert kmseg.get_config()["max_pixels"] == 2**28
+
+
+def test_pillow_limit_left_as_it_was(tmp_path):
+    from PIL import Image as PILImage
+
+    before = PILImage.MAX_IMAGE_PIXELS
+    path = tmp_path / "x.png"
+    Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(path)
+    kmseg.segment(path, 1)
+    assert PILImage.MAX_IMAGE_PIXELS == before

@@ -59,6 +59,14 @@ def _add_kmeans_options(p):
                    help="threads to use (default: all cores)")
 
 
+def _reading_options():
+    """Options of every command that reads image files."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--max-pixels", type=int, default=None, metavar="N",
+                        help="refuse images of more than N pixels, from their header (default: 2**28)")
+    return common
+
+
 def build_parser():
     """The argument parser of the ``kmseg`` command."""
     parser = argparse.ArgumentParser(
@@ -67,9 +75,10 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"kmseg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    reading = _reading_options()
     sub.required = True
 
-    p = sub.add_parser("segment", help="segment images into k colour classes",
+    p = sub.add_parser("segment", parents=[reading], help="segment images into k colour classes",
                        description="Segment images into k colour classes. For each IMAGE, writes "
                        "STEM_labels.png (8-bit, 16-bit for k > 256), STEM_recolor.png and "
                        "STEM_palette.json into DIR.")
@@ -85,7 +94,7 @@ def build_parser():
                    help="also write STEM_figure.png: original | segmented | boundaries")
     _add_kmeans_options(p)
 
-    p = sub.add_parser("quantize", help="reduce an image to n colours",
+    p = sub.add_parser("quantize", parents=[reading], help="reduce an image to n colours",
                        description="Reduce IMAGE to N colours and save it as FILE "
                        "(format from the extension); the palette goes to FILE's stem + "
                        "_palette.json with --palette.")
@@ -100,7 +109,7 @@ def build_parser():
     p.add_argument("--palette", action="store_true", help="also write the palette as JSON")
     _add_kmeans_options(p)
 
-    p = sub.add_parser("elbow", help="WCSS and other scores against k, and the chosen k",
+    p = sub.add_parser("elbow", parents=[reading], help="WCSS and other scores against k, and the chosen k",
                        description="Fit k = K_MIN..K_MAX on every pixel, print the scores and the "
                        "k at the knee of the WCSS curve, and draw the elbow plot.")
     p.add_argument("image", metavar="IMAGE")
@@ -112,7 +121,7 @@ def build_parser():
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     _add_kmeans_options(p)
 
-    p = sub.add_parser("palette", help="extract a palette: swatches PNG, JSON, CSS, GIMP .gpl",
+    p = sub.add_parser("palette", parents=[reading], help="extract a palette: swatches PNG, JSON, CSS, GIMP .gpl",
                        description="Find IMAGE's N main colours and write them as DIR/STEM_palette "
                        "with the chosen extensions.")
     p.add_argument("image", metavar="IMAGE")
@@ -124,7 +133,7 @@ def build_parser():
                    help=f"which files to write (default: {','.join(PALETTE_FORMATS)})")
     _add_kmeans_options(p)
 
-    p = sub.add_parser("batch", help="segment many images in parallel, with a manifest and resume",
+    p = sub.add_parser("batch", parents=[reading], help="segment many images in parallel, with a manifest and resume",
                        description="Segment every image named by INPUT (files, folders, glob patterns) "
                        "into DIR, in parallel processes, with a progress line and DIR/manifest.jsonl "
                        "(one JSON record per image: input, outputs, k, inertia, seconds, status, reason). "
@@ -146,7 +155,7 @@ def build_parser():
                    help=f"random seed (default: {lib.DEFAULT_RANDOM_STATE})")
     p.add_argument("--quiet", action="store_true", help="no progress line")
 
-    p = sub.add_parser("evaluate", help="score a segmentation method against BSDS ground truth",
+    p = sub.add_parser("evaluate", parents=[reading], help="score a segmentation method against BSDS ground truth",
                        description="Run a method over a folder of images for each parameter value and "
                        "score it against BSDS .mat ground truths: prints the ODS / OIS table "
                        "(Covering, PRI, VOI).")
@@ -369,7 +378,7 @@ def _cmd_batch(args):
         progress=not args.quiet, color_space=args.color_space, random_state=args.seed,
     )
     for record in summary.failed:
-        print(f"kmseg: error: {record['input']!r}: {record['reason']}", file=sys.stderr)
+        _error(record["reason"], record["input"])
     print(f"{summary.count('ok')} segmented, {summary.count('skipped')} skipped (outputs exist), "
           f"{summary.count('failed')} failed; manifest: {summary.manifest}")
     return 1 if summary.failed else 0
@@ -421,7 +430,11 @@ def main(argv=None):
         warnings.simplefilter("default", KneeWarning)
         warnings.showwarning = _show_warning
         try:
-            return commands[args.command](args)
+            from ._config import config_context
+
+            limit = getattr(args, "max_pixels", None)
+            with config_context(**({} if limit is None else {"max_pixels": limit})):
+                return commands[args.command](args)
         except _Failure as exc:
             _error(exc)
         except (KmsegError, OSError) as exc:

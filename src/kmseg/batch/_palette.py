@@ -35,6 +35,14 @@ def image_histogram(image):
     return "unit", unit, prep.hist.counts
 
 
+def _histogram_with_config(config, image):
+    """:func:`image_histogram` under the given settings (for worker processes)."""
+    from .._config import config_context
+
+    with config_context(**config):
+        return image_histogram(image)
+
+
 def _add(keys, counts):
     """Add the counts of equal keys (1-D codes or rows)."""
     if keys.ndim == 1:
@@ -221,8 +229,12 @@ def fit_palette(images, n_colors=8, *, jobs=1, color_space=None, n_init=4, max_i
 
         from ._run import _spawn
 
+        from functools import partial
+
+        from .._config import get_config
+
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn()) as pool:
-            for hist in pool.map(image_histogram, images):
+            for hist in pool.map(partial(_histogram_with_config, get_config()), images):
                 fitter.partial_fit(histogram=hist)
     else:
         for image in images:

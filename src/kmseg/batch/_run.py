@@ -29,11 +29,19 @@ def _spawn():
     return multiprocessing.get_context("spawn")
 
 
-def _process_one(path, targets, n_clusters, params, palette):
+def _process_one(path, targets, n_clusters, params, palette, config=None):
     """Segment one image (or label it with a shared palette) and write its outputs.
 
-    Runs in a worker process; returns a manifest record, never raises for a bad image.
+    Runs in a worker process, under the caller's ``config`` (see :func:`kmseg.get_config`);
+    returns a manifest record, never raises for a bad image.
     """
+    from .._config import config_context
+
+    with config_context(**(config or {})):
+        return _process(path, targets, n_clusters, params, palette)
+
+
+def _process(path, targets, n_clusters, params, palette):
     from .._segment import segment
     from ..io._write import palette_record, save_image, save_json, save_labels
 
@@ -195,7 +203,10 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
                 finish(_process_one(path, targets, n_clusters, params, palette))
         else:
             with ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn()) as pool:
-                futures = [pool.submit(_process_one, path, targets, n_clusters, params, palette)
+                from .._config import get_config
+
+                config = get_config()  # settings are per thread: workers get the caller's
+                futures = [pool.submit(_process_one, path, targets, n_clusters, params, palette, config)
                            for path, targets in todo]
                 for future in as_completed(futures):
                     finish(future.result())

@@ -1,6 +1,8 @@
 """Stage 0: images in, from a path, a PIL image or a NumPy array."""
 
 import os
+import threading
+import warnings
 
 import numpy as np
 
@@ -43,22 +45,56 @@ def _from_pil(im):
     return np.asarray(im.convert("RGB"))
 
 
+#: Pillow's own decompression-bomb limit is a process-wide setting: changed only
+#: under this lock, for the time it takes to read a header.
+_PIL_LIMIT_LOCK = threading.Lock()
+
+
+def _open(path):
+    """``Image.open`` without Pillow's bomb check: it reads the header only, and the
+    caller checks the size against ``max_pixels`` before decoding anything."""
+    from PIL import Image
+
+    with _PIL_LIMIT_LOCK:
+        previous = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                return Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = previous
+
+
 def read_path(path):
-    """Decode an image file into an array, or raise ImageReadError naming it."""
+    """Decode an image file into an array, or raise ImageReadError naming it.
+
+    Images larger than ``kmseg.get_config()["max_pixels"]`` are refused from
+    their header's dimensions, before any pixel buffer is allocated.
+    """
     from PIL import Image, UnidentifiedImageError
+
+    from .._config import get_config
 
     name = describe(path)
     if not os.path.exists(path):
         raise ImageReadError(f"{name}: no such file")
     if os.path.isdir(path):
         raise ImageReadError(f"{name}: is a folder, not an image")
+    max_pixels = get_config()["max_pixels"]
     try:
-        with Image.open(path) as im:
+        with _open(path) as im:
+            w, h = im.size
+            if w * h > max_pixels:
+                raise ImageReadError(
+                    f"{name}: too large ({w}x{h} = {w * h:,} pixels, more than max_pixels="
+                    f"{max_pixels:,}; raise it with kmseg.set_config(max_pixels=...) or --max-pixels)"
+                )
             im.load()
             return _from_pil(im)
     except UnidentifiedImageError:
         raise ImageReadError(f"{name}: not an image (no decoder recognises it)") from None
-    except Image.DecompressionBombError as exc:
+    except Image.DecompressionBombError as exc:  # a frame larger than its header said
         raise ImageReadError(f"{name}: too large ({exc})") from None
     except (OSError, SyntaxError, ValueError) as exc:
         reason = str(exc) or type(exc).__name__

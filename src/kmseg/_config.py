@@ -1,0 +1,67 @@
+"""Library-wide settings: ``set_config``, ``get_config`` and ``config_context``.
+
+Settings are kept per thread, as scikit-learn keeps its own.
+"""
+
+import threading
+from contextlib import contextmanager
+
+from . import _validation as v
+
+#: Images with more pixels than this are refused from their header, before decoding
+#: (2**28: a 16384 x 16384 image).
+DEFAULT_MAX_PIXELS = 1 << 28
+
+_DEFAULTS = {"max_pixels": DEFAULT_MAX_PIXELS}
+_local = threading.local()
+
+
+def _settings():
+    if not hasattr(_local, "settings"):
+        _local.settings = dict(_DEFAULTS)
+    return _local.settings
+
+
+def get_config():
+    """The current settings, as a dict.
+
+    Examples
+    --------
+    >>> import kmseg
+    >>> kmseg.get_config()["max_pixels"] == 2**28
+    True
+    """
+    return dict(_settings())
+
+
+def set_config(max_pixels=None):
+    """Change settings for this thread.
+
+    Parameters
+    ----------
+    max_pixels : int, optional
+        Largest image, in pixels, that files are decoded for: bigger ones are
+        refused from their header, before any pixel buffer is allocated.
+        Default 2**28.
+    """
+    if max_pixels is not None:
+        _settings()["max_pixels"] = v.check_int("max_pixels", max_pixels)
+
+
+@contextmanager
+def config_context(**settings):
+    """Settings changed inside a ``with`` block, restored after it.
+
+    Examples
+    --------
+    >>> import kmseg
+    >>> with kmseg.config_context(max_pixels=1000):
+    ...     kmseg.get_config()["max_pixels"]
+    1000
+    """
+    old = get_config()
+    set_config(**settings)
+    try:
+        yield
+    finally:
+        _settings().update(old)
