@@ -39,7 +39,8 @@ def timing(limit):
     import kmseg
     from kmseg.metrics._bsds import read_bsds_ground_truth
     from kmseg.metrics._region import boundary_scores
-    from kmseg.regions._pipeline import DEFAULT_COMPACTNESS, DEFAULT_N_SUPERPIXELS, _lab_image
+    from kmseg.color._spaces import lab_image
+    from kmseg.regions._pipeline import DEFAULT_COMPACTNESS, DEFAULT_N_SUPERPIXELS
     from kmseg.regions._superpixels import slic_superpixels
 
     names = sorted(p for p in _images.BSDS_VAL_DIR.iterdir() if p.suffix == ".jpg")[:limit]
@@ -48,7 +49,7 @@ def timing(limit):
         img = io.imread(path)
         gts = read_bsds_ground_truth(GT_DIR / (path.stem + ".mat"))
         t = time.perf_counter()
-        ours = slic_superpixels(_lab_image(img), DEFAULT_N_SUPERPIXELS, DEFAULT_COMPACTNESS)
+        ours = slic_superpixels(lab_image(img), DEFAULT_N_SUPERPIXELS, DEFAULT_COMPACTNESS)
         t_ours = time.perf_counter() - t
         t = time.perf_counter()
         theirs = segmentation.slic(img, n_segments=DEFAULT_N_SUPERPIXELS, compactness=DEFAULT_COMPACTNESS,

@@ -19,20 +19,20 @@ def image_histogram(image):
         replicated), or 'unit' with ``keys`` the colours as (m, 3) float64 RGB
         in [0, 1] (other dtypes); ``counts`` int64.
     """
-    from .._segment import prepare
-    from ..color._spaces import to_unit_rgb
+    from .._segment import _pixels
+    from ..color._spaces import unit_rgb
+    from ..histogram._histogram import ColorHistogram
+    from ..io._read import read_image
 
-    prep = prepare(image, None)
-    colors = prep.hist.colors
-    if colors.dtype == np.uint8:
-        rgb = colors.reshape(len(colors), -1).astype(np.int64)
+    hist = ColorHistogram(_pixels(read_image(image)))  # colours only: no features needed here
+    if hist.codes is not None:
+        return "rgb8", hist.codes.astype(np.int64), hist.counts
+    if hist.colors.dtype == np.uint8:  # grey
+        rgb = hist.colors.reshape(len(hist), -1).astype(np.int64)
         if rgb.shape[1] == 1:
             rgb = np.repeat(rgb, 3, axis=1)
-        return "rgb8", (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2], prep.hist.counts
-    unit = to_unit_rgb(colors)
-    if unit.shape[1] == 1:
-        unit = np.repeat(unit, 3, axis=1)
-    return "unit", unit, prep.hist.counts
+        return "rgb8", (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2], hist.counts
+    return "unit", unit_rgb(hist.colors), hist.counts
 
 
 def _histogram_with_config(config, image):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._spaces import to_unit_rgb
+from ._spaces import unit_rgb
 
 
 def delta_e(colors_a, colors_b):
@@ -20,10 +20,7 @@ def delta_e(colors_a, colors_b):
     from skimage.color import deltaE_ciede2000, rgb2lab
 
     def lab(colors):
-        unit = to_unit_rgb(colors)
-        if unit.shape[1] == 1:
-            unit = np.repeat(unit, 3, axis=1)
-        return rgb2lab(unit[:, None, :3])[:, 0, :]
+        return rgb2lab(unit_rgb(colors)[:, None, :])[:, 0, :]
 
     return deltaE_ciede2000(lab(colors_a), lab(colors_b))
 
@@ -74,10 +71,8 @@ def color_error(original, quantized):
     a, b = read_image(original), read_image(quantized)
     if a.shape[:2] != b.shape[:2]:
         raise KmsegError(f"images differ in size: {a.shape[:2]} and {b.shape[:2]}")
-    pa = to_unit_rgb(a[..., :3].reshape(a.shape[0] * a.shape[1], -1))
-    pb = to_unit_rgb(b[..., :3].reshape(b.shape[0] * b.shape[1], -1))
-    pa = np.repeat(pa, 3, axis=1) if pa.shape[1] == 1 else pa
-    pb = np.repeat(pb, 3, axis=1) if pb.shape[1] == 1 else pb
+    pa = unit_rgb(a.reshape(a.shape[0] * a.shape[1], -1))
+    pb = unit_rgb(b.reshape(b.shape[0] * b.shape[1], -1))
     pairs, counts = np.unique(np.concatenate([pa, pb], axis=1), axis=0, return_counts=True)
     err = delta_e(pairs[:, :3], pairs[:, 3:])
     return float(err @ counts / counts.sum())

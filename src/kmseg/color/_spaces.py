@@ -1,6 +1,7 @@
 """Stage 1: colours to clustering features, and centres back to RGB.
 
-Conversions run on the distinct colours of an image, never per pixel.
+Colour classes convert the distinct colours of an image, never each pixel;
+only the spatial pipeline (``lab_image``, for superpixels) converts whole images.
 
 Feature scales: 'rgb' is R, G, B in [0, 255]; 'gray' is luminance in [0, 255]
 (ITU-R BT.709 weights, as :func:`skimage.color.rgb2gray`); 'lab' is CIELAB
@@ -28,6 +29,22 @@ def to_unit_rgb(colors):
     return out.reshape(len(out), -1)
 
 
+def unit_rgb(colors):
+    """Colours (or pixels) as float64 RGB in [0, 1], ``(n, 3)``: grey replicated, alpha dropped."""
+    unit = to_unit_rgb(colors)
+    if unit.shape[1] == 1:
+        return np.repeat(unit, 3, axis=1)
+    return unit[:, :3]
+
+
+def lab_image(image):
+    """CIELAB of a whole (H, W) or (H, W, 3|4) image of any supported dtype, ``(H, W, 3)``."""
+    from skimage import color
+
+    h, w = image.shape[:2]
+    return color.rgb2lab(unit_rgb(image.reshape(h * w, -1)).reshape(h, w, 3))
+
+
 def to_features(colors, space):
     """Features of distinct colours, an ``(n, d)`` float64 C-contiguous array.
 
@@ -41,8 +58,7 @@ def to_features(colors, space):
     if space == "gray":
         grey = unit[:, 0] if unit.shape[1] == 1 else unit @ GRAY_WEIGHTS
         return np.ascontiguousarray(grey[:, None] * 255.0)
-    if unit.shape[1] == 1:
-        unit = np.repeat(unit, 3, axis=1)
+    unit = unit_rgb(unit)
     if space == "rgb":
         return np.ascontiguousarray(unit * 255.0)
     from skimage import color

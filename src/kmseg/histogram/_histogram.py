@@ -26,11 +26,14 @@ class ColorHistogram:
         Distinct colours, of the pixels' dtype, in ascending order.
     counts : (n_colors,) int64 ndarray
         Number of pixels of each colour.
+    codes : (n_colors,) uint32 ndarray or None
+        For 8-bit RGB pixels, each colour's 24-bit code ``r << 16 | g << 8 | b``.
     """
 
     def __init__(self, pixels):
         self._table = None
         self._inverse = None
+        self.codes = None
         rgb8 = pixels.dtype == np.uint8 and pixels.ndim == 2 and pixels.shape[1] == 3
         if rgb8 and pixels.shape[0] < TABLE_MIN_PIXELS:
             codes = (
@@ -39,6 +42,7 @@ class ColorHistogram:
                 | pixels[:, 2]
             )
             codes, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
+            self.codes = codes
             self.colors = _decode(codes)
             self.counts = counts.astype(np.int64)
             self._inverse = inverse.reshape(-1)
@@ -46,9 +50,9 @@ class ColorHistogram:
             table = np.zeros(N_CODES, dtype=np.uint32)
             count_rgb8(np.ascontiguousarray(pixels), table, numba.get_num_threads())
             codes, counts = compact_rgb8(table)
+            self.codes = codes
             self.colors = _decode(codes)
             self.counts = counts.astype(np.int64)
-            self._codes = codes
             self._table = table
         elif pixels.dtype == np.uint8 and pixels.ndim == 1:
             counts = np.bincount(pixels, minlength=256)
@@ -93,7 +97,7 @@ class ColorHistogram:
             lut = self._table.view(np.uint8)[: N_CODES] if dtype.itemsize == 1 else (
                 self._table.view(np.uint16)[: N_CODES] if dtype.itemsize == 2 else self._table
             )
-            lut[self._codes] = color_labels.astype(lut.dtype)
+            lut[self.codes] = color_labels.astype(lut.dtype)
             out = np.empty(pixels.shape[0], dtype=dtype)
             lookup_rgb8(np.ascontiguousarray(pixels), lut, out)
             return out

@@ -9,6 +9,7 @@ kmseg's own kernels, see _superpixels.py)
 import numpy as np
 
 from .. import _validation as v
+from ..color._spaces import lab_image
 from ..io._read import read_image
 from ..labels._order import label_dtype, size_order
 from ._merge import absorb_small, cut_tree, merge_tree
@@ -56,15 +57,6 @@ class Regions:
     def recolor(self):
         """The image painted with each segment's mean colour, (H, W, 3) uint8."""
         return self.palette[self.labels]
-
-
-def _lab_image(img):
-    from skimage import color
-
-    unit = img.astype(np.float64) / (255.0 if img.dtype == np.uint8 else 65535.0) if img.dtype.kind == "u" else img
-    if unit.ndim == 2:
-        unit = np.repeat(unit[:, :, None], 3, axis=2)
-    return color.rgb2lab(unit[:, :, :3])
 
 
 def _edge_map(lab):
@@ -190,7 +182,7 @@ def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=
     n_superpixels = v.check_int("n_superpixels", n_superpixels)
     compactness = v.check_number("compactness", compactness)
     edge_weight = v.check_number("edge_weight", edge_weight)
-    lab = _lab_image(img)
+    lab = lab_image(img)
     sp = slic_superpixels(lab, n_superpixels, compactness)
     merges, costs = merge_tree(sp, lab, _edge_map(lab), edge_weight, return_costs=True)
     return RegionHierarchy(sp, lab, merges, costs)
