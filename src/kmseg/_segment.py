@@ -258,9 +258,9 @@ def _segment_spatial(prep, n_clusters, spatial_weight, fit_params):
     index = prep.hist.to_pixels(np.arange(len(prep.hist)), prep.pixels, np.dtype(np.uint32))
     colour = prep.features[index]
     h, w = prep.image.shape[:2]
-    total = prep.weights.sum()
-    mean = prep.weights @ prep.features / total
-    colour_var = float(prep.weights @ ((prep.features - mean) ** 2).sum(axis=1) / total)
+    from .cluster._lloyd import summary
+
+    colour_var = float(summary(prep.features, prep.weights)[3].sum())
     position_var = ((h * h - 1) + (w * w - 1)) / 12.0
     scale = spatial_weight * np.sqrt(colour_var / position_var) if position_var > 0 else 0.0
     rows, cols = np.divmod(np.arange(h * w, dtype=np.float64), w)

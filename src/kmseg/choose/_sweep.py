@@ -170,7 +170,7 @@ def _progress(enabled, text):
 def sweep(X, w, ks, fit_params, silhouette_samples, color_space, progress):
     """Fit every k of ``ks`` on weighted rows and score it; returns an :class:`Elbow`."""
     from .._segment import fit
-    from ..cluster._lloyd import assign
+    from ..cluster._kernels import assigned_sq_dist
 
     start = time.perf_counter()
     rng = np.random.default_rng(
@@ -188,8 +188,10 @@ def sweep(X, w, ks, fit_params, silhouette_samples, color_space, progress):
     with v.thread_limit(v.resolve_n_threads(fit_params.get("n_threads"))):
         for i, k in enumerate(ks):
             km = fit(X, w, k, fit_params)
-            centers = km.cluster_centers_.astype(np.float64)
-            labels, dists, _ = assign(X, w, np.ascontiguousarray(centers))
+            centers = np.ascontiguousarray(km.cluster_centers_, dtype=np.float64)
+            labels = km.labels_  # already those of the final centres: one distance each suffices
+            dists = np.empty(len(X))
+            assigned_sq_dist(X, centers, labels, dists)
             ch, db = _scores(X, w, centers, labels, dists)
             out["wcss"].append(km.inertia_)
             out["ch"].append(ch)
