@@ -80,7 +80,7 @@ def photos_report():
 def main():
     import kmseg
 
-    lines = [f"# k='auto' (knee of the log-WCSS curve over k=1..10)", "",
+    lines = ["# k='auto' (knee of the log-WCSS curve over k=1..10)", "",
              f"command: `python benchmarks/bench_auto.py`; {datetime.date.today()}, "
              f"{os.cpu_count()} CPUs, kmseg {kmseg.__version__}", ""]
     lines += blobs_report()

@@ -32,6 +32,21 @@ def region_graph(labels):
     return np.stack([codes // n, codes % n], axis=1), lengths.astype(np.int64)
 
 
+def region_stats(labels, features, m=None):
+    """Pixel count and feature sums of each region.
+
+    Returns
+    -------
+    counts : (m,) float64 ndarray, sums : (m, d) float64 ndarray
+    """
+    flat = labels.ravel()
+    m = int(flat.max()) + 1 if m is None else m
+    counts = np.bincount(flat, minlength=m).astype(np.float64)
+    sums = np.stack([np.bincount(flat, weights=features[..., f].ravel(), minlength=m)
+                     for f in range(features.shape[-1])], 1)
+    return counts, sums
+
+
 def boundary_strength(labels, edges, pairs):
     """Sum of an edge map over each boundary (both pixels of each 4-neighbour pair).
 
@@ -121,9 +136,7 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     """
     m = int(labels.max()) + 1
     d = features.shape[-1]
-    flat = labels.ravel()
-    counts = np.bincount(flat, minlength=m).astype(np.float64)
-    sums = np.stack([np.bincount(flat, weights=features[..., f].ravel(), minlength=m) for f in range(d)], 1)
+    counts, sums = region_stats(labels, features, m)
     pairs, lengths = region_graph(labels)
     strength = {}
     if edges is not None and edge_weight > 0:
@@ -212,10 +225,7 @@ def absorb_small(labels, features, min_size):
         The final region (0..n-1) of each input label.
     """
     m = int(labels.max()) + 1
-    flat = labels.ravel()
-    counts = np.bincount(flat, minlength=m).astype(np.float64)
-    d = features.shape[-1]
-    sums = np.stack([np.bincount(flat, weights=features[..., f].ravel(), minlength=m) for f in range(d)], 1)
+    counts, sums = region_stats(labels, features, m)
     neighbours = [set() for _ in range(m)]
     for a, b in region_graph(labels)[0].tolist():
         neighbours[a].add(b)

@@ -12,7 +12,7 @@ from .. import _validation as v
 from ..color._spaces import lab_image
 from ..io._read import read_image
 from ..labels._order import label_dtype, size_order
-from ._merge import absorb_small, cut_tree, merge_tree
+from ._merge import absorb_small, cut_tree, merge_tree, region_stats
 from ._superpixels import slic_superpixels
 
 #: Defaults, tuned on the BSDS500 train and val photos (see BENCHMARKS.md).
@@ -144,6 +144,7 @@ class RegionHierarchy:
         # running maximum, per pixel: a threshold cuts the sequence at one place
         self.costs = np.maximum.accumulate(np.asarray(costs, dtype=np.float64)) / superpixels.size
         self.n_superpixels = int(superpixels.max()) + 1
+        self._counts, self._sums = region_stats(superpixels, lab, self.n_superpixels)
 
     def regions_below(self, threshold, min_size=0):
         """The :class:`Regions` left when merging stops before a cost above ``threshold``."""
@@ -156,13 +157,13 @@ class RegionHierarchy:
         from ..color._spaces import to_rgb8
 
         merged = cut_tree(self.n_superpixels, self.merges, n_segments)
-        labels = merged[self.superpixels]
         if min_size > 1:
-            labels = absorb_small(labels, self.lab, min_size)[labels]
-        k = int(labels.max()) + 1
-        flat = labels.ravel()
-        counts = np.bincount(flat, minlength=k)
-        centers = np.stack([np.bincount(flat, weights=self.lab[:, :, f].ravel(), minlength=k)
+            merged = absorb_small(merged[self.superpixels], self.lab, min_size)[merged]
+        labels = merged[self.superpixels]
+        # segment statistics add up from the superpixels': no pass over the pixels
+        k = int(merged.max()) + 1
+        counts = np.bincount(merged, weights=self._counts, minlength=k)
+        centers = np.stack([np.bincount(merged, weights=self._sums[:, f], minlength=k)
                             for f in range(3)], 1) / counts[:, None]
         order, rank = size_order(counts, centers)
         centers = centers[order]
