@@ -26,15 +26,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _images  # noqa: E402
-
-
-def exact_wcss(img, centers):
-    from kmseg.cluster._lloyd import assign
-    from kmseg.histogram._histogram import ColorHistogram
-
-    hist = ColorHistogram(img.reshape(-1, 3))
-    X = np.ascontiguousarray(hist.colors, dtype=np.float64)
-    return assign(X, hist.counts.astype(np.float64), np.ascontiguousarray(centers, dtype=np.float64))[2]
+from bench_core import exact_inertia  # noqa: E402
 
 
 def kmseg_sweep(img, ks):
@@ -80,7 +72,7 @@ def main(argv=None):
     ]
     worse = 0
     for k, wcss, centers in zip(ks, curve.wcss, sk_centers):
-        sk = exact_wcss(img, centers)
+        sk = exact_inertia(img, centers)
         worse += wcss > sk * (1 + 1e-9)
         lines.append(f"| {k} | {wcss:.6e} | {sk:.6e} | {wcss / sk:.4f} |")
     lines += [

@@ -3,10 +3,13 @@
 import subprocess
 import sys
 
+import pytest
 
-def test_import_is_lazy():
+
+@pytest.mark.parametrize("module", ["kmseg", "kmseg.metrics"])
+def test_import_is_lazy(module):
     code = (
-        "import sys, kmseg; heavy = [m for m in ('numba', 'sklearn', 'skimage', 'matplotlib', 'scipy')"
+        f"import sys, {module}; heavy = [m for m in ('numba', 'sklearn', 'skimage', 'matplotlib', 'scipy')"
         " if m in sys.modules]; print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

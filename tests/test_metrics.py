@@ -7,8 +7,6 @@ values on a 2 x 3 example.
 
 import math
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -423,12 +421,3 @@ def test_real_bsds_file():
     scores = evaluate(segs[0], segs[1:])
     assert 0 < scores.covering < 1 and 0.5 < scores.pri < 1 and scores.voi > 0
     assert 0 < scores.f < 1
-
-
-def test_import_of_metrics_is_cheap():
-    code = (
-        "import sys, kmseg.metrics; heavy = [m for m in ('scipy', 'skimage', 'sklearn', 'numba')"
-        " if m in sys.modules]; print(','.join(heavy))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""

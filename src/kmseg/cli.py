@@ -149,11 +149,8 @@ def build_parser():
     p.add_argument("-r", "--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--shared-palette", action="store_true",
                    help="fit one palette over all images first: label i is the same colour everywhere")
-    p.add_argument("--color-space", choices=COLOR_SPACES, default=None,
-                   help="colour space to cluster in (default: gray for grey images, else rgb)")
-    p.add_argument("--seed", type=int, default=lib.DEFAULT_RANDOM_STATE,
-                   help=f"random seed (default: {lib.DEFAULT_RANDOM_STATE})")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    _add_kmeans_options(p)
 
     p = sub.add_parser("evaluate", parents=[reading], help="score a segmentation method against BSDS ground truth",
                        description="Run a method over a folder of images for each parameter value and "
@@ -376,6 +373,7 @@ def _cmd_batch(args):
         args.inputs, args.n_clusters, args.output, outputs=tuple(args.outputs), jobs=args.jobs,
         resume=args.resume, recursive=args.recursive, shared_palette=args.shared_palette,
         progress=not args.quiet, color_space=args.color_space, random_state=args.seed,
+        n_init=args.n_init, n_threads=args.threads,
     )
     for record in summary.failed:
         _error(record["reason"], record["input"])
