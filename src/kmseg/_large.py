@@ -1,0 +1,324 @@
+"""segment_large(): images bigger than memory, in bands of rows.
+
+Pass 1 adds each band's colours to one histogram; k-means runs once on it (the
+same fit as :func:`segment` on the whole image); pass 2 labels each band by a
+lookup table and writes it out; an optional pass 3 paints the written labels.
+"""
+
+import os
+import warnings
+
+import numpy as np
+
+from . import _validation as v
+from ._segment import AUTO_K_MAX, DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, fit
+from ._validation import KmsegWarning
+from .color._spaces import to_features, to_rgb8
+from .labels._order import label_dtype, size_order
+
+#: Colour counts are kept in uint32 and flushed to int64 before this many pixels.
+_FLUSH_PIXELS = (1 << 32) - 1
+
+
+class LargeSegmentation:
+    """A k-means segmentation of an image processed in bands.
+
+    Like :class:`Segmentation`, without the label array: the labels are in
+    the file ``labels_path``.
+
+    Attributes
+    ----------
+    shape : (int, int)
+        Image height and width.
+    centers : (k, d) float64 ndarray
+    palette : (k, 3) uint8 ndarray
+    counts : (k,) int64 ndarray
+    inertia : float
+    n_iter : int
+    color_space : str
+    labels_path, recolor_path : str or None
+        The TIFF files written.
+    elbow : Elbow or None
+        The sweep that chose k, for ``n_clusters='auto'``.
+    """
+
+    def __init__(self, shape, centers, palette, counts, inertia, n_iter, color_space):
+        self.shape = tuple(shape)
+        self.centers = centers
+        self.palette = palette
+        self.counts = counts
+        self.inertia = inertia
+        self.n_iter = n_iter
+        self.color_space = color_space
+        self.labels_path = None
+        self.recolor_path = None
+        self.elbow = None
+
+    @property
+    def n_clusters(self):
+        """Number of clusters ``k``."""
+        return len(self.centers)
+
+    def __repr__(self):
+        h, w = self.shape
+        return (f"LargeSegmentation({h}x{w} pixels, n_clusters={self.n_clusters}, "
+                f"color_space={self.color_space!r}, inertia={self.inertia:.6g})")
+
+
+class _Histogram:
+    """Colour counts added band by band: 8-bit RGB in a 2**24 table, grey in 256 bins."""
+
+    def __init__(self, channels, n_threads):
+        from .histogram._kernels import N_CODES
+
+        self.rgb = channels == 3
+        self.table = np.zeros(N_CODES if self.rgb else 256, dtype=np.uint32 if self.rgb else np.int64)
+        self._total = None  # int64 counts, only past 2**32 pixels
+        self._since_flush = 0
+        self._n_threads = n_threads
+
+    def add(self, band):
+        if not self.rgb:
+            self.table += np.bincount(band.reshape(-1), minlength=256)
+            return
+        from .histogram._kernels import count_rgb8
+
+        pixels = band.reshape(-1, 3)
+        if self._since_flush + len(pixels) > _FLUSH_PIXELS:
+            self._flush()
+        count_rgb8(pixels, self.table, self._n_threads)
+        self._since_flush += len(pixels)
+
+    def _flush(self):
+        if self._total is None:
+            self._total = np.zeros(len(self.table), dtype=np.int64)
+        self._total += self.table
+        self.table[:] = 0
+        self._since_flush = 0
+
+    def colors(self):
+        """Distinct colours (ascending, uint8, (n, 3) or (n,)), their counts, and RGB codes."""
+        from .histogram._histogram import _decode
+        from .histogram._kernels import compact_rgb8
+
+        if not self.rgb:
+            values = np.flatnonzero(self.table)
+            return values.astype(np.uint8), self.table[values], values
+        if self._total is not None:
+            self._flush()
+            codes = np.flatnonzero(self._total).astype(np.uint32)
+            counts = self._total[codes]
+            self._total = None
+        else:
+            codes, counts = compact_rgb8(self.table)
+        return _decode(codes), counts.astype(np.int64), codes
+
+
+class _Summary:
+    """The weighted features of an image's distinct colours (what sweeps and fits need)."""
+
+    def __init__(self, name, colors, counts, space):
+        self.name = name
+        self.space = space
+        self.features = to_features(colors, space)
+        self.weights = counts.astype(np.float64)
+        if space == "gray":
+            self.n_distinct = len(np.unique(self.features[:, 0]))
+        else:
+            self.n_distinct = len(counts)
+
+
+def segment_large(
+    image,
+    n_clusters=DEFAULT_N_CLUSTERS,
+    output=None,
+    *,
+    recolor=None,
+    rows=None,
+    compress=True,
+    color_space=None,
+    n_init=DEFAULT_N_INIT,
+    max_iter=300,
+    tol=1e-4,
+    random_state=DEFAULT_RANDOM_STATE,
+    n_threads=None,
+):
+    """Segment an image too big for memory, reading and labelling it in bands of rows.
+
+    The colour histogram is added up band by band, k-means runs once on it, and
+    the labels are written band by band as a TIFF: memory holds a band and the
+    colour tables (a 64 MB count table, then a 16 MB label table for 8-bit RGB),
+    never the image. The centres, counts, inertia and labels are those of
+    :func:`segment` on the whole image, byte for byte.
+
+    TIFF files (stripped or tiled, 8-bit grey or RGB(A)) are decoded one strip
+    or tile at a time with tifffile (``pip install 'kmseg[big]'``). Other formats
+    cannot be decoded in parts: they are read whole, within ``max_pixels``, and
+    only the labelling runs in bands. ``max_pixels`` does not apply to TIFF
+    files here, as they are never held whole.
+
+    Parameters
+    ----------
+    image : str, os.PathLike, PIL.Image.Image or ndarray
+        An 8-bit grey or RGB(A) image; a TIFF path is read in parts.
+    n_clusters : int or 'auto', default=8
+        As for :func:`segment`.
+    output : str, os.PathLike or None, default=None
+        TIFF file for the label map (uint8 for up to 256 clusters, else uint16),
+        written strip by strip and atomically. None writes no labels.
+    recolor : str, os.PathLike or None, default=None
+        TIFF file for the image painted with its cluster colours; needs ``output``.
+    rows : int or None, default=None
+        Rows per band (rounded up to whole strips or tiles of the input); None
+        gives about four million pixels a band.
+    compress : bool, default=True
+        Deflate the strips written.
+    color_space, n_init, max_iter, tol, random_state, n_threads
+        As for :func:`segment`.
+
+    Returns
+    -------
+    LargeSegmentation
+        Centres, palette, counts, inertia, and the paths written.
+
+    Raises
+    ------
+    ImageReadError
+        The image cannot be read, or is a TIFF layout not read in parts.
+    KmsegError
+        A parameter out of range, an image that is not 8-bit, or tifffile missing.
+
+    See Also
+    --------
+    segment : the same result with the labels in memory.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, tifffile, kmseg
+    >>> img = np.zeros((6, 4, 3), np.uint8); img[:, 3:] = (255, 0, 0)
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "big.tif")
+    >>> tifffile.imwrite(path, img, rowsperstrip=2)
+    >>> seg = kmseg.segment_large(path, 2, os.path.join(folder, "labels.tif"), rows=2)
+    >>> seg.palette.tolist(), seg.counts.tolist()
+    ([[0, 0, 0], [255, 0, 0]], [18, 6])
+    >>> tifffile.imread(seg.labels_path)[0].tolist()
+    [0, 0, 0, 1]
+    """
+    from .io._tiles import open_bands, require_tifffile
+
+    n_init = v.check_int("n_init", n_init)
+    n_threads = v.resolve_n_threads(n_threads)
+    if rows is not None:
+        rows = v.check_int("rows", rows)
+    if recolor is not None and output is None:
+        raise v.KmsegError("recolor is painted from the label map: give output too")
+    if not (isinstance(n_clusters, str) and n_clusters.lower() == "auto"):
+        v.check_int("n_clusters", n_clusters)
+    for target in (output, recolor):
+        if target is not None:
+            require_tifffile()
+            folder = os.path.dirname(os.path.abspath(target))
+            if not os.path.isdir(folder):
+                raise v.KmsegError(f"{os.fspath(target)!r}: folder {folder!r} does not exist")
+    fit_params = dict(n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
+                      n_threads=n_threads)
+    with open_bands(image, rows) as reader:
+        grey = reader.channels == 1
+        space = v.check_choice("color_space", ("gray" if grey else "rgb") if color_space is None
+                               else color_space, v.COLOR_SPACES)
+        with v.thread_limit(n_threads):
+            hist = _Histogram(reader.channels, n_threads)
+            for _, band in reader.bands():
+                hist.add(band)
+        colors, counts, codes = hist.colors()
+        summary = _Summary(reader.name, colors, counts, space)
+        seg, color_labels = _fit(summary, n_clusters, fit_params, reader.shape)
+        if output is not None:
+            table = _label_table(hist, codes, color_labels, label_dtype(seg.n_clusters))
+            del hist
+            _write_labels(reader, table, output, compress, n_threads)
+            seg.labels_path = os.fspath(output)
+    if recolor is not None:
+        _write_recolor(seg, recolor, grey and space == "gray", compress)
+        seg.recolor_path = os.fspath(recolor)
+    return seg
+
+
+def _fit(summary, n_clusters, fit_params, shape):
+    """Fit the histogram as :func:`segment` does; the result and a label per colour."""
+    from .cluster._lloyd import assign
+
+    elbow = None
+    if isinstance(n_clusters, str) and n_clusters.lower() == "auto":
+        from .choose._sweep import sweep_prepared, warn_unclear
+
+        elbow = sweep_prepared(summary, range(1, AUTO_K_MAX + 1), fit_params, silhouette_samples=0,
+                               auto=True)
+        warn_unclear(elbow, stacklevel=3)
+        i = int(np.flatnonzero(elbow.k == elbow.knee.k)[0])
+        centers, inertia, n_iter = elbow.centers[i], elbow.wcss[i], elbow.n_iter[i]
+        color_labels = None
+    else:
+        n_clusters = v.check_int("n_clusters", n_clusters)
+        if n_clusters > summary.n_distinct:
+            warnings.warn(
+                f"n_clusters={n_clusters} is more than the {summary.n_distinct} distinct colours "
+                f"of {summary.name}; using n_clusters={summary.n_distinct}",
+                KmsegWarning, stacklevel=3,
+            )
+            n_clusters = summary.n_distinct
+        km = fit(summary.features, summary.weights, n_clusters, fit_params)
+        centers, inertia, n_iter, color_labels = km.cluster_centers_, km.inertia_, km.n_iter_, km.labels_
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    k = len(centers)
+    with v.thread_limit(fit_params["n_threads"]):
+        if color_labels is None:
+            color_labels = assign(summary.features, summary.weights, centers)[0]
+    counts = np.bincount(color_labels, weights=summary.weights, minlength=k)
+    order, rank = size_order(counts, centers)
+    centers = np.ascontiguousarray(centers[order])
+    seg = LargeSegmentation(shape, centers, to_rgb8(centers, summary.space),
+                            counts[order].astype(np.int64), float(inertia), int(n_iter), summary.space)
+    seg.elbow = elbow
+    return seg, rank[color_labels]
+
+
+def _label_table(hist, codes, color_labels, dtype):
+    """A label per colour code, in the histogram's own table memory (as ColorHistogram does)."""
+    if not hist.rgb:
+        table = np.zeros(256, dtype=dtype)
+    else:
+        from .histogram._kernels import N_CODES
+
+        table = hist.table.view(dtype)[:N_CODES] if dtype.itemsize <= 4 else np.zeros(N_CODES, dtype)
+    table[codes] = color_labels.astype(dtype)
+    return table
+
+
+def _write_labels(reader, table, output, compress, n_threads):
+    """Pass 2: label each band through the table and write it."""
+    from .histogram._kernels import lookup_rgb8
+    from .io._tiles import write_tiff
+
+    def labelled():
+        for _, band in reader.bands():
+            if band.ndim == 2:
+                yield table[band]
+                continue
+            out = np.empty(band.shape[:2], dtype=table.dtype)
+            with v.thread_limit(n_threads):
+                lookup_rgb8(band.reshape(-1, 3), table, out.reshape(-1))
+            yield out
+
+    write_tiff(output, labelled(), reader.shape, table.dtype, compress=compress)
+
+
+def _write_recolor(seg, path, grey, compress):
+    """Pass 3: the label map read back in bands, painted with the palette."""
+    from .io._tiles import TiffBands, write_tiff
+
+    palette = seg.palette[:, 0] if grey else seg.palette
+    with TiffBands(seg.labels_path, labels=True) as labels:
+        painted = (palette[band] for _, band in labels.bands())
+        write_tiff(path, painted, seg.shape if grey else seg.shape + (3,), np.uint8, compress=compress)

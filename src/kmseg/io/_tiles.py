@@ -1,0 +1,290 @@
+"""Big images in bands of rows: TIFF strips and tiles read a band at a time, label
+maps and recoloured images written a strip at a time.
+
+A band is a run of whole image rows, ``(rows, W)`` or ``(rows, W, C)``. TIFF files
+are decoded with tifffile one segment (strip or tile) at a time, so memory holds a
+band, never the image. Other formats cannot be decoded in parts here: they are read
+whole (bounded by ``max_pixels``) and handed out as bands of that array.
+"""
+
+import os
+import threading
+import zlib
+
+import numpy as np
+
+from .._validation import ImageReadError, KmsegError
+from ._read import describe
+
+#: The first bytes of a classic (``*``) or BigTIFF (``+``) file, either byte order.
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+#: Pixels per band when none is asked for: about 12 MB of 8-bit RGB.
+BAND_PIXELS = 1 << 22
+
+#: Rows per strip of the TIFF files written.
+ROWS_PER_STRIP = 64
+
+#: TIFF photometric interpretations read in bands: grey (0 is black) and RGB.
+_MINISBLACK, _RGB = 1, 2
+
+
+def require_tifffile():
+    """The tifffile module, or a one-line error saying how to get it."""
+    try:
+        import tifffile
+    except ImportError:
+        raise KmsegError("reading and writing big TIFF files in strips needs tifffile: "
+                         "pip install 'kmseg[big]'") from None
+    return tifffile
+
+
+def is_tiff(path):
+    """Whether ``path`` is a file that starts like a TIFF."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) in _TIFF_MAGIC
+    except OSError:
+        return False
+
+
+def tiff_pixels(path):
+    """Pixels (height x width) of a TIFF's first image, from its header."""
+    tifffile = require_tifffile()
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages.first
+            return int(page.imagelength) * int(page.imagewidth)
+    except (tifffile.TiffFileError, OSError, ValueError) as exc:
+        raise ImageReadError(f"{describe(path)}: corrupt or unreadable TIFF ({exc})") from None
+
+
+def _check_page(page, name, bits=(8,)):
+    """Refuse TIFF layouts whose pixels a plain read would give differently."""
+    spp = int(page.samplesperpixel)
+    reason = None
+    if page.imagedepth != 1:
+        reason = f"a volume of depth {page.imagedepth}"
+    elif page.bitspersample not in bits or page.sampleformat != 1:
+        reason = f"{page.bitspersample}-bit samples of format {int(page.sampleformat)}"
+    elif page.photometric not in (_MINISBLACK, _RGB):
+        reason = f"photometric {page.photometric.name}"
+    elif page.photometric == _RGB and spp not in (3, 4):
+        reason = f"RGB with {spp} samples"
+    elif page.photometric == _MINISBLACK and spp not in (1, 2):
+        reason = f"grey with {spp} samples"
+    elif any(int(e) == 1 for e in page.extrasamples):
+        reason = "premultiplied alpha"
+    elif int(page.tags.valueof(274, 1)) != 1:
+        reason = f"orientation {page.tags.valueof(274)}"
+    if reason is not None:
+        raise ImageReadError(f"{name}: strip reading handles 8-bit grey or RGB(A) TIFF, "
+                             f"not {reason}; convert it, or read it whole")
+    return 3 if page.photometric == _RGB else 1
+
+
+class TiffBands:
+    """A TIFF's first image, decoded a band of rows at a time.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    rows : int or None
+        Rows per band, rounded up to whole strips or tiles; None gives about
+        ``BAND_PIXELS`` pixels a band.
+    labels : bool, default=False
+        Also accept 16-bit grey (label maps).
+
+    Attributes
+    ----------
+    shape : (int, int)
+        Height and width.
+    channels : int
+        1 for grey, 3 for RGB (alpha and other extra samples dropped).
+    """
+
+    def __init__(self, path, rows=None, labels=False):
+        tifffile = require_tifffile()
+        self.name = describe(path)
+        try:
+            self._tif = tifffile.TiffFile(path)
+            page = self._tif.pages.first
+        except (tifffile.TiffFileError, OSError, ValueError) as exc:
+            raise ImageReadError(f"{self.name}: corrupt or unreadable TIFF ({exc})") from None
+        try:
+            self.channels = _check_page(page, self.name, (8, 16) if labels else (8,))
+        except BaseException:
+            self._tif.close()
+            raise
+        self._page = page
+        h, w = self.shape = (int(page.imagelength), int(page.imagewidth))
+        # the TIFF segment order: plane, then rows of segments, then segments in a row
+        if page.is_tiled:
+            self._seg_rows, self._per_row = int(page.tilelength), -(-w // int(page.tilewidth))
+        else:
+            self._seg_rows, self._per_row = max(1, min(int(page.rowsperstrip) or h, h)), 1
+        self._n_seg_rows = -(-h // self._seg_rows)
+        self._planes = self.channels if page.planarconfig == 2 else 1
+        want = max(1, BAND_PIXELS // max(w, 1)) if rows is None else int(rows)
+        self.band_rows = -(-want // self._seg_rows) * self._seg_rows
+        self._lock = threading.RLock()
+
+    def close(self):
+        self._tif.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _segments_of(self, seg_row):
+        """Indices of the segments covering row ``seg_row`` of the segment grid."""
+        per_plane = self._n_seg_rows * self._per_row
+        return [p * per_plane + seg_row * self._per_row + c
+                for p in range(self._planes) for c in range(self._per_row)]
+
+    def bands(self):
+        """Yield ``(row0, band)``: bands of whole rows, top to bottom.
+
+        ``band`` is a C-contiguous array (uint8 but for 16-bit label maps) of
+        shape ``(rows, W)`` or ``(rows, W, 3)``; it is reused, so copy it to keep it.
+        """
+        page = self._page
+        fh = self._tif.filehandle
+        decode = page.decode
+        kwargs = {}
+        if page.compression in (6, 7, 34892, 33007):
+            kwargs = dict(jpegtables=page.jpegtables, jpegheader=page.jpegheader)
+        h, w = self.shape
+        c = self.channels
+        offsets, counts = page.dataoffsets, page.databytecounts
+        per_band = self.band_rows // self._seg_rows
+        buf = np.empty((self.band_rows, w, c), dtype=page.dtype)
+        for row0 in range(0, h, self.band_rows):
+            n = min(self.band_rows, h - row0)
+            first = row0 // self._seg_rows
+            for seg_row in range(first, min(first + per_band, self._n_seg_rows)):
+                for index in self._segments_of(seg_row):
+                    with self._lock:
+                        if counts[index] == 0:
+                            data = None
+                        else:
+                            fh.seek(offsets[index])
+                            data = fh.read(counts[index])
+                    self._place(buf, row0, data, index, decode, kwargs)
+            band = buf[:n] if c > 1 else buf[:n, :, 0]
+            yield row0, band
+
+    def _place(self, buf, row0, data, index, decode, kwargs):
+        """Decode one segment into its place in the band buffer."""
+        try:
+            segment, (s, _, y, x, _), shape = decode(data, index, **kwargs)
+        except Exception as exc:  # codecs raise their own types
+            raise ImageReadError(f"{self.name}: cannot decode segment {index} ({exc})") from None
+        y -= row0
+        rows = min(shape[1], self.shape[0] - row0 - y, buf.shape[0] - y)
+        cols = min(shape[2], self.shape[1] - x)
+        if segment is None:
+            if self._page.planarconfig == 1:
+                buf[y:y + rows, x:x + cols] = 0
+            else:
+                buf[y:y + rows, x:x + cols, s] = 0
+            return
+        if self._page.planarconfig == 1:
+            buf[y:y + rows, x:x + cols] = segment[0, :rows, :cols, : buf.shape[2]]
+        else:
+            buf[y:y + rows, x:x + cols, s] = segment[0, :rows, :cols, 0]
+
+
+class ArrayBands:
+    """An image read whole (any format), handed out as bands of rows."""
+
+    def __init__(self, image, rows=None):
+        from ._read import read_image
+
+        self.name = describe(image)
+        arr = read_image(image)
+        if arr.dtype != np.uint8:
+            raise KmsegError(f"{self.name}: strip processing handles 8-bit images, not {arr.dtype}")
+        self._image = arr
+        self.shape = arr.shape[:2]
+        self.channels = 1 if arr.ndim == 2 else 3
+        w = self.shape[1]
+        self.band_rows = max(1, BAND_PIXELS // w) if rows is None else int(rows)
+
+    def close(self):
+        self._image = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def bands(self):
+        for row0 in range(0, self.shape[0], self.band_rows):
+            band = self._image[row0:row0 + self.band_rows]
+            yield row0, band if band.ndim == 2 else np.ascontiguousarray(band[:, :, :3])
+
+
+def open_bands(image, rows=None):
+    """Bands of an image: a TIFF file decoded in parts, anything else read whole."""
+    if isinstance(image, (str, os.PathLike)):
+        path = os.fspath(image)
+        if not os.path.exists(path):
+            raise ImageReadError(f"{describe(path)}: no such file")
+        if is_tiff(path):
+            return TiffBands(path, rows)
+    return ArrayBands(image, rows)
+
+
+def _strips(bands, rows_per_strip):
+    """Re-cut a stream of bands of any heights into strips of ``rows_per_strip`` rows."""
+    pending = []
+    have = 0
+    for band in bands:
+        pending.append(band)
+        have += len(band)
+        while have >= rows_per_strip:
+            block = np.concatenate(pending) if len(pending) > 1 else pending[0]
+            yield block[:rows_per_strip]
+            rest = block[rows_per_strip:]
+            pending = [rest] if len(rest) else []
+            have = len(rest)
+    if have:
+        yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+
+
+def write_tiff(path, bands, shape, dtype, *, compress=True, rows_per_strip=ROWS_PER_STRIP):
+    """Write a grey or RGB TIFF from an iterator of row bands, a strip at a time, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    bands : iterator of (rows, W) or (rows, W, 3) ndarrays
+        The image top to bottom, in bands of any heights.
+    shape : tuple
+        ``(H, W)`` or ``(H, W, 3)``.
+    dtype : numpy dtype
+    compress : bool, default=True
+        Deflate each strip (zlib level 1).
+    """
+    from ._write import atomic_path
+
+    tifffile = require_tifffile()
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+
+    def encoded():
+        for strip in _strips(bands, rows_per_strip):
+            raw = np.ascontiguousarray(strip, dtype=dtype).tobytes()
+            yield zlib.compress(raw, 1) if compress else raw
+
+    with atomic_path(path) as tmp:
+        tifffile.imwrite(
+            tmp, encoded(), shape=tuple(shape), dtype=dtype,
+            photometric="rgb" if len(shape) == 3 else "minisblack",
+            rowsperstrip=rows_per_strip, compression="zlib" if compress else None,
+            bigtiff=nbytes > (1 << 31), metadata=None,
+        )
