@@ -2,7 +2,8 @@
 
 Pass 1 adds each band's colours to one histogram; k-means runs once on it (the
 same fit as :func:`segment` on the whole image); pass 2 labels each band by a
-lookup table and writes it out; an optional pass 3 paints the written labels.
+lookup table and writes it out; an optional pass 3 labels the bands again and
+writes them painted with the palette.
 """
 
 import os
@@ -167,7 +168,8 @@ def segment_large(
         TIFF file for the label map (uint8 for up to 256 clusters, else uint16),
         written strip by strip and atomically. None writes no labels.
     recolor : str, os.PathLike or None, default=None
-        TIFF file for the image painted with its cluster colours; needs ``output``.
+        TIFF file for the image painted with its cluster colours (one more
+        pass over the image), written strip by strip and atomically.
     rows : int or None, default=None
         Rows per band (rounded up to whole strips or tiles of the input); None
         gives about four million pixels a band.
@@ -211,8 +213,8 @@ def segment_large(
     n_threads = v.resolve_n_threads(n_threads)
     if rows is not None:
         rows = v.check_int("rows", rows)
-    if recolor is not None and output is None:
-        raise v.KmsegError("recolor is painted from the label map: give output too")
+    if color_space is not None:
+        v.check_choice("color_space", color_space, v.COLOR_SPACES)
     if not (isinstance(n_clusters, str) and n_clusters.lower() == "auto"):
         v.check_int("n_clusters", n_clusters)
     for target in (output, recolor):
@@ -234,14 +236,21 @@ def segment_large(
         colors, counts, codes = hist.colors()
         summary = _Summary(reader.name, colors, counts, space)
         seg, color_labels = _fit(summary, n_clusters, fit_params, reader.shape)
-        if output is not None:
+        if output is not None or recolor is not None:
+            from .io._tiles import write_tiff
+
             table = _label_table(hist, codes, color_labels, label_dtype(seg.n_clusters))
             del hist
-            _write_labels(reader, table, output, compress, n_threads)
+        if output is not None:
+            write_tiff(output, _labelled(reader, table, n_threads), reader.shape, table.dtype,
+                       compress=compress)
             seg.labels_path = os.fspath(output)
-    if recolor is not None:
-        _write_recolor(seg, recolor, grey and space == "gray", compress)
-        seg.recolor_path = os.fspath(recolor)
+        if recolor is not None:  # a second pass over the image: labels are not kept
+            grey_out = grey and space == "gray"
+            palette = seg.palette[:, 0] if grey_out else seg.palette
+            write_tiff(recolor, (palette[lab] for lab in _labelled(reader, table, n_threads)),
+                       reader.shape if grey_out else reader.shape + (3,), np.uint8, compress=compress)
+            seg.recolor_path = os.fspath(recolor)
     return seg
 
 
@@ -296,29 +305,15 @@ def _label_table(hist, codes, color_labels, dtype):
     return table
 
 
-def _write_labels(reader, table, output, compress, n_threads):
-    """Pass 2: label each band through the table and write it."""
+def _labelled(reader, table, n_threads):
+    """The label bands of an image, through a label-per-colour table."""
     from .histogram._kernels import lookup_rgb8
-    from .io._tiles import write_tiff
 
-    def labelled():
-        for _, band in reader.bands():
-            if band.ndim == 2:
-                yield table[band]
-                continue
-            out = np.empty(band.shape[:2], dtype=table.dtype)
-            with v.thread_limit(n_threads):
-                lookup_rgb8(band.reshape(-1, 3), table, out.reshape(-1))
-            yield out
-
-    write_tiff(output, labelled(), reader.shape, table.dtype, compress=compress)
-
-
-def _write_recolor(seg, path, grey, compress):
-    """Pass 3: the label map read back in bands, painted with the palette."""
-    from .io._tiles import TiffBands, write_tiff
-
-    palette = seg.palette[:, 0] if grey else seg.palette
-    with TiffBands(seg.labels_path, labels=True) as labels:
-        painted = (palette[band] for _, band in labels.bands())
-        write_tiff(path, painted, seg.shape if grey else seg.shape + (3,), np.uint8, compress=compress)
+    for _, band in reader.bands():
+        if band.ndim == 2:
+            yield table[band]
+            continue
+        out = np.empty(band.shape[:2], dtype=table.dtype)
+        with v.thread_limit(n_threads):
+            lookup_rgb8(band.reshape(-1, 3), table, out.reshape(-1))
+        yield out

@@ -92,6 +92,10 @@ def build_parser():
                    help=f"which files to write (default: {','.join(OUTPUTS)})")
     p.add_argument("--figure", action="store_true",
                    help="also write STEM_figure.png: original | segmented | boundaries")
+    p.add_argument("--strips", action="store_true",
+                   help="read, label and write in bands of rows, with bounded memory: writes "
+                   "STEM_labels.tif and STEM_recolor.tif (TIFF inputs decoded a strip or tile at a "
+                   "time); TIFF inputs over --max-pixels switch to it on their own")
     _add_kmeans_options(p)
 
     p = sub.add_parser("quantize", parents=[reading], help="reduce an image to n colours",
@@ -213,6 +217,8 @@ def _segment_one(source, args, out_dir, image=None):
     """Segment one image and write the requested outputs; returns the paths."""
     from .io._write import palette_record, save_image, save_json, save_labels
 
+    if image is None and _in_strips(source, args):
+        return _segment_strips(source, args, out_dir)
     seg = lib.segment(
         source if image is None else image, args.n_clusters,
         color_space=getattr(args, "color_space", None), n_init=getattr(args, "n_init", lib.DEFAULT_N_INIT),
@@ -236,6 +242,37 @@ def _segment_one(source, args, out_dir, image=None):
 
         written.append(os.path.join(out_dir, f"{stem}_figure.png"))
         save_figure(written[-1], plot_segmentation(source if image is None else image, seg))
+    return seg, written
+
+
+def _in_strips(source, args):
+    """--strips, or a TIFF bigger than max_pixels (read whole it would be refused)."""
+    if getattr(args, "strips", False):
+        return True
+    from ._config import get_config
+    from .io._tiles import header_pixels, is_tiff
+
+    pixels = header_pixels(source) if is_tiff(source) else None
+    return pixels is not None and pixels > get_config()["max_pixels"]
+
+
+def _segment_strips(source, args, out_dir):
+    """One image read, labelled and written in bands (kmseg.segment_large); TIFF outputs."""
+    from ._large import segment_large
+    from .io._write import palette_record, save_json
+
+    if getattr(args, "figure", False):
+        raise KmsegError(f"{source!r}: --figure draws the whole image, which is processed in strips here")
+    stem = os.path.join(out_dir, os.path.splitext(os.path.basename(source))[0])
+    outputs = getattr(args, "outputs", OUTPUTS)
+    paths = {name: f"{stem}_{name}.tif" if name in outputs else None for name in ("labels", "recolor")}
+    seg = segment_large(source, args.n_clusters, paths["labels"], recolor=paths["recolor"],
+                        color_space=args.color_space, n_init=args.n_init, random_state=args.seed,
+                        n_threads=args.threads)
+    written = [p for p in paths.values() if p is not None]
+    if "palette" in outputs:
+        written.append(f"{stem}_palette.json")
+        save_json(written[-1], palette_record(seg, source))
     return seg, written
 
 

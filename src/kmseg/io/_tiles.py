@@ -48,24 +48,25 @@ def is_tiff(path):
         return False
 
 
-def tiff_pixels(path):
-    """Pixels (height x width) of a TIFF's first image, from its header."""
-    tifffile = require_tifffile()
+def header_pixels(path):
+    """Pixels (height x width) of an image file from its header, or None if unreadable."""
+    from ._read import _open
+
     try:
-        with tifffile.TiffFile(path) as tif:
-            page = tif.pages.first
-            return int(page.imagelength) * int(page.imagewidth)
-    except (tifffile.TiffFileError, OSError, ValueError) as exc:
-        raise ImageReadError(f"{describe(path)}: corrupt or unreadable TIFF ({exc})") from None
+        with _open(path) as im:
+            w, h = im.size
+            return w * h
+    except Exception:  # any reason: the normal read reports it
+        return None
 
 
-def _check_page(page, name, bits=(8,)):
+def _check_page(page, name):
     """Refuse TIFF layouts whose pixels a plain read would give differently."""
     spp = int(page.samplesperpixel)
     reason = None
     if page.imagedepth != 1:
         reason = f"a volume of depth {page.imagedepth}"
-    elif page.bitspersample not in bits or page.sampleformat != 1:
+    elif page.bitspersample != 8 or page.sampleformat != 1:
         reason = f"{page.bitspersample}-bit samples of format {int(page.sampleformat)}"
     elif page.photometric not in (_MINISBLACK, _RGB):
         reason = f"photometric {page.photometric.name}"
@@ -92,8 +93,6 @@ class TiffBands:
     rows : int or None
         Rows per band, rounded up to whole strips or tiles; None gives about
         ``BAND_PIXELS`` pixels a band.
-    labels : bool, default=False
-        Also accept 16-bit grey (label maps).
 
     Attributes
     ----------
@@ -103,16 +102,16 @@ class TiffBands:
         1 for grey, 3 for RGB (alpha and other extra samples dropped).
     """
 
-    def __init__(self, path, rows=None, labels=False):
+    def __init__(self, path, rows=None):
         tifffile = require_tifffile()
         self.name = describe(path)
         try:
             self._tif = tifffile.TiffFile(path)
-            page = self._tif.pages.first
+            page = self._tif.pages[0]
         except (tifffile.TiffFileError, OSError, ValueError) as exc:
             raise ImageReadError(f"{self.name}: corrupt or unreadable TIFF ({exc})") from None
         try:
-            self.channels = _check_page(page, self.name, (8, 16) if labels else (8,))
+            self.channels = _check_page(page, self.name)
         except BaseException:
             self._tif.close()
             raise
@@ -127,6 +126,19 @@ class TiffBands:
         self._planes = self.channels if page.planarconfig == 2 else 1
         want = max(1, BAND_PIXELS // max(w, 1)) if rows is None else int(rows)
         self.band_rows = -(-want // self._seg_rows) * self._seg_rows
+        self._check_band(self._seg_rows * (self._per_row * int(page.tilewidth) if page.is_tiled else w))
+
+    def _check_band(self, pixels):
+        """The image is never held whole, but its smallest band is: refuse one over ``max_pixels``."""
+        from .._config import get_config
+
+        limit = get_config()["max_pixels"]
+        if pixels > limit:
+            self._tif.close()
+            raise ImageReadError(
+                f"{self.name}: its strips or tiles make bands of {self._seg_rows} rows = {pixels:,} "
+                f"pixels, more than max_pixels={limit:,} (raise it with kmseg.set_config(max_pixels=...) "
+                "or --max-pixels, or rewrite the file with smaller strips)")
         self._lock = threading.RLock()
 
     def close(self):
@@ -147,8 +159,7 @@ class TiffBands:
     def bands(self):
         """Yield ``(row0, band)``: bands of whole rows, top to bottom.
 
-        ``band`` is a C-contiguous array (uint8 but for 16-bit label maps) of
-        shape ``(rows, W)`` or ``(rows, W, 3)``; it is reused, so copy it to keep it.
+        ``band`` is a C-contiguous uint8 array of shape ``(rows, W)`` or ``(rows, W, 3)``; it is reused, so copy it to keep it.
         """
         page = self._page
         fh = self._tif.filehandle
@@ -160,7 +171,7 @@ class TiffBands:
         c = self.channels
         offsets, counts = page.dataoffsets, page.databytecounts
         per_band = self.band_rows // self._seg_rows
-        buf = np.empty((self.band_rows, w, c), dtype=page.dtype)
+        buf = np.empty((self.band_rows, w, c), dtype=np.uint8)
         for row0 in range(0, h, self.band_rows):
             n = min(self.band_rows, h - row0)
             first = row0 // self._seg_rows

@@ -81,11 +81,12 @@ def palette_record(seg, source=None):
         share of the image and centre in the working colour space.
     """
     total = int(seg.counts.sum())
+    height, width = seg.labels.shape if hasattr(seg, "labels") else seg.shape  # LargeSegmentation
     record = {"image": source} if source is not None else {}
     record.update(
         {
-            "height": int(seg.labels.shape[0]),
-            "width": int(seg.labels.shape[1]),
+            "height": int(height),
+            "width": int(width),
             "n_clusters": int(seg.n_clusters),
             "color_space": seg.color_space,
             "inertia": float(seg.inertia),
