@@ -75,6 +75,18 @@ def test_layouts_read_otherwise_are_refused(tmp_path, options, reason):
         _tiles.open_bands(path)
 
 
+@pytest.mark.parametrize("compression", [None, "zlib"])
+def test_truncated_or_corrupt_tiff_names_the_file(tmp_path, compression):
+    path = tmp_path / "cut.tif"
+    tifffile.imwrite(path, _noise((100, 80, 3)), rowsperstrip=8, compression=compression)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(kmseg.ImageReadError, match="cut.tif.*cannot decode segment"):
+        segment_large(path, 3)
+    path.write_bytes(b"II*\x00garbage")
+    with pytest.raises(kmseg.ImageReadError, match="cut.tif.*corrupt or unreadable TIFF"):
+        segment_large(path, 3)
+
+
 def test_band_over_max_pixels_is_refused_from_the_header(tmp_path):
     path = tmp_path / "one.tif"
     tifffile.imwrite(path, _noise((40, 50, 3)), rowsperstrip=40)

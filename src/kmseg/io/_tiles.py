@@ -8,7 +8,6 @@ whole (bounded by ``max_pixels``) and handed out as bands of that array.
 """
 
 import os
-import threading
 import zlib
 
 import numpy as np
@@ -105,13 +104,17 @@ class TiffBands:
     def __init__(self, path, rows=None):
         tifffile = require_tifffile()
         self.name = describe(path)
+        unreadable = (tifffile.TiffFileError, OSError, ValueError, IndexError, KeyError)
         try:
             self._tif = tifffile.TiffFile(path)
-            page = self._tif.pages[0]
-        except (tifffile.TiffFileError, OSError, ValueError) as exc:
+        except unreadable as exc:
             raise ImageReadError(f"{self.name}: corrupt or unreadable TIFF ({exc})") from None
         try:
+            page = self._tif.pages[0]
             self.channels = _check_page(page, self.name)
+        except unreadable as exc:
+            self._tif.close()
+            raise ImageReadError(f"{self.name}: corrupt or unreadable TIFF ({exc})") from None
         except BaseException:
             self._tif.close()
             raise
@@ -139,7 +142,6 @@ class TiffBands:
                 f"{self.name}: its strips or tiles make bands of {self._seg_rows} rows = {pixels:,} "
                 f"pixels, more than max_pixels={limit:,} (raise it with kmseg.set_config(max_pixels=...) "
                 "or --max-pixels, or rewrite the file with smaller strips)")
-        self._lock = threading.RLock()
 
     def close(self):
         self._tif.close()
@@ -177,12 +179,11 @@ class TiffBands:
             first = row0 // self._seg_rows
             for seg_row in range(first, min(first + per_band, self._n_seg_rows)):
                 for index in self._segments_of(seg_row):
-                    with self._lock:
-                        if counts[index] == 0:
-                            data = None
-                        else:
-                            fh.seek(offsets[index])
-                            data = fh.read(counts[index])
+                    if counts[index] == 0:
+                        data = None
+                    else:
+                        fh.seek(offsets[index])
+                        data = fh.read(counts[index])
                     self._place(buf, row0, data, index, decode, kwargs)
             band = buf[:n] if c > 1 else buf[:n, :, 0]
             yield row0, band
