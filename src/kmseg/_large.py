@@ -248,8 +248,9 @@ def segment_large(
         if recolor is not None:  # a second pass over the image: labels are not kept
             grey_out = grey and space == "gray"
             palette = seg.palette[:, 0] if grey_out else seg.palette
-            write_tiff(recolor, (palette[lab] for lab in _labelled(reader, table, n_threads)),
-                       reader.shape if grey_out else reader.shape + (3,), np.uint8, compress=compress)
+            painted = (np.take(palette, lab, axis=0) for lab in _labelled(reader, table, n_threads))
+            write_tiff(recolor, painted, reader.shape if grey_out else reader.shape + (3,), np.uint8,
+                       compress=compress)
             seg.recolor_path = os.fspath(recolor)
     return seg
 
@@ -311,7 +312,7 @@ def _labelled(reader, table, n_threads):
 
     for _, band in reader.bands():
         if band.ndim == 2:
-            yield table[band]
+            yield np.take(table, band)
             continue
         out = np.empty(band.shape[:2], dtype=table.dtype)
         with v.thread_limit(n_threads):
