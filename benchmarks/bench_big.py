@@ -113,6 +113,7 @@ def main():
     parser.add_argument("-k", type=int, default=8)
     parser.add_argument("--folder", default=tempfile.gettempdir(), help="where the TIFFs go (default: /tmp)")
     parser.add_argument("--whole-peer", action="store_true", help="also kmseg.segment on the big image")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each method, alternated (default: 3)")
     args = parser.parse_args()
 
     import kmseg
@@ -130,25 +131,34 @@ def main():
         say(f"# Big image: segment_large, k={args.k}")
         say()
         say(f"command: `python benchmarks/bench_big.py --size {args.size} --peer-size {args.peer_size}"
-            f"{' --whole-peer' if args.whole_peer else ''}`; {datetime.date.today()}, {os.cpu_count()} CPUs "
-            f"(shared with other jobs), kmseg {kmseg.__version__}; one run each")
+            f"{' --whole-peer' if args.whole_peer else ''} --repeat {args.repeat}`; {datetime.date.today()}, "
+            f"{os.cpu_count()} CPUs (shared with other jobs), kmseg {kmseg.__version__}; median seconds and "
+            f"largest peak of {args.repeat} alternated runs")
         say()
         say(f"baseline process (segment_large on a 64x64 image: imports, kernels, colour table): peak RSS {base['peak'] * mb:.0f} MB")
         say()
-        say("| image | method | seconds | peak RSS (MB) | image bytes (MB) |")
-        say("|---|---|---|---|---|")
+        say("| image | method | seconds (median) | seconds (all) | peak RSS (MB) | image bytes (MB) |")
+        say("|---|---|---|---|---|---|")
         for size, modes in ((args.peer_size, ("large", "whole")),
                             (args.size, ("large", "whole") if args.whole_peer else ("large",))):
             path = os.path.join(folder, f"mosaic_{size}.tif")
             t = time.perf_counter()
             write_mosaic(path, size)
             made = time.perf_counter() - t
-            reports = {}
-            for mode in modes:
-                reports[mode] = r = child(mode, path, args.k, folder)
+            runs = {mode: [] for mode in modes}
+            for _ in range(args.repeat):
+                for mode in modes:
+                    runs[mode].append(child(mode, path, args.k, folder))
+                    if len(runs[mode]) > 1:  # keep the first run's outputs for the check
+                        shutil.rmtree(runs[mode][-1]["out"], ignore_errors=True)
+            reports = {mode: r[0] for mode, r in runs.items()}
+            for mode, rs in runs.items():
+                seconds = sorted(r["seconds"] for r in rs)
+                peak = max(r["peak"] for r in rs)
+                reports[mode]["peak"] = peak
                 name = "segment_large" if mode == "large" else "segment (whole image)"
-                say(f"| {size}x{size} | {name} | {r['seconds']:.1f} | {r['peak'] * mb:.0f} | "
-                    f"{3 * size * size * mb:.0f} |")
+                say(f"| {size}x{size} | {name} | {np.median(seconds):.1f} | "
+                    f"{', '.join(f'{t:.1f}' for t in seconds)} | {peak * mb:.0f} | {3 * size * size * mb:.0f} |")
             if "whole" in reports:
                 equal = same_labels(os.path.join(reports["large"]["out"], "labels.tif"),
                                     os.path.join(reports["whole"]["out"], "labels.tif"))
