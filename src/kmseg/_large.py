@@ -147,9 +147,9 @@ def segment_large(
     """Segment an image too big for memory, reading and labelling it in bands of rows.
 
     The colour histogram is added up band by band, k-means runs once on it, and
-    the labels are written band by band as a TIFF: memory holds a band and the
-    colour tables (a 64 MB count table, then a 16 MB label table for 8-bit RGB),
-    never the image. The centres, counts, inertia and labels are those of
+    the labels are written band by band as a TIFF: memory holds a band, the
+    distinct colours and one 64 MB table (colour counts, then a label per colour,
+    for 8-bit RGB), never the image. The centres, counts, inertia and labels are those of
     :func:`segment` on the whole image, byte for byte.
 
     TIFF files (stripped or tiled, 8-bit grey or RGB(A)) are decoded one strip
