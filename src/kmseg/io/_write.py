@@ -7,6 +7,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
+#: zlib level of the PNGs written (1: fastest that still compresses).
+PNG_COMPRESS_LEVEL = 1
+
 
 @contextmanager
 def atomic_path(path):
@@ -40,13 +43,17 @@ def save_image(path, array):
     """Save an image array (uint8 grey/RGB, or uint16 grey) with Pillow, atomically.
 
     The format follows the file extension; a uint16 grey array becomes a 16-bit PNG.
+    PNGs are compressed at zlib level 1 (OpenCV's default too): on BSDS photos'
+    label maps and recoloured images about 3x faster to write than at Pillow's
+    default level 6, for files about a quarter larger.
     """
     from PIL import Image
 
     im = Image.fromarray(np.ascontiguousarray(array))
     fmt = Image.registered_extensions().get(os.path.splitext(path)[1].lower())
+    options = {"compress_level": PNG_COMPRESS_LEVEL} if fmt == "PNG" else {}
     with atomic_path(path) as tmp:
-        im.save(tmp, format=fmt)
+        im.save(tmp, format=fmt, **options)
 
 
 def save_labels(path, labels, n_labels):
