@@ -104,9 +104,9 @@ def _check_size(name, w, h, n_frames=1):
         )
 
 
-def _end_problem(path, fmt):
-    """What is wrong with the end of a file Pillow decoded, for strict mode: the
-    end marker of PNG, JPEG and GIF files, and PNG's chunk checksums."""
+def _end_problem(path, fmt, verify=False):
+    """What is wrong with the end of a file Pillow decodes: the end marker of PNG,
+    JPEG and GIF files, and with ``verify`` (strict mode) PNG's chunk checksums."""
     from PIL import Image
 
     with open(path, "rb") as fh:
@@ -115,6 +115,8 @@ def _end_problem(path, fmt):
     if fmt == "PNG":
         if not tail.endswith(b"IEND\xaeB`\x82"):
             return "truncated or trailing data (the file does not end with PNG's IEND chunk)"
+        if not verify:
+            return None
         try:
             with Image.open(path) as im:
                 im.verify()
@@ -210,10 +212,9 @@ def read_path(path, frames="first"):
                 if strict and pillow_limit is not None and w * h > pillow_limit:
                     notes.append(f"possible decompression bomb ({w}x{h} = {w * h:,} pixels, more "
                                  f"than Pillow's limit of {pillow_limit:,})")
-                if strict:
-                    problem = _end_problem(path, fmt)
-                    if problem:
-                        notes.append(problem)
+                problem = _end_problem(path, fmt, verify=strict)
+                if problem:
+                    notes.append(problem)
                 if n_frames > 1 and frames == "first":
                     notes.append(f"has {n_frames} frames; only the first is read "
                                  "(frames='all' reads every one)")
@@ -230,6 +231,10 @@ def read_path(path, frames="first"):
             if not isinstance(w_.message, KmsegWarning) and text not in notes:
                 notes.append(text)
     except UnidentifiedImageError:
+        kind = _signature(path)
+        if kind:
+            raise ImageReadError(f"{name}: truncated or corrupt (it starts as a {kind} file, but "
+                                 "no decoder can read it)") from None
         raise ImageReadError(f"{name}: not an image (no decoder recognises it)") from None
     except Image.DecompressionBombError as exc:  # a frame larger than its header said
         raise ImageReadError(f"{name}: too large ({exc})") from None
@@ -246,6 +251,17 @@ def read_path(path, frames="first"):
         for note in notes:
             warnings.warn(f"{name}: {note}", KmsegWarning, stacklevel=4)
     return arrays if frames == "all" else arrays[0]
+
+
+#: The first bytes of common image formats, to tell a broken image from a non-image.
+_SIGNATURES = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"II*\x00": "TIFF",
+               b"MM\x00*": "TIFF", b"BM": "BMP", b"RIFF": "RIFF (WebP)"}
+
+
+def _signature(path):
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    return next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), None)
 
 
 def _strict_error(name, notes):
