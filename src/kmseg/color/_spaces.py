@@ -32,8 +32,8 @@ def to_unit_rgb(colors):
 def unit_rgb(colors):
     """Colours (or pixels) as float64 RGB in [0, 1], ``(n, 3)``: grey replicated, alpha dropped."""
     unit = to_unit_rgb(colors)
-    if unit.shape[1] == 1:
-        return np.repeat(unit, 3, axis=1)
+    if unit.shape[1] in (1, 2):  # grey, grey + alpha
+        return np.repeat(unit[:, :1], 3, axis=1)
     return unit[:, :3]
 
 

@@ -1,7 +1,6 @@
 """Stage 0: images in, from a path, a PIL image or a NumPy array."""
 
 import os
-import struct
 import threading
 import warnings
 
@@ -240,8 +239,10 @@ def read_path(path, frames="first"):
         raise ImageReadError(f"{name}: too large ({exc})") from None
     except ImageReadError:
         raise
-    except (OSError, SyntaxError, ValueError, IndexError, struct.error, EOFError) as exc:
+    except Exception as exc:  # decoders fed hostile bytes raise all sorts: never a traceback
         reason = str(exc) or type(exc).__name__
+        if isinstance(exc, MemoryError):
+            reason = "out of memory while decoding"
         if "truncat" in reason.lower():
             raise ImageReadError(f"{name}: truncated ({reason})") from None
         raise ImageReadError(f"{name}: corrupt or unreadable ({reason})") from None
@@ -289,6 +290,8 @@ def check_array(arr, name="the image", nan="raise"):
     if arr.dtype not in ARRAY_DTYPES:
         if np.issubdtype(arr.dtype, np.integer) and arr.size and arr.min() >= 0 and arr.max() <= 255:
             arr = arr.astype(np.uint8)
+        elif np.issubdtype(arr.dtype, np.integer) and arr.min() >= 0 and arr.max() <= 65535:
+            arr = arr.astype(np.uint16)
         elif arr.dtype == np.float16:
             arr = arr.astype(np.float32)
         else:
