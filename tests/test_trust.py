@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import time
+import warnings
 import zlib
 
 import numpy as np
@@ -47,6 +48,28 @@ def _exif_rotated_jpeg():
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, format="JPEG", exif=exif.tobytes(), quality=95)
     return buf.getvalue()
+
+
+def _bad_exif_jpeg():
+    buf = io.BytesIO()
+    exif = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05" + b"\xff" * 30  # entries cut short
+    Image.fromarray(quadrants(8, 8)).save(buf, format="JPEG", exif=exif)
+    return buf.getvalue()
+
+
+def bomb_tiff():
+    """An 8x8 TIFF whose width and length tags are rewritten to 65,535."""
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(buf, format="TIFF")
+    data = bytearray(buf.getvalue())
+    ifd = struct.unpack("<I", data[4:8])[0]
+    for i in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
+        entry = ifd + 2 + 12 * i
+        tag, kind = struct.unpack("<HH", data[entry:entry + 4])
+        if tag in (256, 257):
+            fmt = "<H" if kind == 3 else "<I"
+            data[entry + 8:entry + 8 + struct.calcsize(fmt)] = struct.pack(fmt, 65_535)
+    return bytes(data)
 
 
 def _frames_gif():
@@ -97,6 +120,7 @@ def _corpus_bytes():
         "header_only.png": (png[:33], "truncated|corrupt"),
         "corrupt.png": (bytes(corrupt_png), "corrupt"),
         "bomb.png": (bomb_png(), "too large"),
+        "bomb.tif": (bomb_tiff(), r"too large \(65535x65535"),
         "nan.tif": (_tiff(np.array([[0.1, np.nan], [0.5, 0.9]], np.float32)), "NaN or infinite"),
     }
     for cut in (0.1, 0.5, 0.9):
@@ -129,6 +153,7 @@ def _corpus_bytes():
         "frames.png": _apng(),
         "pages.tif": _tiff(np.stack([rgb[:8, :8], rgb[8:16, :8]]), photometric="rgb"),
         "no_iend.png": png[:-2],  # decodes; only strict mode refuses it
+        "bad_exif.jpg": _bad_exif_jpeg(),
     }
     return bad, good
 
@@ -146,7 +171,7 @@ def _encoded_mode(arr, mode):
 
 
 #: Valid files that decode only with a warning (an error in strict mode).
-WARNED = {"frames.gif", "frames.png", "pages.tif", "no_iend.png"}
+WARNED = {"frames.gif", "frames.png", "pages.tif", "no_iend.png", "bad_exif.jpg"}
 
 
 @pytest.fixture(scope="module")
@@ -207,9 +232,11 @@ def test_every_valid_file_is_accepted(corpus, tmp_path):
     folder, _, good = corpus
     for name in good:
         path = folder / name
-        skimage.io.imread(path)  # a file scikit-image reads ...
-        with __import__("warnings").catch_warnings():
-            __import__("warnings").simplefilter("ignore", KmsegWarning)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # Pillow's own, such as bad EXIF
+            skimage.io.imread(path)  # a file scikit-image reads ...
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KmsegWarning)
             seg = kmseg.segment(path, 2)  # ... is accepted
             assert main(["segment", str(path), "-k", "2", "-o", str(tmp_path / name)]) == 0
         assert seg.labels.ndim == 2 and seg.counts.sum() > 0, name
@@ -346,6 +373,32 @@ def test_transparent_pixels_get_their_own_label(tmp_path):
                  "--quiet"]) == 0
     with Image.open(tmp_path / "b" / "rgba_labels.png") as im:
         assert im.info["transparency"] == 4
+
+
+def test_spatial_weight_with_transparent_pixels():
+    img = np.dstack([quadrants(), np.full((40, 60), 255, np.uint8)])
+    img[:, :6, 3] = 0
+    seg = kmseg.segment(img, 4, spatial_weight=0.5)
+    assert np.all(seg.labels[:, :6] == 4) and seg.labels[:, 6:].max() == 3
+    assert seg.counts.sum() == 40 * 54
+    assert seg.recolor().shape == (40, 60, 4)
+
+
+def test_grey_alpha_recolour_saved_to_any_format(tmp_path):
+    la = np.dstack([np.arange(48, dtype=np.uint8).reshape(6, 8) * 5, np.full((6, 8), 255, np.uint8)])
+    la[0, 0, 1] = 0
+    for ext in ("png", "tif", "jpg", "webp", "bmp"):
+        out = tmp_path / f"q.{ext}"
+        assert main(["quantize", "--n-colors", "2", "-o", str(out), str(_saved(tmp_path, la))]) == 0
+        back = kmseg.read_image(out)
+        assert back.shape[:2] == (6, 8)
+        assert (back.ndim == 3 and back.shape[2] in (2, 4)) == (ext in ("png", "tif", "webp"))
+
+
+def _saved(folder, arr):
+    path = folder / "la.png"
+    Image.fromarray(arr).save(path)
+    return path
 
 
 def test_nan_refused_or_masked():

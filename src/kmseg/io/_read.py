@@ -226,7 +226,7 @@ def read_path(path, frames="first"):
                         _check_size(name, *im.size, n_frames)
                     arrays.append(_decode_frame(im, path, fmt, notes))
         for w_ in caught:
-            text = str(w_.message)
+            text = " ".join(str(w_.message).split())
             if not isinstance(w_.message, KmsegWarning) and text not in notes:
                 notes.append(text)
     except UnidentifiedImageError:

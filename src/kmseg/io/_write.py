@@ -83,6 +83,8 @@ def save_image(path, array, transparency=None):
         return
     if array.dtype == np.uint16 and (colour16 or fmt not in ("PNG", "TIFF")):
         array = (array // 257).astype(np.uint8)
+    if array.ndim == 3 and array.shape[2] == 2 and fmt not in ("PNG", "TIFF"):
+        array = np.dstack([array[:, :, :1].repeat(3, axis=2), array[:, :, 1:]])  # as RGBA
     if array.ndim == 3 and array.shape[2] in (2, 4) and fmt not in _ALPHA_FORMATS:
         array = array[:, :, 0] if array.shape[2] == 2 else array[:, :, :3]
     im = Image.fromarray(np.ascontiguousarray(array))
