@@ -507,3 +507,29 @@ def test_bomb_refused_fast_in_little_memory(tmp_path):
     assert "too large (100000x100000 = 10,000,000,000 pixels" in message
     assert float(seconds) < 1.0  # measured well under 0.01 s; the margin is for a shared machine
     assert int(extra_kib) < 200 * 1024  # peak resident memory grows by less than 200 MB
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "TIFF", "BMP", "WEBP"])
+def test_mutated_files_never_escape_as_other_errors(tmp_path, fmt):
+    """Random bytes overwritten anywhere in a small file: decoded, or one KmsegError naming it."""
+    from PIL import ImageFile
+
+    data = _encoded(quadrants(16, 20), fmt)
+    rng = np.random.default_rng(sum(map(ord, fmt)))
+    path = tmp_path / f"x.{fmt.lower()}"
+    outcomes = {"read": 0, "refused": 0}
+    for _ in range(60):
+        broken = bytearray(data)
+        at = int(rng.integers(0, len(broken)))
+        broken[at:at + int(rng.integers(1, 9))] = rng.integers(0, 256, 8, dtype=np.uint8).tobytes()[:8]
+        path.write_bytes(bytes(broken[:len(data)]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KmsegWarning)
+            try:
+                kmseg.read_image(path)
+                outcomes["read"] += 1
+            except KmsegError as exc:  # any other exception fails the test
+                assert str(exc).startswith(repr(str(path))) and "\n" not in str(exc), exc
+                outcomes["refused"] += 1
+    assert sum(outcomes.values()) == 60
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
