@@ -105,6 +105,7 @@ def _palette_with_transparency():
     return buf.getvalue()
 
 
+PLANAR = np.random.default_rng(5).random((3, 6, 7))  # float RGB, one plane per channel
 RGB16 = (np.arange(6 * 7 * 3).reshape(6, 7, 3) * 997 % 65536).astype(np.uint16)
 
 
@@ -148,6 +149,7 @@ def _corpus_bytes():
         "rgb16.tif": _tiff(RGB16, photometric="rgb"),
         "float.tif": _tiff(np.linspace(-3, 40, 30, dtype=np.float32).reshape(5, 6)),
         "int32.tif": _tiff(np.arange(30, dtype=np.int32).reshape(5, 6) * 100_000),
+        "planar_float.tif": _tiff(PLANAR, photometric="rgb", planarconfig="separate"),
         "exif_rotated.jpg": _exif_rotated_jpeg(),
         "frames.gif": _frames_gif(),
         "frames.png": _apng(),
@@ -288,6 +290,7 @@ def test_modes_keep_their_precision(corpus):
     fl = read(folder / "float.tif")
     assert fl.dtype.kind == "f" and fl.min() == 0 and fl.max() == 1  # rescaled to [0, 1]
     assert read(folder / "int32.tif").max() == 1.0
+    np.testing.assert_array_equal(read(folder / "planar_float.tif"), np.moveaxis(PLANAR, 0, -1))
     assert read(folder / "palette_alpha.png").shape == (12, 16, 4)
     with pytest.warns(KmsegWarning, match="has 3 frames; only the first"):
         assert read(folder / "frames.gif").shape == (10, 12, 3)

@@ -166,7 +166,14 @@ def _tifffile_page(path, index):
     except ImportError:  # pragma: no cover - scikit-image requires tifffile
         return None
     with tifffile.TiffFile(path) as tif:
-        arr = tif.pages[index].asarray()
+        return _tiff_array(tif.pages[index])
+
+
+def _tiff_array(page):
+    """A tifffile page as an image array: samples last, at most RGBA, 8/16-bit or float."""
+    arr = page.asarray()
+    if arr.ndim == 3 and int(page.planarconfig) == 2:  # planes stored one after the other
+        arr = np.moveaxis(arr, 0, -1)
     if arr.ndim == 3 and arr.shape[2] > 4:  # extra samples beyond RGBA
         arr = arr[:, :, :4]
     if arr.dtype.kind in "iu" and arr.dtype != np.uint8 and arr.dtype != np.uint16:
@@ -174,6 +181,30 @@ def _tifffile_page(path, index):
     elif arr.dtype.kind == "f":
         arr = _rescale(arr)
     return arr
+
+
+def _read_tiff(path, name, frames, strict):
+    """``(arrays, notes)`` of a TIFF file that Pillow cannot open (planar or float
+    colour, say), by tifffile as scikit-image reads it; the size is checked first."""
+    import tifffile
+
+    notes = []
+    with tifffile.TiffFile(path) as tif:
+        pages = tif.pages
+        n_frames = len(pages)
+        first = pages[0]
+        _check_size(name, first.imagewidth, first.imagelength, n_frames if frames == "all" else 1)
+        if n_frames > 1 and frames == "first":
+            notes.append(f"has {n_frames} frames; only the first is read "
+                         "(frames='all' reads every one)")
+        if strict and notes:
+            raise _strict_error(name, notes)
+        arrays = []
+        for i in range(n_frames if frames == "all" else 1):
+            page = pages[i]
+            _check_size(name, page.imagewidth, page.imagelength, n_frames if frames == "all" else 1)
+            arrays.append(_tiff_array(page))
+    return arrays, notes
 
 
 def read_path(path, frames="first"):
@@ -198,36 +229,18 @@ def read_path(path, frames="first"):
     if os.path.getsize(path) == 0:
         raise ImageReadError(f"{name}: not an image (the file is empty)")
     strict = get_config()["strict"]
-    notes = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            im, pillow_limit = _open(path)
-            with im:
-                w, h = im.size
-                fmt = im.format
-                n_frames = getattr(im, "n_frames", 1)
-                _check_size(name, w, h, n_frames if frames == "all" else 1)
-                if strict and pillow_limit is not None and w * h > pillow_limit:
-                    notes.append(f"possible decompression bomb ({w}x{h} = {w * h:,} pixels, more "
-                                 f"than Pillow's limit of {pillow_limit:,})")
-                problem = _end_problem(path, fmt, verify=strict)
-                if problem:
-                    notes.append(problem)
-                if n_frames > 1 and frames == "first":
-                    notes.append(f"has {n_frames} frames; only the first is read "
-                                 "(frames='all' reads every one)")
-                if strict and notes:
-                    raise _strict_error(name, notes)
-                arrays = []
-                for i in range(n_frames if frames == "all" else 1):
-                    im.seek(i)
-                    if im.size != (w, h):
-                        _check_size(name, *im.size, n_frames)
-                    arrays.append(_decode_frame(im, path, fmt, notes))
-        for w_ in caught:
-            text = " ".join(str(w_.message).split())
-            if not isinstance(w_.message, KmsegWarning) and text not in notes:
+            try:
+                arrays, notes = _read_pillow(path, name, frames, strict)
+            except UnidentifiedImageError:
+                if _signature(path) != "TIFF":
+                    raise
+                arrays, notes = _read_tiff(path, name, frames, strict)  # planar, float RGB...
+        for caught_warning in caught:  # what the decoders only warned about
+            text = " ".join(str(caught_warning.message).split())
+            if not isinstance(caught_warning.message, KmsegWarning) and text not in notes:
                 notes.append(text)
     except UnidentifiedImageError:
         kind = _signature(path)
@@ -252,6 +265,36 @@ def read_path(path, frames="first"):
         for note in notes:
             warnings.warn(f"{name}: {note}", KmsegWarning, stacklevel=4)
     return arrays if frames == "all" else arrays[0]
+
+
+def _read_pillow(path, name, frames, strict):
+    """``(arrays, notes)`` of a file Pillow opens: the size checked from the header,
+    then the frames decoded; in strict mode, what would be a note is an error."""
+    im, pillow_limit = _open(path)
+    notes = []
+    with im:
+        w, h = im.size
+        fmt = im.format
+        n_frames = getattr(im, "n_frames", 1)
+        _check_size(name, w, h, n_frames if frames == "all" else 1)
+        if strict and pillow_limit is not None and w * h > pillow_limit:
+            notes.append(f"possible decompression bomb ({w}x{h} = {w * h:,} pixels, more "
+                         f"than Pillow's limit of {pillow_limit:,})")
+        problem = _end_problem(path, fmt, verify=strict)
+        if problem:
+            notes.append(problem)
+        if n_frames > 1 and frames == "first":
+            notes.append(f"has {n_frames} frames; only the first is read "
+                         "(frames='all' reads every one)")
+        if strict and notes:
+            raise _strict_error(name, notes)
+        arrays = []
+        for i in range(n_frames if frames == "all" else 1):
+            im.seek(i)
+            if im.size != (w, h):
+                _check_size(name, *im.size, n_frames)
+            arrays.append(_decode_frame(im, path, fmt, notes))
+    return arrays, notes
 
 
 #: The first bytes of common image formats, to tell a broken image from a non-image.
