@@ -404,6 +404,18 @@ def _saved(folder, arr):
     return path
 
 
+@pytest.mark.parametrize("arr, key", [
+    (np.array([[0, 7, 9]], np.uint8), 7),
+    (np.array([[0, 700, 900]], np.uint16), 700),
+    (np.array([[[0, 0, 0], [1, 2, 3], [9, 9, 9]]], np.uint8), (1, 2, 3)),
+])
+def test_colour_key_transparency_becomes_alpha(tmp_path, arr, key):
+    path = tmp_path / "key.png"
+    Image.fromarray(arr).save(path, transparency=key)
+    seg = kmseg.segment(path, 2)
+    assert seg.mask.tolist() == [[True, False, True]] and seg.labels[0, 1] == 2
+
+
 def test_nan_refused_or_masked():
     img = np.random.default_rng(0).random((10, 12))
     img[2, 3] = np.nan

@@ -35,6 +35,12 @@ def _from_pil(im, notes):
     except Exception as exc:  # Pillow raises assorted errors on broken EXIF blocks
         notes.append(f"corrupt EXIF data, orientation not applied ({exc or type(exc).__name__})")
     mode = im.mode
+    key = im.info.get("transparency")  # a colour key: pixels of this value are transparent
+    if key is not None and mode in ("L", "RGB"):
+        return np.asarray(im.convert(mode + "A" if mode == "L" else "RGBA"))
+    if key is not None and mode == "I;16" and isinstance(key, int):
+        grey = np.asarray(im).astype(np.uint16)
+        return np.dstack([grey, np.where(grey == key, 0, 65535).astype(np.uint16)])
     if mode in ("L", "LA", "RGB", "RGBA"):
         return np.asarray(im)
     if mode == "1":
@@ -409,7 +415,7 @@ def read_image(image, *, frames="first", nan="raise"):
         float files beyond [0, 1] are rescaled to float in [0, 1] by their
         minimum and maximum. EXIF orientation is applied to files and PIL
         images; 1-bit images become uint8 grey, palette images RGB (RGBA with
-        transparency), CMYK and YCbCr RGB by Pillow's conversion (ICC profiles are
+        transparency; a PNG colour key becomes alpha too), CMYK and YCbCr RGB by Pillow's conversion (ICC profiles are
         not applied).
 
     Raises
