@@ -338,6 +338,31 @@ def test_png_unfilter_kernel_matches_naive_twin():
     assert unfilter_rows(raw, h, stride, bpp, out) == 1  # the row of a bad filter type
 
 
+def _interlaced_png16(arr):
+    """A naive Adam7 encoder: each pass's pixels, row by row, filter type 0."""
+    h, w, c = arr.shape
+    raw = b""
+    for r0, c0, dr, dc in [(0, 0, 8, 8), (0, 4, 8, 8), (4, 0, 8, 4), (0, 2, 4, 4), (2, 0, 4, 2),
+                           (0, 1, 2, 2), (1, 0, 2, 1)]:
+        sub = arr[r0::dr, c0::dc]
+        if sub.size:
+            for row in sub:
+                raw += b"\x00" + row.astype(">u2").tobytes()
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, {3: 2, 4: 6}[c], 0, 0, 1)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(raw))
+            + _png_chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("shape", [(6, 7, 3), (1, 1, 4), (9, 2, 3), (17, 13, 4)])
+def test_interlaced_png16_is_read_at_16_bits(tmp_path, shape):
+    arr = np.random.default_rng(1).integers(0, 65536, shape).astype(np.uint16)
+    path = tmp_path / "adam7.png"
+    path.write_bytes(_interlaced_png16(arr))
+    with Image.open(path) as im:
+        assert im.info.get("interlace") == 1  # Pillow reads it too (at 8 bits)
+    np.testing.assert_array_equal(kmseg.read_image(path), arr)
+
+
 def test_png16_round_trip_and_checks():
     data = png16_bytes(RGB16)
     np.testing.assert_array_equal(read_png16(data), RGB16)

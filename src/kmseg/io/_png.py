@@ -2,9 +2,9 @@
 
 Pillow decodes 16-bit RGB, RGBA and grey+alpha PNG files to 8 bits per channel
 and cannot write them; scikit-image and imageio read them through Pillow. These
-few functions keep the 16 bits: non-interlaced files are read here (interlaced
-ones are left to Pillow, at 8 bits, with a warning), and 16-bit colour arrays are
-written here. Grey 16-bit PNG goes through Pillow, which keeps it.
+few functions keep the 16 bits: such files (interlaced or not) are read here, and
+16-bit colour arrays are written here. Grey 16-bit PNG goes through Pillow, which
+keeps it.
 """
 
 import struct
@@ -16,6 +16,9 @@ from numba import njit
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Channels of each PNG colour type.
 _CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
+#: Adam7 interlacing: (first row, first column, row step, column step) of each pass.
+_ADAM7 = ((0, 0, 8, 8), (0, 4, 8, 8), (4, 0, 8, 4), (0, 2, 4, 4), (2, 0, 4, 2), (0, 1, 2, 2),
+          (1, 0, 2, 1))
 
 
 class PNGError(ValueError):
@@ -63,20 +66,32 @@ def unfilter_rows(raw, h, stride, bpp, out):
     return -1
 
 
-def read_png16(data, name="the image"):
-    """Pixels of a non-interlaced 16-bit PNG, ``(H, W[, C])`` uint16.
+def _passes(w, h, interlace):
+    """``(row0, col0, row_step, col_step, pass_h, pass_w)`` of each non-empty pass."""
+    if not interlace:
+        return [(0, 0, 1, 1, h, w)]
+    out = []
+    for r0, c0, dr, dc in _ADAM7:
+        ph, pw = (h - r0 + dr - 1) // dr, (w - c0 + dc - 1) // dc
+        if ph > 0 and pw > 0:
+            out.append((r0, c0, dr, dc, ph, pw))
+    return out
+
+
+def read_png16(data):
+    """Pixels of a 16-bit PNG, ``(H, W[, C])`` uint16.
 
     ``data`` is the whole file. The caller has checked the header's size; the
     decompressed stream is never allowed past the size the header promises.
     """
     w, h, depth, ctype, interlace = header(data)
-    if depth != 16 or ctype not in _CHANNELS or interlace:
-        raise PNGError(f"only non-interlaced 16-bit PNG is read here (depth {depth}, "
-                       f"colour type {ctype}, interlace {interlace})")
+    if depth != 16 or ctype not in _CHANNELS or interlace not in (0, 1):
+        raise PNGError(f"only 16-bit PNG is read here (depth {depth}, colour type {ctype}, "
+                       f"interlace {interlace})")
     channels = _CHANNELS[ctype]
     bpp = 2 * channels
-    stride = w * bpp
-    expected = h * (stride + 1)
+    passes = _passes(w, h, interlace)
+    expected = sum(ph * (pw * bpp + 1) for _, _, _, _, ph, pw in passes)
     pos, chunks = 8, []
     while pos + 8 <= len(data):
         length, kind = struct.unpack(">I4s", data[pos:pos + 8])
@@ -100,11 +115,17 @@ def read_png16(data, name="the image"):
         raise PNGError(f"corrupt (compressed data: {exc})") from None
     if len(raw) < expected:
         raise PNGError(f"truncated ({len(raw):,} of {expected:,} bytes of pixel data)")
-    out = np.empty((h, stride), dtype=np.uint8)
-    bad_row = unfilter_rows(np.frombuffer(raw, dtype=np.uint8), h, stride, bpp, out)
-    if bad_row >= 0:
-        raise PNGError(f"corrupt (unknown filter type in row {bad_row})")
-    pixels = out.view(">u2").astype(np.uint16).reshape(h, w, channels)
+    raw = np.frombuffer(raw, dtype=np.uint8)
+    pixels = np.empty((h, w, channels), dtype=np.uint16)
+    start = 0
+    for r0, c0, dr, dc, ph, pw in passes:
+        stride = pw * bpp
+        out = np.empty((ph, stride), dtype=np.uint8)
+        bad_row = unfilter_rows(raw[start:start + ph * (stride + 1)], ph, stride, bpp, out)
+        if bad_row >= 0:
+            raise PNGError(f"corrupt (unknown filter type in row {bad_row})")
+        pixels[r0::dr, c0::dc] = out.view(">u2").reshape(ph, pw, channels)
+        start += ph * (stride + 1)
     return pixels[:, :, 0] if channels == 1 else pixels
 
 

@@ -140,17 +140,18 @@ def _decode_frame(im, path, fmt, notes):
     tile = im.tile[0] if im.tile else None
     rawmode = tile.args if tile is not None and isinstance(tile.args, str) else (
         tile.args[0] if tile is not None and tile.args else "")
-    if fmt == "PNG" and "16" in str(rawmode) and im.mode in ("RGB", "RGBA", "LA"):
+    colour16_png = fmt == "PNG" and "16" in str(rawmode) and im.mode in ("RGB", "RGBA", "LA")
+    if colour16_png and getattr(im, "n_frames", 1) > 1:
+        notes.append("frames of a 16-bit colour animated PNG are read at 8 bits per channel")
+    elif colour16_png:
         from ._png import PNGError, read_png16
 
         with open(path, "rb") as fh:
             data = fh.read()
-        if data[28] == 0:  # not interlaced
-            try:
-                return read_png16(data)
-            except PNGError as exc:
-                raise ImageReadError(f"{describe(path)}: {exc}") from None
-        notes.append("interlaced 16-bit colour PNG read at 8 bits per channel")
+        try:
+            return read_png16(data)
+        except PNGError as exc:
+            raise ImageReadError(f"{describe(path)}: {exc}") from None
     if fmt == "TIFF" and max(_as_tuple(im.tag_v2.get(258, 8))) > 8 and im.mode in (
             "RGB", "RGBA", "RGBX", "CMYK", "LA"):
         arr = _tifffile_page(path, im.tell())
