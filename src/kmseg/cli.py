@@ -64,6 +64,9 @@ def _reading_options():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--max-pixels", type=int, default=None, metavar="N",
                         help="refuse images of more than N pixels, from their header (default: 2**28)")
+    common.add_argument("--strict", action="store_true", default=None,
+                        help="also refuse files the decoder only warns about (extra frames, a missing "
+                        "end marker, bad checksums, corrupt metadata, Pillow's bomb warning)")
     return common
 
 
@@ -205,8 +208,21 @@ def _prepare_dir(path):
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
         raise _Failure(f"{path!r}: cannot create output folder ({exc.strerror})") from None
-    if not os.access(path, os.W_OK):
-        raise _Failure(f"{path!r}: output folder is not writable")
+    _check_writable(path, path)
+
+
+def _check_writable(folder, target):
+    """Fail if a file cannot be created in ``folder``: tried with a temporary file,
+    as permission bits do not tell (for root, or on a read-only file system)."""
+    import tempfile
+
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".kmseg-", dir=folder)
+    except OSError as exc:
+        raise _Failure(f"{target!r}: output folder {folder!r} is not writable "
+                       f"({exc.strerror or exc})") from None
+    os.close(fd)
+    os.remove(probe)
 
 
 def _segment_one(source, args, out_dir, image=None):
@@ -223,7 +239,8 @@ def _segment_one(source, args, out_dir, image=None):
     outputs = getattr(args, "outputs", OUTPUTS)
     if "labels" in outputs:
         written.append(os.path.join(out_dir, f"{stem}_labels.png"))
-        save_labels(written[-1], seg.labels, seg.n_clusters)
+        save_labels(written[-1], seg.labels, seg.n_clusters,
+                    transparent=None if seg.mask is None else seg.n_clusters)
     if "recolor" in outputs:
         written.append(os.path.join(out_dir, f"{stem}_recolor.png"))
         save_image(written[-1], seg.recolor())
@@ -259,12 +276,21 @@ def _cmd_segment(args):
     return 1 if failed else 0
 
 
+def _check_output_file(path):
+    """Fail before any work if ``path`` cannot be written: a missing or read-only
+    folder, or a folder where the file should be."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise _Failure(f"{path!r}: folder {folder!r} does not exist")
+    if os.path.isdir(path):
+        raise _Failure(f"{path!r}: is a folder, not an output file")
+    _check_writable(folder, path)
+
+
 def _cmd_quantize(args):
     from .io._write import palette_record, save_image, save_json
 
-    folder = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(folder):
-        raise _Failure(f"{args.output!r}: folder {folder!r} does not exist")
+    _check_output_file(args.output)
     from PIL import Image
 
     ext = os.path.splitext(args.output)[1].lower()
@@ -305,9 +331,7 @@ def _cmd_elbow(args):
 
 
 def _check_figure_path(path):
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise _Failure(f"{path!r}: folder {folder!r} does not exist")
+    _check_output_file(path)
     if os.path.splitext(path)[1].lower() not in (".png", ".svg", ".pdf"):
         raise _Failure(f"{path!r}: a figure must end in .png, .svg or .pdf")
 
@@ -389,6 +413,8 @@ def _cmd_evaluate(args):
     values = None if args.param is None else _parse_values(args.param, parameter)
     if args.save:
         _prepare_dir(args.save)
+    if args.csv:
+        _check_output_file(args.csv)
     result = evaluate_dataset(args.images, args.ground_truth, args.method, values, save=args.save,
                               limit=args.limit, progress=True)
     n_images = len(result.rows) // len(result.values)
@@ -407,7 +433,7 @@ def _cmd_evaluate(args):
 
 def _error(exc, source=None):
     message = str(exc)
-    if source is not None and repr(source) not in message:
+    if source is not None and repr(source) not in message and not message.startswith("'"):
         message = f"{source!r}: {message}"
     print(f"kmseg: error: {message}", file=sys.stderr)
 
@@ -430,8 +456,8 @@ def main(argv=None):
         try:
             from ._config import config_context
 
-            limit = getattr(args, "max_pixels", None)
-            with config_context(**({} if limit is None else {"max_pixels": limit})):
+            reading = {key: getattr(args, key, None) for key in ("max_pixels", "strict")}
+            with config_context(**{k: val for k, val in reading.items() if val is not None}):
                 return commands[args.command](args)
         except _Failure as exc:
             _error(exc)

@@ -19,12 +19,13 @@ def image_histogram(image):
         replicated), or 'unit' with ``keys`` the colours as (m, 3) float64 RGB
         in [0, 1] (other dtypes); ``counts`` int64.
     """
-    from .._segment import _pixels
+    from .._segment import clustered_pixels
     from ..color._spaces import unit_rgb
     from ..histogram._histogram import ColorHistogram
-    from ..io._read import read_image
+    from ..io._read import describe, read_image
 
-    hist = ColorHistogram(_pixels(read_image(image)))  # colours only: no features needed here
+    # colours only (no features needed here); transparent pixels left out
+    hist = ColorHistogram(clustered_pixels(read_image(image), name=describe(image))[0])
     if hist.codes is not None:
         return "rgb8", hist.codes.astype(np.int64), hist.counts
     if hist.colors.dtype == np.uint8:  # grey

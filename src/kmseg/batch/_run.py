@@ -55,7 +55,8 @@ def _process(path, targets, n_clusters, params, palette):
         for folder in {os.path.dirname(t) for t in targets.values()}:
             os.makedirs(folder, exist_ok=True)
         if "labels" in targets:
-            save_labels(targets["labels"], seg.labels, seg.n_clusters)
+            save_labels(targets["labels"], seg.labels, seg.n_clusters,
+                        transparent=None if seg.mask is None else seg.n_clusters)
         if "recolor" in targets:
             save_image(targets["recolor"], seg.recolor())
         if "palette" in targets:
