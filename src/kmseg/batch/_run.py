@@ -52,8 +52,9 @@ def _process(path, targets, n_clusters, params, palette, base=None):
 
     start = time.perf_counter()
     record = {"input": path, "outputs": sorted(targets.values())}
+    given = path
     if base is not None:
-        given, path = path, os.path.join(base, path)
+        path = os.path.join(base, path)
         targets = {kind: os.path.join(base, t) for kind, t in targets.items()}
     try:
         if palette is not None:
@@ -67,11 +68,11 @@ def _process(path, targets, n_clusters, params, palette, base=None):
         if "recolor" in targets:
             save_image(targets["recolor"], seg.recolor())
         if "palette" in targets:
-            save_json(targets["palette"], palette_record(seg, path))
+            save_json(targets["palette"], palette_record(seg, given))
         record.update(status="ok", reason="", k=int(seg.n_clusters), inertia=float(seg.inertia))
     except (KmsegError, OSError, ValueError, MemoryError) as exc:
         reason = str(exc) or type(exc).__name__
-        if base is not None:
+        if path != given:
             reason = reason.replace(path, given)
         record.update(status="failed", reason=reason, k=None, inertia=None)
     record["seconds"] = round(time.perf_counter() - start, 4)
