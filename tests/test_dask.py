@@ -26,8 +26,9 @@ def client():
 
     # workers must be fresh processes: forking one whose OpenMP threads run is unsafe
     assert dask.config.get("distributed.worker.multiprocessing-method") == "spawn"
+    # dashboard_address=None would still serve HTTP on port 8787 (and warn if that one is taken)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
         yield c
 
 

@@ -92,8 +92,10 @@ class DaskExecutor:
         if isinstance(scheduler, distributed.Client):
             self.client = scheduler
         elif scheduler == "local":
+            # a free port for the scheduler's web server: even without a dashboard it
+            # would take 8787, and warn when that one is in use
             cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                               dashboard_address=None)
+                                               dashboard_address=":0")
             self._owned.append(cluster)
             self.client = distributed.Client(cluster)
             self._owned.append(self.client)
