@@ -111,8 +111,10 @@ def test_fit_palette_tree_reduction_gives_the_local_centres(photos, client, monk
     assert_array_equal(on_dask.counts, local.counts)
     assert on_dask.inertia == local.inertia and on_dask.counts.sum() == 8 * 40 * 60
 
-    with pytest.raises(kmseg.ImageReadError, match="broken.png"):
+    with pytest.raises(kmseg.ImageReadError, match="broken.png"):  # as the local run raises
         kmseg.fit_palette(images + [str(photos / "broken.png")], 6, scheduler=client)
+    with pytest.raises(kmseg.KmsegError, match="n_colors=0 must be >= 1"):  # raised in the k-means task
+        kmseg.fit_palette(images, 0, scheduler=client)
 
 
 def test_cli_scheduler_address_and_local_cluster(photos, tmp_path, client, capsys):

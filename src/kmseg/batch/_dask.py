@@ -31,19 +31,22 @@ def _distributed():
 
 
 def _histograms(config, image):
-    """A list holding the image's histogram (a leaf of the reduction), or the
-    error it raised: errors travel as values, because Dask rebuilds raised
-    exceptions with tblib, which cannot rebuild ImageReadError (two builtin bases)."""
+    """A list holding the image's histogram: a leaf of the reduction.
+
+    Errors travel up the tree as values, not raised: Dask forgets an erred task
+    whose future is released (the tree keeps only its root), and it rebuilds
+    raised exceptions with tblib, which fails on ImageReadError (two builtin bases).
+    """
     from ._palette import _histogram_with_config
 
     try:
         return [_histogram_with_config(config, image)]
-    except (KmsegError, OSError) as exc:
+    except Exception as exc:
         return exc
 
 
 def _merge(*parts):
-    """Add lists of histograms ``(kind, keys, counts)`` into one per kind."""
+    """Add lists of histograms ``(kind, keys, counts)`` into one per kind (or pass an error on)."""
     from ._palette import _add
 
     for part in parts:
@@ -53,8 +56,11 @@ def _merge(*parts):
     for part in parts:
         for kind, keys, counts in part:
             by_kind.setdefault(kind, []).append((keys, counts))
-    return [(kind, *_add(np.concatenate([k for k, _ in items]), np.concatenate([c for _, c in items])))
-            for kind, items in by_kind.items()]
+    try:
+        return [(kind, *_add(np.concatenate([k for k, _ in items]), np.concatenate([c for _, c in items])))
+                for kind, items in by_kind.items()]
+    except Exception as exc:  # MemoryError
+        return exc
 
 
 def _fit(merged, fitter, n_images):
@@ -64,7 +70,10 @@ def _fit(merged, fitter, n_images):
     for hist in merged:
         fitter.partial_fit(histogram=hist)
     fitter.n_images = n_images  # the merged histograms stand for this many images
-    return fitter.fit()
+    try:
+        return fitter.fit()
+    except Exception as exc:
+        return exc
 
 
 def _lost(exc):
@@ -99,7 +108,7 @@ class DaskExecutor:
             self._owned.append(cluster)
             self.client = distributed.Client(cluster)
             self._owned.append(self.client)
-        elif isinstance(scheduler, str):
+        elif isinstance(scheduler, str) and scheduler:
             try:
                 self.client = distributed.Client(scheduler)
             except (OSError, ValueError) as exc:
@@ -114,8 +123,17 @@ class DaskExecutor:
         return self
 
     def __exit__(self, *exc):
-        for thing in reversed(self._owned):
-            thing.close()
+        import logging
+
+        # workers slow to exit are stopped: expected when closing a cluster of ours, not worth a warning
+        nanny = logging.getLogger("distributed.nanny")
+        level = nanny.level
+        nanny.setLevel(logging.ERROR)
+        try:
+            for thing in reversed(self._owned):
+                thing.close()
+        finally:
+            nanny.setLevel(level)
 
     def run(self, fn, tasks):
         """Yield ``(task, fn(*task), lost)`` as tasks end, each task once.
@@ -152,18 +170,17 @@ class DaskExecutor:
             for i, future in zip(arrays, self.client.scatter([items[i] for i in arrays], hash=False)):
                 items[i] = future
         level = self.client.map(_histograms, [config] * len(items), items, pure=False)
-        tree = list(level)  # held until the end, so that an error reaches the root as it is
-        while len(level) > 1:
+        while len(level) > 1:  # each level's futures are dropped once the next one holds them
             level = [self.client.submit(_merge, *level[i:i + SPLIT_EVERY], pure=False)
                      for i in range(0, len(level), SPLIT_EVERY)]
-            tree += level
         palette = self.client.submit(_fit, level[0], fitter, len(images), pure=False)
+        del level, items
         try:
             result = palette.result()
-            if isinstance(result, Exception):
-                raise result
-            return result
-        except distributed.KilledWorker as exc:
+        except (distributed.KilledWorker, distributed.CancelledError) as exc:
             raise KmsegError(f"shared palette {_lost(exc)}") from None
         finally:
-            self.client.cancel([palette] + tree)
+            self.client.cancel([palette])
+        if isinstance(result, Exception):
+            raise result
+        return result
