@@ -170,3 +170,19 @@ def test_killing_a_worker_loses_no_image_and_repeats_none(tmp_path, client):
         assert all(os.path.exists(p) for p in r["outputs"])
     client.wait_for_workers(2, timeout=60)  # the nanny restarted the killed worker
     assert set(client.run(os.getpid).values()) != set(pids.values())
+
+
+def test_an_image_whose_workers_all_die_is_reported_failed(photos, tmp_path, client, monkeypatch):
+    from kmseg.batch import _run
+
+    monkeypatch.setattr(client.cluster.scheduler, "allowed_failures", 0)  # the first death is final
+    real = _run._process_one
+    # pickled by value, so it runs as is on the workers: p1 takes its worker down with it
+    monkeypatch.setattr(_run, "_process_one",
+                        lambda path, *rest: os._exit(1) if path.endswith("p1.png") else real(path, *rest))
+    images = [str(photos / "p0.png"), str(photos / "p1.png")]  # one task per worker
+    summary = kmseg.segment_many(images, 3, str(tmp_path), outputs=("labels",), scheduler=client)
+    assert [r["status"] for r in summary.records] == ["ok", "failed"]
+    assert summary.failed[0]["reason"].startswith("lost: every Dask worker that ran it died")
+    assert len((tmp_path / "manifest.jsonl").read_text().splitlines()) == 2
+    client.wait_for_workers(2, timeout=60)

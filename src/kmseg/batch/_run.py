@@ -79,9 +79,9 @@ def _process(path, targets, n_clusters, params, palette, base=None):
     return record
 
 
-def _failed(path, targets, reason):
-    """The record of an image that ended without a result."""
-    return {"input": path, "outputs": sorted(targets.values()), "status": "failed", "reason": reason,
+def _record(path, targets, status, reason):
+    """The record of an image without a result: skipped, or lost with its workers."""
+    return {"input": path, "outputs": sorted(targets.values()), "status": status, "reason": reason,
             "k": None, "inertia": None, "seconds": 0.0}
 
 
@@ -263,8 +263,7 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
                                  "give them in separate runs or output folders")
             claimed[target] = path
         if resume and all(os.path.exists(t) for t in targets.values()):
-            records.append({"input": path, "outputs": sorted(targets.values()), "status": "skipped",
-                            "reason": "outputs exist", "k": None, "inertia": None, "seconds": 0.0})
+            records.append(_record(path, targets, "skipped", "outputs exist"))
         else:
             todo.append((path, targets))
     os.makedirs(output_dir, exist_ok=True)
@@ -290,7 +289,7 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
                      for path, targets in todo]
             for (path, targets, *_), record, lost in executor.run(_process_one, tasks):
                 if lost is not None:
-                    record = _failed(path, targets, lost)
+                    record = _record(path, targets, "failed", lost)
                 records.append(record)
                 log.write(json.dumps(record) + "\n")
                 log.flush()
