@@ -131,9 +131,17 @@ def test_cli_scheduler_address_and_local_cluster(photos, tmp_path, client, capsy
     assert "broken.png" in err and "Traceback" not in err
 
 
-def test_unknown_scheduler_is_refused(photos, tmp_path):
+def test_bad_or_unreachable_scheduler_is_one_line(photos, tmp_path, capsys):
+    import dask
+
     with pytest.raises(kmseg.KmsegError, match="must be a dask.distributed.Client"):
         kmseg.segment_many([str(photos / "p0.png")], 3, str(tmp_path), scheduler=8786)
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        assert main(["batch", str(photos / "p0.png"), "-o", str(tmp_path), "--quiet",
+                     "--scheduler", "tcp://127.0.0.1:1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("kmseg: error: scheduler='tcp://127.0.0.1:1': cannot reach the Dask scheduler")
+    assert err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_killing_a_worker_loses_no_image_and_repeats_none(tmp_path, client):
