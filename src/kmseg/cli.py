@@ -153,6 +153,12 @@ def build_parser():
     p.add_argument("--shared-palette", action="store_true",
                    help="fit one palette over all images first: label i is the same colour everywhere")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    dask = p.add_mutually_exclusive_group()
+    dask.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                      help="run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786; its workers "
+                      "must see the same files (needs: pip install \"kmseg[dask]\")")
+    dask.add_argument("--cluster", choices=["local"], default=None,
+                      help="local: run on a Dask LocalCluster of --jobs worker processes, started for this run")
     _add_kmeans_options(p)
 
     p = sub.add_parser("evaluate", parents=[reading], help="score a segmentation method against BSDS ground truth",
@@ -396,8 +402,8 @@ def _cmd_batch(args):
     summary = segment_many(
         args.inputs, args.n_clusters, args.output, outputs=tuple(args.outputs), jobs=args.jobs,
         resume=args.resume, recursive=args.recursive, shared_palette=args.shared_palette,
-        progress=not args.quiet, color_space=args.color_space, random_state=args.seed,
-        n_init=args.n_init, n_threads=args.threads,
+        progress=not args.quiet, scheduler=args.scheduler or args.cluster, color_space=args.color_space,
+        random_state=args.seed, n_init=args.n_init, n_threads=args.threads,
     )
     for record in summary.failed:
         _error(record["reason"], record["input"])
