@@ -72,18 +72,25 @@ def read_path(path):
     Images larger than ``kmseg.get_config()["max_pixels"]`` are refused from
     their header's dimensions, before any pixel buffer is allocated.
     """
-    from PIL import Image, UnidentifiedImageError
-
-    from .._config import get_config
-
     name = describe(path)
     if not os.path.exists(path):
         raise ImageReadError(f"{name}: no such file")
     if os.path.isdir(path):
         raise ImageReadError(f"{name}: is a folder, not an image")
+    return decode(path, name)
+
+
+def decode(source, name):
+    """Decode an image from a path or a binary file object (such as the bytes of an
+    upload in ``io.BytesIO``), with the checks of :func:`read_path`; messages
+    start with ``name``."""
+    from PIL import Image, UnidentifiedImageError
+
+    from .._config import get_config
+
     max_pixels = get_config()["max_pixels"]
     try:
-        with _open(path) as im:
+        with _open(source) as im:
             w, h = im.size
             if w * h > max_pixels:
                 raise ImageReadError(
