@@ -137,7 +137,7 @@ def main(argv=None):
     rows = [
         ("upload (decode + colour histogram, once per image)", upload_times),
         (f"preview: POST /api/segment k={k} (cached histogram)", preview),
-        (f"preview + segmented view PNG (GET)", picture),
+        ("preview + segmented view PNG (GET)", picture),
         (f"kmseg.segment(img, {k}) from the array (histogram each call)", direct),
         (f"scikit-learn KMeans(n_clusters={k}, n_init=1).fit, all pixels", sk_times),
     ]

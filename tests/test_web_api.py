@@ -320,8 +320,9 @@ def test_truncated_and_empty_uploads(client):
 
 
 def test_decompression_bomb_header_is_refused(client):
-    assert_error(client.post("/api/images", files={"file": ("bomb.png", png_claiming(100_000, 100_000))}),
-                 400, "'bomb.png'", "too large", "100000x100000")
+    msg = assert_error(client.post("/api/images", files={"file": ("bomb.png", png_claiming(100_000, 100_000))}),
+                       400, "100000x100000")
+    assert msg.startswith("'bomb.png': too large (100000x100000 = 10,000,000,000 pixels, more than max_pixels=")
     assert_still_serving(client)
 
 
@@ -329,8 +330,9 @@ def test_decompression_bomb_real_is_refused_from_its_header():
     data = uniform_png(8000, 8000)  # 64 megapixels in a few tens of kB
     assert len(data) < 200_000
     with TestClient(create_app()) as c:
-        assert_error(c.post("/api/images", files={"file": ("zeros.png", data)}), 400, "too large",
-                     "64,000,000 pixels", "max_pixels=25,000,000")
+        msg = assert_error(c.post("/api/images", files={"file": ("zeros.png", data)}), 400,
+                           "64,000,000 pixels", "max_pixels=25,000,000")
+        assert msg.startswith("'zeros.png': too large (8000x8000") and "corrupt" not in msg
         assert_still_serving(c)
     with TestClient(create_app(max_pixels=10_000)) as c:
         assert_error(c.post("/api/images", files={"file": ("small.png", uniform_png(200, 200))}), 400,

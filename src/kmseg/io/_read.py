@@ -99,6 +99,8 @@ def decode(source, name):
                 )
             im.load()
             return _from_pil(im)
+    except ImageReadError:  # already phrased (it is an OSError too: keep it from the handler below)
+        raise
     except UnidentifiedImageError:
         raise ImageReadError(f"{name}: not an image (no decoder recognises it)") from None
     except Image.DecompressionBombError as exc:  # a frame larger than its header said

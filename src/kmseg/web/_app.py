@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import _validation as v
 from .._version import __version__
-from ._upload import ELBOW_K_MAX, MAX_K, ImageStore, Upload, parse_k, read_upload
+from ._upload import ELBOW_K_MAX, MAX_K, ImageStore, Upload, read_upload
 
 #: Largest upload, in bytes (32 MiB: a 12-megapixel PNG photo fits).
 DEFAULT_MAX_BYTES = 32 << 20
@@ -344,7 +344,7 @@ async def _form_file(request, body):
 
 
 def _too_large(size, max_bytes):
-    what = f"{size:,} bytes ({_megabytes(size)})" if size is not None else "more bytes"
+    what = f"{size:,} bytes ({_megabytes(size)}), more" if size is not None else "more"
     return (f"upload too large: {what} than the limit of {max_bytes:,} bytes ({_megabytes(max_bytes)}); "
             "start the server with a larger --max-upload-mb to accept it")
 
