@@ -4,6 +4,7 @@ Every error reaches the client as ``{"error": "one line"}`` with a 4xx status
 (500 for a bug, whose traceback goes to the server log only).
 """
 
+import contextlib
 import logging
 import os
 import threading
@@ -110,7 +111,12 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
     max_results = v.check_int("max_results", max_results, minimum=0)
     n_threads = v.resolve_n_threads(n_threads)
     store = ImageStore(max_images)
-    busy = threading.Lock()  # one computation at a time: bounded memory, full use of the kernels' threads
+    # One computation on images at a time: bounded memory, the kernels' threads in full use.
+    # Elbow sweeps work on the small colour histogram only: they run beside it, so a
+    # slider move need not wait for a sweep, where numba's threading layer allows
+    # kernels launched from two threads at once.
+    busy = threading.Lock()
+    sweeping = threading.Lock()
 
     app = FastAPI(
         title="kmseg", version=__version__,
@@ -136,10 +142,14 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
             parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
         return _error(422, "; ".join(parts) or "invalid request")
 
-    def compute(fn, *args):
-        """Run ``fn`` alone; kmseg errors become 400, anything else 500 (logged)."""
-        with busy, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+    def compute(fn, *args, lock=busy):
+        """Run ``fn`` holding ``lock``; kmseg errors become 400, anything else 500 (logged).
+        Returns its value and the warnings it gave (recorded only under ``busy``: the
+        record is process-wide)."""
+        record = lock is busy
+        with lock, (warnings.catch_warnings(record=True) if record else contextlib.nullcontext()) as caught:
+            if record:
+                warnings.simplefilter("always")
             try:
                 value = fn(*args)
             except ApiError:
@@ -152,7 +162,7 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
                 log.exception("kmseg web: internal error")
                 raise ApiError(500, f"internal error ({type(exc).__name__}); the server log has "
                                "the details") from None
-        return value, [str(w.message) for w in caught]
+        return value, [str(w.message) for w in caught or ()]
 
     def upload_of(image_id):
         upload = store.get(image_id)
@@ -231,7 +241,7 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
     @app.get("/api/elbow", summary="WCSS against k and the chosen k (the knee)")
     def elbow(id: str, color_space: Optional[str] = None):
         upload = upload_of(id)
-        curve, _ = compute(upload.elbow, color_space)
+        curve, _ = compute(upload.elbow, color_space, lock=sweeping if _concurrent_kernels() else busy)
         return {"id": id, "color_space": curve.color_space, "k": curve.k.tolist(),
                 "wcss": [float(x) for x in curve.wcss], "best_k": int(curve.best_k),
                 "clear": bool(curve.knee.clear), "strength": float(curve.knee.strength),
@@ -290,6 +300,17 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     return app
+
+
+def _concurrent_kernels():
+    """Whether numba's threading layer takes parallel kernels from two threads at once:
+    'omp' and 'tbb' do, 'workqueue' aborts the process (known once a kernel has run)."""
+    import numba
+
+    try:
+        return numba.threading_layer() in ("omp", "tbb")
+    except ValueError:
+        return False
 
 
 async def _receive(request, name, max_bytes):

@@ -54,7 +54,8 @@ class Result:
 class Upload:
     """One uploaded image: its array, colour histogram, and cached results.
 
-    Not thread-safe: the app runs one computation at a time.
+    The app runs one computation on images at a time; elbow sweeps may run beside
+    it, so the colour spaces and sweeps are guarded by their own locks.
 
     Parameters
     ----------
@@ -81,6 +82,8 @@ class Upload:
         self._max_results = max_results
         self._results = OrderedDict()
         self._elbows = {}
+        self._lock = threading.Lock()
+        self._elbow_lock = threading.Lock()
         self._hierarchy = None
         self._display = None
         self._original_png = None
@@ -99,19 +102,21 @@ class Upload:
         """The prepared features in ``color_space`` (the histogram is shared)."""
         base = self._preps[self.default_space]
         space = base._check_space(color_space)
-        if space not in self._preps:
-            self._preps[space] = base.in_space(space)
-        return self._preps[space]
+        with self._lock:
+            if space not in self._preps:
+                self._preps[space] = base.in_space(space)
+            return self._preps[space]
 
     def elbow(self, color_space):
         """WCSS against k = 1..ELBOW_K_MAX on the histogram, and the knee (cached)."""
         from ..choose._sweep import sweep_prepared
 
         prep = self.prepared(color_space)
-        if prep.space not in self._elbows:
-            self._elbows[prep.space] = sweep_prepared(
-                prep, range(1, ELBOW_K_MAX + 1), self._fit_params, silhouette_samples=0, auto=True)
-        return self._elbows[prep.space]
+        with self._elbow_lock:
+            if prep.space not in self._elbows:
+                self._elbows[prep.space] = sweep_prepared(
+                    prep, range(1, ELBOW_K_MAX + 1), self._fit_params, silhouette_samples=0, auto=True)
+            return self._elbows[prep.space]
 
     def result(self, k, color_space=None, spatial=False):
         """The segmentation for these settings; ``k`` may be 'auto' (the elbow's knee)."""
