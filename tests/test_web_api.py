@@ -495,3 +495,20 @@ def test_serve_command_serves_on_loopback():
         out, err = proc.communicate(timeout=30)
     assert f"serving on http://127.0.0.1:{port}/" in out
     assert "Traceback" not in err
+
+
+def test_previews_while_a_sweep_runs(client):
+    import threading
+
+    img = quadrants(noise=12, seed=5)
+    info = upload(client, png(img))
+    curves = []
+    sweep = threading.Thread(target=lambda: curves.append(client.get("/api/elbow", params={"id": info["id"]})))
+    sweep.start()
+    results = {k: client.post("/api/segment", json={"id": info["id"], "k": k}) for k in (3, 12, 5)}
+    sweep.join()
+    assert curves[0].status_code == 200
+    assert curves[0].json()["wcss"] == pytest.approx(kmseg.elbow(img, range(1, 11)).wcss.tolist(), rel=1e-12)
+    for k, r in results.items():
+        assert r.status_code == 200
+        assert r.json()["inertia"] == pytest.approx(kmseg.segment(img, k).inertia, rel=1e-12)
