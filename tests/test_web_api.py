@@ -377,7 +377,8 @@ def test_bad_parameters(client):
                  "color_space='cmyk'")
     assert_error(client.post("/api/segment", json={"k": 3}), 422, "id")
     assert_error(client.post("/api/segment", content=b"{not json", headers={"Content-Type": "application/json"}),
-                 422)
+                 422, "not valid JSON")
+    assert_error(client.post("/api/segment", json={"id": i, "k": 2.5}), 422, "k.int: ")
     assert_error(client.post("/api/segment", json={"id": "nope", "k": 3}), 404, "'nope'", "upload it again")
     assert_error(client.get("/api/elbow", params={"id": i, "color_space": "xyz"}), 400, "color_space")
     assert_error(client.get(f"/api/images/{i}/download/secret.txt"), 404, "file='secret.txt'")

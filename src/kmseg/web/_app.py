@@ -138,6 +138,9 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
     async def _validation_error(request, exc):
         parts = []
         for e in exc.errors():
+            if e.get("type") == "json_invalid":
+                parts.append("the request body is not valid JSON")
+                continue
             where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path"))
             parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
         return _error(422, "; ".join(parts) or "invalid request")
