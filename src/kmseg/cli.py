@@ -175,16 +175,19 @@ def build_parser():
     p.add_argument("-k", "--n-clusters", type=_n_clusters, default=lib.DEFAULT_N_CLUSTERS,
                    help=f"number of clusters (default: {lib.DEFAULT_N_CLUSTERS})")
 
+    from .web import _limits as web
+
     p = sub.add_parser("serve", help="open a web page: upload an image, move k, download the results",
                        description="Serve kmseg's web page and its JSON API (OpenAPI page: /docs). "
                        'Needs the web extra: pip install "kmseg[web]".')
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    p.add_argument("--max-upload-mb", type=float, default=32.0, metavar="MB",
-                   help="largest upload in MiB (default: 32)")
-    p.add_argument("--max-pixels", type=int, default=25_000_000, metavar="N",
-                   help="refuse images of more than N pixels, from their header (default: 25,000,000)")
+    p.add_argument("--max-upload-mb", type=float, default=web.DEFAULT_MAX_BYTES / (1 << 20), metavar="MB",
+                   help=f"largest upload in MiB (default: {web.DEFAULT_MAX_BYTES / (1 << 20):g})")
+    p.add_argument("--max-pixels", type=int, default=web.DEFAULT_MAX_PIXELS, metavar="N",
+                   help=f"refuse images of more than N pixels, from their header "
+                   f"(default: {web.DEFAULT_MAX_PIXELS:,})")
     p.add_argument("--threads", type=int, default=None, help="threads to use (default: all cores)")
     return parser
 

@@ -22,16 +22,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import _validation as v
 from .._version import __version__
+from ._limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_IMAGES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_RESULTS
 from ._upload import ELBOW_K_MAX, MAX_K, ImageStore, Upload, read_upload
 
-#: Largest upload, in bytes (32 MiB: a 12-megapixel PNG photo fits).
-DEFAULT_MAX_BYTES = 32 << 20
-#: Largest image, in pixels, decoded for the page (refused from the header above).
-DEFAULT_MAX_PIXELS = 25_000_000
-#: Uploads kept in memory, least recently used dropped first.
-DEFAULT_MAX_IMAGES = 4
-#: Settings (k, colour space, spatial) whose results are kept per upload.
-DEFAULT_MAX_RESULTS = 8
 #: Bytes a multipart form may add around its file.
 _FORM_OVERHEAD = 64 << 10
 
