@@ -513,3 +513,10 @@ def test_previews_while_a_sweep_runs(client):
     for k, r in results.items():
         assert r.status_code == 200
         assert r.json()["inertia"] == pytest.approx(kmseg.segment(img, k).inertia, rel=1e-12)
+
+
+def test_cli_and_limits_do_not_load_the_framework():
+    code = ("import sys, kmseg.cli, kmseg.web; kmseg.cli.build_parser(); "
+            "print(','.join(m for m in ('fastapi', 'starlette', 'uvicorn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
