@@ -3,6 +3,7 @@
 image -> features of distinct colours -> weighted k-means -> ordered labels -> outputs
 """
 
+import copy
 import warnings
 from typing import NamedTuple
 
@@ -359,18 +360,32 @@ class Prepared:
         self.name = describe(image)
         self.image = read_image(image, nan=nan)
         self.grey = self.image.ndim == 2 or self.image.shape[2] == 2
-        default = "gray" if self.grey else "rgb"
-        self.space = v.check_choice(
-            "color_space", default if color_space is None else color_space, v.COLOR_SPACES
-        )
+        space = self._check_space(color_space)
         self.pixels, self.keep = clustered_pixels(self.image, mask, self.name)
         self.hist = ColorHistogram(self.pixels)
-        self.features = to_features(self.hist.colors, self.space)
         self.weights = self.hist.counts.astype(np.float64)
-        if self.space == "gray":
+        self._set_space(space)
+
+    def _check_space(self, color_space):
+        default = "gray" if self.grey else "rgb"
+        return v.check_choice(
+            "color_space", default if color_space is None else color_space, v.COLOR_SPACES
+        )
+
+    def _set_space(self, space):
+        self.space = space
+        self.features = to_features(self.hist.colors, space)
+        if space == "gray":
             self.n_distinct = len(np.unique(self.features[:, 0]))
         else:
             self.n_distinct = len(self.hist)
+
+    def in_space(self, color_space):
+        """The same image and colour histogram with features in another colour space
+        (no pass over the pixels); None means the image's default space."""
+        other = copy.copy(self)
+        other._set_space(self._check_space(color_space))
+        return other
 
     def to_label_map(self, labels, k, per_pixel=False):
         """The (H, W) label map from a label per distinct colour (or per clustered

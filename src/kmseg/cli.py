@@ -183,6 +183,21 @@ def build_parser():
                    help="output folder (default: ./kmseg-demo)")
     p.add_argument("-k", "--n-clusters", type=_n_clusters, default=lib.DEFAULT_N_CLUSTERS,
                    help=f"number of clusters (default: {lib.DEFAULT_N_CLUSTERS})")
+
+    from .web import _limits as web
+
+    p = sub.add_parser("serve", help="open a web page: upload an image, move k, download the results",
+                       description="Serve kmseg's web page and its JSON API (OpenAPI page: /docs). "
+                       'Needs the web extra: pip install "kmseg[web]".')
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--max-upload-mb", type=float, default=web.DEFAULT_MAX_BYTES / (1 << 20), metavar="MB",
+                   help=f"largest upload in MiB (default: {web.DEFAULT_MAX_BYTES / (1 << 20):g})")
+    p.add_argument("--max-pixels", type=int, default=web.DEFAULT_MAX_PIXELS, metavar="N",
+                   help=f"refuse images of more than N pixels, from their header "
+                   f"(default: {web.DEFAULT_MAX_PIXELS:,})")
+    p.add_argument("--threads", type=int, default=None, help="threads to use (default: all cores)")
     return parser
 
 
@@ -437,6 +452,26 @@ def _cmd_evaluate(args):
     return 0
 
 
+def _cmd_serve(args):
+    from importlib.util import find_spec
+
+    missing = [m for m in ("fastapi", "uvicorn", "python_multipart") if find_spec(m) is None]
+    if missing:
+        raise _Failure(f'kmseg serve needs {", ".join(missing)}: pip install "kmseg[web]"')
+    if not 0 < args.max_upload_mb <= 1 << 20:
+        raise _Failure(f"--max-upload-mb {args.max_upload_mb:g} must be in (0, 1048576]")
+    import uvicorn
+
+    from .web import create_app
+
+    app = create_app(max_bytes=int(args.max_upload_mb * (1 << 20)), max_pixels=args.max_pixels,
+                     n_threads=args.threads)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"kmseg: serving on http://{shown}:{args.port}/ (API: /docs; Ctrl+C stops)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def _error(exc, source=None):
     message = str(exc)
     if source is not None and repr(source) not in message and not message.startswith("'"):
@@ -454,7 +489,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     commands = {"segment": _cmd_segment, "quantize": _cmd_quantize, "elbow": _cmd_elbow,
                 "palette": _cmd_palette, "batch": _cmd_batch, "evaluate": _cmd_evaluate,
-                "demo": _cmd_demo}
+                "demo": _cmd_demo, "serve": _cmd_serve}
     with warnings.catch_warnings():
         warnings.simplefilter("default", lib.KmsegWarning)
         warnings.simplefilter("default", KneeWarning)

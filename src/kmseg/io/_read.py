@@ -1,6 +1,7 @@
 """Stage 0: images in, from a path, a PIL image or a NumPy array."""
 
 import os
+import shutil
 import threading
 import warnings
 
@@ -223,16 +224,34 @@ def read_path(path, frames="first"):
     decoder only warns about (and extra frames) is a :class:`KmsegWarning` naming
     the file, or in strict mode (``kmseg.set_config(strict=True)``) an error.
     """
-    from PIL import Image, UnidentifiedImageError
-
-    from .._config import get_config
-
     name = describe(path)
     frames = check_choice("frames", frames, FRAMES)
     if not os.path.exists(path):
         raise ImageReadError(f"{name}: no such file")
     if os.path.isdir(path):
         raise ImageReadError(f"{name}: is a folder, not an image")
+    return decode(path, name, frames)
+
+
+def decode(source, name, frames="first"):
+    """Decode an image from a path or a binary file object (such as the bytes of an
+    upload in ``io.BytesIO``) with the checks of :func:`read_path`; messages start
+    with ``name``. A file object is spilled to a temporary file first: the checks
+    look at the file's end and tifffile reads by path."""
+    if not isinstance(source, (str, bytes, os.PathLike)):
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="kmseg-") as folder:
+            path = os.path.join(folder, "upload")
+            with open(path, "wb") as fh:
+                shutil.copyfileobj(source, fh)
+            return decode(path, name, frames)
+    from PIL import Image, UnidentifiedImageError
+
+    from .._config import get_config
+
+    path = source
+    frames = check_choice("frames", frames, FRAMES)
     if os.path.getsize(path) == 0:
         raise ImageReadError(f"{name}: not an image (the file is empty)")
     strict = get_config()["strict"]
