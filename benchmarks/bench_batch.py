@@ -10,6 +10,14 @@ with 1 and with 2 worker processes (label maps written, manifest kept); and the
 shared palette: ``kmseg.fit_palette`` over the 300 photos, then labelling all of
 them with it. Reports images per second and ratios; writes
 ``benchmarks/results/batch.md``.
+
+With ``--dask N [--bsds DIR]``, instead: the first N of those photos through
+``segment_many`` with 2 local worker processes (``jobs=2``), on a Dask
+``LocalCluster`` of 2 one-thread workers started for the call
+(``scheduler='local'``, as ``kmseg batch --cluster local --jobs 2``), and on such
+a cluster already running (a ``Client``); each 3 times, interleaved, medians
+reported; writes ``benchmarks/results/batch_dask.md``. ``--bsds`` is the BSDS500
+``images`` folder (default: ``../shared/data/bsds500/images``).
 """
 
 import datetime
@@ -22,6 +30,51 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _images  # noqa: E402
 
 
+def _photos(root=None):
+    from pathlib import Path
+
+    root = _images.BSDS_VAL_DIR.parent if root is None else Path(root)
+    return sorted(str(p) for split in ("train", "val") for p in (root / split).glob("*.jpg"))
+
+
+def dask_vs_local(n_photos, root=None, repeats=3):
+    """Images per second: local jobs=2, a Dask LocalCluster started per call, one already running."""
+    import statistics
+
+    from dask.distributed import Client, LocalCluster
+
+    import kmseg
+
+    photos = _photos(root)[:n_photos]
+    n = len(photos)
+    times = {"local processes (jobs=2)": [], "Dask LocalCluster started by the call": [],
+             "Dask LocalCluster already running": []}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        with tempfile.TemporaryDirectory() as out:  # workers load their modules
+            kmseg.segment_many(photos[:4], 8, out, outputs=("labels",), scheduler=client)
+        runs = list(zip(times, [None, "local", client]))
+        for _ in range(repeats):
+            for name, scheduler in runs:
+                with tempfile.TemporaryDirectory() as out:
+                    t = time.perf_counter()
+                    summary = kmseg.segment_many(photos, 8, out, outputs=("labels",), jobs=2, scheduler=scheduler)
+                    times[name].append(time.perf_counter() - t)
+                    assert summary.count("ok") == n
+    rates = {name: n / statistics.median(ts) for name, ts in times.items()}
+    base = rates["local processes (jobs=2)"]
+    lines = [f"# Batch on Dask: {n} BSDS500 train+val photos, k=8, 2 workers", "",
+             f"command: `python benchmarks/bench_batch.py --dask {n_photos}`; {datetime.date.today()}, "
+             f"{os.cpu_count()} CPUs, kmseg {kmseg.__version__}; median of {repeats} interleaved runs, "
+             "each from the call to its return (label maps written)", ""]
+    for name, rate in rates.items():
+        spread = ", ".join(f"{n / t:.2f}" for t in times[name])
+        lines.append(f"- {name}: {rate:.2f} images/s ({rate / base:.2f}x local; runs {spread})")
+    text = "\n".join(lines + [""])
+    print(text)
+    (_images.results_dir() / "batch_dask.md").write_text(text)
+
+
 def main():
     import numpy as np
     from PIL import Image
@@ -29,8 +82,7 @@ def main():
 
     import kmseg
 
-    root = _images.BSDS_VAL_DIR.parent
-    photos = sorted(str(p) for split in ("train", "val") for p in (root / split).glob("*.jpg"))
+    photos = _photos()
     n = len(photos)
     kmseg.segment(photos[0], 8)  # kernels from the cache
     t = time.perf_counter()
@@ -70,4 +122,13 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dask", type=int, metavar="N", help="only Dask against local processes, on N photos")
+    parser.add_argument("--bsds", metavar="DIR", help="the BSDS500 images folder")
+    args = parser.parse_args()
+    if args.dask:
+        dask_vs_local(args.dask, args.bsds)
+    else:
+        main()

@@ -125,3 +125,14 @@ def test_same_stem_from_two_places_is_refused_before_any_work(folder, tmp_path):
     with pytest.raises(kmseg.KmsegError, match="would both write"):
         kmseg.segment_many([str(folder / "p0.png"), str(other / "p0.png")], 3, str(tmp_path / "o"))
     assert not (tmp_path / "o").exists()
+
+
+def test_dask_scheduler_without_dask_says_what_to_install(folder, tmp_path, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if Dask were not installed
+    with pytest.raises(ImportError, match=r'pip install "kmseg\[dask\]"'):
+        kmseg.fit_palette([str(folder / "p0.png")], 3, scheduler="local")
+    assert main(["batch", str(folder), "-o", str(tmp_path / "o"), "--cluster", "local", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == 'kmseg: error: a Dask scheduler needs Dask: pip install "kmseg[dask]"'

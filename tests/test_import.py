@@ -9,7 +9,8 @@ import pytest
 @pytest.mark.parametrize("module", ["kmseg", "kmseg.metrics"])
 def test_import_is_lazy(module):
     code = (
-        f"import sys, {module}; heavy = [m for m in ('numba', 'sklearn', 'skimage', 'matplotlib', 'scipy')"
+        f"import sys, {module}; heavy = [m for m in ('numba', 'sklearn', 'skimage', 'matplotlib', 'scipy',"
+        " 'dask', 'distributed')"
         " if m in sys.modules]; print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

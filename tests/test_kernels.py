@@ -164,6 +164,20 @@ def test_rgb8_histogram_and_lookup_match_naive(n):
     assert_array_equal(out, [values[index[tuple(p)]] for p in pixels])
 
 
+@pytest.mark.parametrize("n, spread", [(1, 1), (7, 1), (20_000, 2**24), (20_000, 4096), (50_000, 64)])
+def test_unique_codes_matches_numpy(n, spread):
+    """The bucketed count equals np.unique's distinct codes, counts and inverse."""
+    rng = np.random.default_rng(7)
+    codes = rng.integers(0, spread, size=n).astype(np.uint32)
+    if n > 2:
+        codes[:2] = (0, H.N_CODES - 1)  # both ends of the code range
+    distinct, counts, inverse = H.unique_codes(codes)
+    e_distinct, e_inverse, e_counts = np.unique(codes, return_inverse=True, return_counts=True)
+    assert_array_equal(distinct, e_distinct)
+    assert_array_equal(counts, e_counts)
+    assert_array_equal(inverse, e_inverse)
+
+
 @pytest.mark.parametrize("k", [1, 3, 8])
 def test_kmeans_plusplus_matches_naive(k):
     X, w, _ = _data(200, 3, 1, zero_weights=True)
@@ -175,7 +189,7 @@ def test_kmeans_plusplus_matches_naive(k):
 
 
 def test_histogram_paths_agree():
-    """The table (large images) and sorting (small ones) give the same histogram and labels."""
+    """The table (large images) and bucketed codes (small ones) give the same histogram and labels."""
     from kmseg.histogram import _histogram
 
     rng = np.random.default_rng(6)

@@ -12,7 +12,7 @@ from . import _validation as v
 #: (2**28: a 16384 x 16384 image).
 DEFAULT_MAX_PIXELS = 1 << 28
 
-_DEFAULTS = {"max_pixels": DEFAULT_MAX_PIXELS}
+_DEFAULTS = {"max_pixels": DEFAULT_MAX_PIXELS, "strict": False}
 _local = threading.local()
 
 
@@ -34,7 +34,7 @@ def get_config():
     return dict(_settings())
 
 
-def set_config(max_pixels=None):
+def set_config(max_pixels=None, strict=None):
     """Change settings for this thread.
 
     Parameters
@@ -43,9 +43,26 @@ def set_config(max_pixels=None):
         Largest image, in pixels, that files are decoded for: bigger ones are
         refused from their header, before any pixel buffer is allocated.
         Default 2**28.
+    strict : bool, optional
+        Refuse image files that decode only with a warning: extra frames,
+        a missing end marker or bad checksum, corrupt metadata, precision that
+        cannot be kept, or more pixels than Pillow's own decompression-bomb
+        warning allows (``PIL.Image.MAX_IMAGE_PIXELS``). Default False: such
+        files are read, with a :class:`~kmseg.KmsegWarning` naming the file.
+
+    Examples
+    --------
+    >>> import kmseg
+    >>> kmseg.set_config(strict=True); kmseg.get_config()["strict"]
+    True
+    >>> kmseg.set_config(strict=False)
     """
     if max_pixels is not None:
         _settings()["max_pixels"] = v.check_int("max_pixels", max_pixels)
+    if strict is not None:
+        if not isinstance(strict, bool):
+            raise v.KmsegError(f"strict={strict!r} must be True or False")
+        _settings()["strict"] = strict
 
 
 @contextmanager

@@ -78,13 +78,13 @@ class _Histogram:
         self._since_flush = 0
         self._n_threads = n_threads
 
-    def add(self, band):
+    def add(self, pixels):
+        """Count pixels: ``(n, 3)`` RGB or ``(n,)`` grey, uint8, C-contiguous."""
         if not self.rgb:
-            self.table += np.bincount(band.reshape(-1), minlength=256)
+            self.table += np.bincount(pixels, minlength=256)
             return
         from .histogram._kernels import count_rgb8
 
-        pixels = band.reshape(-1, 3)
         if self._since_flush + len(pixels) > _FLUSH_PIXELS:
             self._flush()
         count_rgb8(pixels, self.table, self._n_threads)
@@ -152,6 +152,10 @@ def segment_large(
     for 8-bit RGB), never the image. The centres, counts, inertia and labels are those of
     :func:`segment` on the whole image, byte for byte.
 
+    As in :func:`segment`, fully transparent pixels (alpha 0) are left out of the
+    clustering and get the label ``n_clusters``; the recoloured image keeps the
+    alpha channel.
+
     TIFF files (stripped or tiled, 8-bit grey or RGB(A)) are decoded one strip
     or tile at a time with tifffile (``pip install 'kmseg[big]'``). Other formats
     cannot be decoded in parts: they are read whole, within ``max_pixels``, and
@@ -165,7 +169,7 @@ def segment_large(
     n_clusters : int or 'auto', default=8
         As for :func:`segment`.
     output : str, os.PathLike or None, default=None
-        TIFF file for the label map (uint8 for up to 256 clusters, else uint16),
+        TIFF file for the label map (uint8 for up to 256 labels, else uint16),
         written strip by strip and atomically. None writes no labels.
     recolor : str, os.PathLike or None, default=None
         TIFF file for the image painted with its cluster colours (one more
@@ -229,27 +233,38 @@ def segment_large(
         grey = reader.channels == 1
         space = v.check_choice("color_space", ("gray" if grey else "rgb") if color_space is None
                                else color_space, v.COLOR_SPACES)
+        hist = _Histogram(reader.channels, n_threads)
+        n_left_out = 0
         with v.thread_limit(n_threads):
-            hist = _Histogram(reader.channels, n_threads)
-            for _, band in reader.bands():
-                hist.add(band)
+            for colour, alpha in _split(reader):
+                if alpha is None:
+                    hist.add(colour.reshape(-1, 3) if hist.rgb else colour.reshape(-1))
+                else:
+                    keep = alpha != 0
+                    hist.add(colour[keep])
+                    n_left_out += keep.size - int(np.count_nonzero(keep))
+        if n_left_out == reader.shape[0] * reader.shape[1]:
+            raise v.KmsegError(f"{reader.name} has no pixels left to cluster (all transparent)")
         colors, counts, codes = hist.colors()
         summary = _Summary(reader.name, colors, counts, space)
         seg, color_labels = _fit(summary, n_clusters, fit_params, reader.shape)
         if output is not None or recolor is not None:
             from .io._tiles import write_tiff
 
-            table = _label_table(hist, codes, color_labels, label_dtype(seg.n_clusters))
+            k = seg.n_clusters
+            table = _label_table(hist, codes, color_labels, label_dtype(k + 1 if n_left_out else k))
             del hist
         if output is not None:
-            write_tiff(output, _labelled(reader, table, n_threads), reader.shape, table.dtype,
-                       compress=compress)
+            write_tiff(output, (lab for lab, _ in _labelled(reader, table, k, n_threads)), reader.shape,
+                       table.dtype, compress=compress)
             seg.labels_path = os.fspath(output)
         if recolor is not None:  # a second pass over the image: labels are not kept
             grey_out = grey and space == "gray"
-            palette = seg.palette[:, 0] if grey_out else seg.palette
-            painted = (np.take(palette, lab, axis=0) for lab in _labelled(reader, table, n_threads))
-            write_tiff(recolor, painted, reader.shape if grey_out else reader.shape + (3,), np.uint8,
+            paint = np.concatenate([seg.palette, np.zeros((1, 3), np.uint8)])  # left-out pixels: 0
+            paint = np.ascontiguousarray(paint[:, :1] if grey_out else paint)
+            painted = (_paint(paint, lab, alpha) for lab, alpha in _labelled(reader, table, k, n_threads))
+            depth = paint.shape[1] + reader.alpha
+            write_tiff(recolor, painted, reader.shape + ((depth,) if depth > 1 else ()), np.uint8,
                        compress=compress)
             seg.recolor_path = os.fspath(recolor)
     return seg
@@ -306,15 +321,38 @@ def _label_table(hist, codes, color_labels, dtype):
     return table
 
 
-def _labelled(reader, table, n_threads):
-    """The label bands of an image, through a label-per-colour table."""
+def _split(reader):
+    """Yield ``(colour, alpha)`` per band: the colour channels, C-contiguous, and the
+    alpha channel (None without one); pixels of alpha 0 are left out."""
+    for _, band in reader.bands():
+        if not reader.alpha:
+            yield band, None
+            continue
+        colour = band[:, :, 0] if reader.channels == 1 else band[:, :, :3]
+        yield np.ascontiguousarray(colour), band[:, :, -1]
+
+
+def _labelled(reader, table, k, n_threads):
+    """Yield ``(labels, alpha)`` per band: labels through a label-per-colour table,
+    ``k`` where alpha is 0; ``alpha`` as from :func:`_split`."""
     from .histogram._kernels import lookup_rgb8
 
-    for _, band in reader.bands():
-        if band.ndim == 2:
-            yield np.take(table, band)
-            continue
-        out = np.empty(band.shape[:2], dtype=table.dtype)
-        with v.thread_limit(n_threads):
-            lookup_rgb8(band.reshape(-1, 3), table, out.reshape(-1))
-        yield out
+    for colour, alpha in _split(reader):
+        if colour.ndim == 2:
+            lab = np.take(table, colour)
+        else:
+            lab = np.empty(colour.shape[:2], dtype=table.dtype)
+            with v.thread_limit(n_threads):
+                lookup_rgb8(colour.reshape(-1, 3), table, lab.reshape(-1))
+        if alpha is not None:
+            lab[alpha == 0] = k
+        yield lab, alpha
+
+
+def _paint(paint, lab, alpha):
+    """A band painted with the palette rows (then the alpha channel, if any), as
+    ``Segmentation.recolor`` paints: (rows, W) for one channel."""
+    out = np.take(paint, lab, axis=0)
+    if alpha is not None:
+        out = np.concatenate([out, alpha[:, :, None]], axis=2)
+    return out[:, :, 0] if out.shape[2] == 1 else out

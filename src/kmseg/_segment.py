@@ -3,6 +3,7 @@
 image -> features of distinct colours -> weighted k-means -> ordered labels -> outputs
 """
 
+import copy
 import warnings
 from typing import NamedTuple
 
@@ -10,9 +11,9 @@ import numpy as np
 
 from . import _validation as v
 from ._validation import KmsegWarning
-from .color._spaces import to_features, to_rgb8
+from .color._spaces import to_features, to_rgb8, to_unit_rgb_centers
 from .histogram._histogram import ColorHistogram
-from .io._read import describe, read_image
+from .io._read import describe, excluded_pixels, read_image
 from .labels._order import label_dtype, size_order
 
 #: Defaults shared by the library and the command line.
@@ -28,7 +29,20 @@ def _pixels(img):
     """The pixels of an image as rows (grey: a flat vector), alpha dropped."""
     if img.ndim == 2:
         return img.reshape(-1)
+    if img.shape[2] == 2:
+        return img[:, :, 0].reshape(-1)
     return img[:, :, :3].reshape(-1, 3)
+
+
+def clustered_pixels(img, mask=None, name="the image"):
+    """``(pixels, keep)``: the rows of the pixels that are clustered, and the flat
+    boolean index of them in the image (None when every pixel is)."""
+    pixels = _pixels(img)
+    excluded = excluded_pixels(img, mask, name)
+    if excluded is None:
+        return pixels, None
+    keep = ~excluded.reshape(-1)
+    return pixels[keep], keep
 
 
 class Segmentation:
@@ -38,7 +52,8 @@ class Segmentation:
     ----------
     labels : (H, W) ndarray
         Cluster of each pixel, 0 for the largest cluster; uint8 for up to 256
-        clusters, else uint16.
+        labels, else uint16. Pixels left out of the clustering (see ``mask``)
+        have the label ``n_clusters``, one past the last cluster.
     centers : (k, d) float64 ndarray
         Cluster centres in the working colour space (see ``color_space``).
     palette : (k, 3) uint8 ndarray
@@ -52,9 +67,14 @@ class Segmentation:
         Lloyd iterations on all distinct colours.
     color_space : str
         The working colour space: 'rgb', 'lab', 'hsv' or 'gray'.
+    mask : (H, W) bool ndarray or None
+        True where pixels were clustered; None when all were. Fully transparent
+        pixels (alpha 0), NaN or infinite values (with ``nan='mask'``) and pixels
+        outside a ``mask=`` argument are left out.
     """
 
-    def __init__(self, labels, centers, palette, counts, inertia, n_iter, color_space, grey):
+    def __init__(self, labels, centers, palette, counts, inertia, n_iter, color_space, grey,
+                 mask=None, alpha=None, dtype=np.uint8):
         self.labels = labels
         self.centers = centers
         self.palette = palette
@@ -62,7 +82,10 @@ class Segmentation:
         self.inertia = inertia
         self.n_iter = n_iter
         self.color_space = color_space
+        self.mask = mask
         self._grey = grey
+        self._alpha = alpha
+        self._dtype = np.dtype(dtype)
         #: The :class:`~kmseg.Elbow` sweep that chose k, for ``n_clusters='auto'``; else None.
         self.elbow = None
 
@@ -81,20 +104,51 @@ class Segmentation:
     def recolor(self):
         """The image painted with its cluster colours.
 
+        The bit depth follows the input: uint8 images give uint8, uint16 images
+        (16-bit PNG or TIFF files) uint16, float images float32 in [0, 1]. An
+        image with alpha keeps its alpha channel, and pixels left out of the
+        clustering are transparent (alpha 0, colour 0).
+
         Returns
         -------
-        image : (H, W, 3) uint8 ndarray, or (H, W) for a grey image in 'gray' space.
-        """
-        painted = self.palette[self.labels]
-        return painted[:, :, 0] if self._grey else painted
+        image : (H, W, 3) ndarray, (H, W, 4) with alpha or a mask
+            Or (H, W) / (H, W, 2) for a grey image in 'gray' space.
 
-    def apply(self, image, *, n_threads=None):
+        Examples
+        --------
+        >>> import numpy as np, kmseg
+        >>> img = np.array([[[9, 9, 9, 255], [200, 0, 0, 255], [50, 50, 50, 0]]], np.uint8)
+        >>> kmseg.segment(img, 2).recolor()[0].tolist()
+        [[9, 9, 9, 255], [200, 0, 0, 255], [0, 0, 0, 0]]
+        """
+        if self._dtype == np.uint8:
+            table = self.palette
+        else:
+            unit = to_unit_rgb_centers(self.centers[:, : 1 if self._grey else 3],
+                                       "gray" if self._grey else self.color_space)
+            table = (np.rint(unit * 65535).astype(np.uint16) if self._dtype == np.uint16
+                     else unit.astype(np.float32))
+        table = np.concatenate([table, np.zeros((1, 3), table.dtype)])  # left-out pixels
+        painted = table[self.labels]
+        if self._grey:
+            painted = painted[:, :, :1]
+        alpha = self._alpha
+        if alpha is None and self.mask is not None:
+            full = 1.0 if table.dtype.kind == "f" else np.iinfo(table.dtype).max
+            alpha = self.mask.astype(table.dtype) * table.dtype.type(full)
+        if alpha is not None:
+            painted = np.concatenate([painted, alpha.astype(table.dtype)[:, :, None]], axis=2)
+        return painted[:, :, 0] if painted.shape[2] == 1 else painted
+
+    def apply(self, image, *, mask=None, nan="raise", n_threads=None):
         """Label a new image with these centres.
 
         Parameters
         ----------
         image : str, os.PathLike, PIL.Image.Image or ndarray
             As for :func:`segment`.
+        mask, nan
+            As for :func:`segment`: pixels left out get the label ``n_clusters``.
         n_threads : int or None, default=None
 
         Returns
@@ -110,14 +164,15 @@ class Segmentation:
         >>> seg.apply(img[:, ::-1]).labels[0].tolist()
         [1, 1, 0, 0]
         """
-        return label_with(image, self.centers, self.palette, self.color_space, n_threads)
+        return label_with(image, self.centers, self.palette, self.color_space, n_threads,
+                          mask=mask, nan=nan)
 
 
-def label_with(image, centers, palette, space, n_threads=None):
+def label_with(image, centers, palette, space, n_threads=None, mask=None, nan="raise"):
     """Segmentation of ``image`` by its nearest of the given centres (no fitting)."""
     from .cluster._lloyd import assign
 
-    prep = prepare(image, space)
+    prep = prepare(image, space, mask=mask, nan=nan)
     k = len(centers)
     if centers.shape[1] != prep.features.shape[1]:
         raise v.KmsegError(
@@ -126,12 +181,10 @@ def label_with(image, centers, palette, space, n_threads=None):
         )
     with v.thread_limit(v.resolve_n_threads(n_threads)):
         color_labels, _, inertia = assign(prep.features, prep.weights, np.ascontiguousarray(centers))
-        labels = prep.hist.to_pixels(color_labels, prep.pixels, label_dtype(k))
+        labels = prep.to_label_map(color_labels, k)
     counts = np.bincount(color_labels, weights=prep.weights, minlength=k).astype(np.int64)
-    return Segmentation(
-        labels.reshape(prep.image.shape[:2]), centers, palette, counts, inertia,
-        0, space, grey=prep.grey and space == "gray",
-    )
+    return Segmentation(labels, centers, palette, counts, inertia, 0, space,
+                        **prep.result_fields(space))
 
 
 def segment(
@@ -145,6 +198,8 @@ def segment(
     tol=1e-4,
     random_state=DEFAULT_RANDOM_STATE,
     n_threads=None,
+    mask=None,
+    nan="raise",
 ):
     """Segment an image into ``n_clusters`` colour classes by k-means over every pixel.
 
@@ -155,8 +210,10 @@ def segment(
     Parameters
     ----------
     image : str, os.PathLike, PIL.Image.Image or ndarray
-        A file, a PIL image, or an ``(H, W)`` grey / ``(H, W, 3|4)`` RGB(A) array
-        of uint8, uint16 or float in [0, 1]. Alpha is ignored.
+        A file, a PIL image, or an ``(H, W)`` grey, ``(H, W, 2)`` grey+alpha or
+        ``(H, W, 3|4)`` RGB(A) array of uint8, uint16 or float in [0, 1]. Fully
+        transparent pixels (alpha 0) are left out of the clustering; other
+        alpha values do not weigh the pixels.
     n_clusters : int or 'auto', default=8
         Number of colour classes k. 'auto' sweeps k = 1..10 and takes the knee
         of the WCSS curve (see :func:`elbow`); the sweep, with the chosen k and
@@ -184,11 +241,20 @@ def segment(
         Seed; the default makes results reproducible, byte for byte.
     n_threads : int or None, default=None
         Threads of the kernels; None uses all cores. Results do not depend on it.
+    mask : (H, W) bool ndarray, optional
+        True where pixels are clustered (as scikit-image's ``slic``); pixels
+        where it is False are left out, as transparent ones are.
+    nan : {'raise', 'mask'}, default='raise'
+        Float images holding NaN or infinite values: refused, or those pixels
+        left out.
 
     Returns
     -------
     Segmentation
         Labels (largest cluster first), centres, palette, counts, inertia.
+        Pixels left out of the clustering get the label ``n_clusters`` (one past
+        the last cluster, so label maps stay unsigned) and are transparent in
+        :meth:`Segmentation.recolor`; ``mask`` says which pixels were clustered.
 
     Raises
     ------
@@ -218,8 +284,16 @@ def segment(
     [0, 0, 0, 0, 1, 1]
     >>> seg.palette.tolist(), seg.counts.tolist()
     ([[0, 0, 0], [255, 0, 0]], [16, 8])
+
+    Pixels outside ``mask`` (or transparent, or NaN with ``nan='mask'``) get
+    the label ``n_clusters``:
+
+    >>> keep = np.ones((4, 6), bool); keep[0, 0] = False
+    >>> seg = kmseg.segment(img, 2, mask=keep)
+    >>> seg.labels[0].tolist(), seg.counts.tolist()
+    ([2, 0, 0, 0, 1, 1], [15, 8])
     """
-    prep = prepare(image, color_space)
+    prep = prepare(image, color_space, mask=mask, nan=nan)
     n_init = v.check_int("n_init", n_init)
     n_threads = v.resolve_n_threads(n_threads)
     fit_params = dict(n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
@@ -263,7 +337,8 @@ def _segment_spatial(prep, n_clusters, spatial_weight, fit_params):
     colour_var = float(summary(prep.features, prep.weights)[3].sum())
     position_var = ((h * h - 1) + (w * w - 1)) / 12.0
     scale = spatial_weight * np.sqrt(colour_var / position_var) if position_var > 0 else 0.0
-    rows, cols = np.divmod(np.arange(h * w, dtype=np.float64), w)
+    flat = np.arange(h * w) if prep.keep is None else np.flatnonzero(prep.keep)
+    rows, cols = np.divmod(flat.astype(np.float64), w)
     X = np.column_stack([colour, rows * scale, cols * scale])
     km = fit(X, np.ones(len(X)), min(n_clusters, len(X)), fit_params)
     k = len(km.cluster_centers_)
@@ -272,36 +347,74 @@ def _segment_spatial(prep, n_clusters, spatial_weight, fit_params):
     centers = np.ascontiguousarray(km.cluster_centers_[order])
     d = prep.features.shape[1]
     return Segmentation(
-        rank[km.labels_].astype(label_dtype(k)).reshape(h, w), centers,
+        prep.to_label_map(rank[km.labels_], k, per_pixel=True), centers,
         to_rgb8(centers[:, :d], prep.space), counts[order].astype(np.int64), km.inertia_,
-        km.n_iter_, prep.space, grey=prep.grey and prep.space == "gray",
+        km.n_iter_, prep.space, **prep.result_fields(prep.space),
     )
 
 
 class Prepared:
     """An image read, validated and reduced to the features of its distinct colours."""
 
-    def __init__(self, image, color_space):
+    def __init__(self, image, color_space, mask=None, nan="raise"):
         self.name = describe(image)
-        self.image = read_image(image)
-        self.grey = self.image.ndim == 2
+        self.image = read_image(image, nan=nan)
+        self.grey = self.image.ndim == 2 or self.image.shape[2] == 2
+        space = self._check_space(color_space)
+        self.pixels, self.keep = clustered_pixels(self.image, mask, self.name)
+        self.hist = ColorHistogram(self.pixels)
+        self.weights = self.hist.counts.astype(np.float64)
+        self._set_space(space)
+
+    def _check_space(self, color_space):
         default = "gray" if self.grey else "rgb"
-        self.space = v.check_choice(
+        return v.check_choice(
             "color_space", default if color_space is None else color_space, v.COLOR_SPACES
         )
-        self.pixels = _pixels(self.image)
-        self.hist = ColorHistogram(self.pixels)
-        self.features = to_features(self.hist.colors, self.space)
-        self.weights = self.hist.counts.astype(np.float64)
-        if self.space == "gray":
+
+    def _set_space(self, space):
+        self.space = space
+        self.features = to_features(self.hist.colors, space)
+        if space == "gray":
             self.n_distinct = len(np.unique(self.features[:, 0]))
         else:
             self.n_distinct = len(self.hist)
 
+    def in_space(self, color_space):
+        """The same image and colour histogram with features in another colour space
+        (no pass over the pixels); None means the image's default space."""
+        other = copy.copy(self)
+        other._set_space(self._check_space(color_space))
+        return other
 
-def prepare(image, color_space=None):
+    def to_label_map(self, labels, k, per_pixel=False):
+        """The (H, W) label map from a label per distinct colour (or per clustered
+        pixel), with ``k`` where pixels were left out."""
+        h, w = self.image.shape[:2]
+        dtype = label_dtype(k if self.keep is None else k + 1)
+        kept = (np.asarray(labels).astype(dtype) if per_pixel
+                else self.hist.to_pixels(labels, self.pixels, dtype))
+        if self.keep is None:
+            return kept.reshape(h, w)
+        full = np.full(h * w, k, dtype=dtype)
+        full[self.keep] = kept
+        return full.reshape(h, w)
+
+    def result_fields(self, space):
+        """Keyword arguments of :class:`Segmentation` that come from the image."""
+        img = self.image
+        has_alpha = img.ndim == 3 and img.shape[2] in (2, 4)
+        return dict(
+            grey=self.grey and space == "gray",
+            mask=None if self.keep is None else self.keep.reshape(img.shape[:2]),
+            alpha=np.where(np.isfinite(img[:, :, -1]), img[:, :, -1], 0) if has_alpha else None,
+            dtype=img.dtype,
+        )
+
+
+def prepare(image, color_space=None, mask=None, nan="raise"):
     """Read ``image`` and reduce it to weighted features of its distinct colours."""
-    return Prepared(image, color_space)
+    return Prepared(image, color_space, mask, nan)
 
 
 def fit(features, weights, n_clusters, fit_params):
@@ -327,16 +440,16 @@ def build(prep, centers, color_labels, inertia, n_iter, n_threads):
         counts = np.bincount(color_labels, weights=prep.weights, minlength=k)
         order, rank = size_order(counts, centers)
         centers = np.ascontiguousarray(centers[order])
-        labels = prep.hist.to_pixels(rank[color_labels], prep.pixels, label_dtype(k))
+        labels = prep.to_label_map(rank[color_labels], k)
     return Segmentation(
-        labels.reshape(prep.image.shape[:2]),
+        labels,
         centers,
         to_rgb8(centers, prep.space),
         counts[order].astype(np.int64),
         float(inertia),
         int(n_iter),
         prep.space,
-        grey=prep.grey and prep.space == "gray",
+        **prep.result_fields(prep.space),
     )
 
 
@@ -350,8 +463,10 @@ class Quantized(_QuantizedPair):
 
     Attributes
     ----------
-    image : (H, W, 3) uint8 ndarray
-        The image painted with the palette ((H, W) for a grey image in 'gray' space).
+    image : (H, W, 3) ndarray
+        The image painted with the palette ((H, W) for a grey image in 'gray'
+        space; with an alpha channel when the input has one or pixels were left
+        out); the input's bit depth (see :meth:`Segmentation.recolor`).
     palette : (n_colors, 3) uint8 ndarray
         RGB palette, most used colour first.
     segmentation : Segmentation
@@ -403,7 +518,8 @@ def _search_max_error(prep, max_error, n_max, fit_params):
 
 
 def quantize(image, n_colors=None, *, max_error=None, color_space=None, n_init=DEFAULT_N_INIT,
-             max_iter=300, tol=1e-4, random_state=DEFAULT_RANDOM_STATE, n_threads=None):
+             max_iter=300, tol=1e-4, random_state=DEFAULT_RANDOM_STATE, n_threads=None,
+             mask=None, nan="raise"):
     """Reduce an image to ``n_colors`` colours by k-means over every pixel.
 
     Parameters
@@ -418,13 +534,14 @@ def quantize(image, n_colors=None, *, max_error=None, color_space=None, n_init=D
         CIEDE2000 (Delta E 2000, where about 2.3 is a just-noticeable difference)
         between each pixel's colour and its palette colour, averaged over all
         pixels. Colours are clustered in CIELAB unless ``color_space`` says otherwise.
-    color_space, n_init, max_iter, tol, random_state, n_threads
+    color_space, n_init, max_iter, tol, random_state, n_threads, mask, nan
         As for :func:`segment`.
 
     Returns
     -------
     Quantized
-        ``(image, palette)``: the recoloured uint8 image and its ``(n_colors, 3)``
+        ``(image, palette)``: the recoloured image (the input's bit depth and
+        alpha, see :meth:`Segmentation.recolor`) and its ``(n_colors, 3)`` uint8
         RGB palette, most used colour first; also ``.segmentation`` and
         ``.mean_error`` (with ``max_error``).
 
@@ -451,12 +568,12 @@ def quantize(image, n_colors=None, *, max_error=None, color_space=None, n_init=D
                   n_threads=n_threads)
     if max_error is None:
         seg = segment(image, DEFAULT_N_COLORS if n_colors is None else n_colors,
-                      color_space=color_space, **params)
+                      color_space=color_space, mask=mask, nan=nan, **params)
         error = None
     else:
         max_error = v.check_number("max_error", max_error)
         n_max = 256 if n_colors is None else v.check_int("n_colors", n_colors)
-        prep = prepare(image, color_space if color_space is not None else "lab")
+        prep = prepare(image, color_space if color_space is not None else "lab", mask, nan)
         params["n_init"] = v.check_int("n_init", n_init)
         params["n_threads"] = v.resolve_n_threads(n_threads)
         km, error = _search_max_error(prep, max_error, min(n_max, prep.n_distinct), params)

@@ -24,6 +24,10 @@ class ImageReadError(KmsegError, OSError):
     """An image file that cannot be read: the message names the file and why."""
 
 
+class OutputError(KmsegError, OSError):
+    """An output file that cannot be written: the message names the file and why."""
+
+
 def check_int(name, value, minimum=1, maximum=None):
     """``value`` as an int within ``[minimum, maximum]``, else a ValueError."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):

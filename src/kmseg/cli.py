@@ -64,6 +64,9 @@ def _reading_options():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--max-pixels", type=int, default=None, metavar="N",
                         help="refuse images of more than N pixels, from their header (default: 2**28)")
+    common.add_argument("--strict", action="store_true", default=None,
+                        help="also refuse files the decoder only warns about (extra frames, a missing "
+                        "end marker, bad checksums, corrupt metadata, Pillow's bomb warning)")
     return common
 
 
@@ -154,6 +157,12 @@ def build_parser():
     p.add_argument("--shared-palette", action="store_true",
                    help="fit one palette over all images first: label i is the same colour everywhere")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    dask = p.add_mutually_exclusive_group()
+    dask.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                      help="run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786; its workers "
+                      "must see the same files (needs: pip install \"kmseg[dask]\")")
+    dask.add_argument("--cluster", choices=["local"], default=None,
+                      help="local: run on a Dask LocalCluster of --jobs worker processes, started for this run")
     _add_kmeans_options(p)
 
     p = sub.add_parser("evaluate", parents=[reading], help="score a segmentation method against BSDS ground truth",
@@ -178,6 +187,21 @@ def build_parser():
                    help="output folder (default: ./kmseg-demo)")
     p.add_argument("-k", "--n-clusters", type=_n_clusters, default=lib.DEFAULT_N_CLUSTERS,
                    help=f"number of clusters (default: {lib.DEFAULT_N_CLUSTERS})")
+
+    from .web import _limits as web
+
+    p = sub.add_parser("serve", help="open a web page: upload an image, move k, download the results",
+                       description="Serve kmseg's web page and its JSON API (OpenAPI page: /docs). "
+                       'Needs the web extra: pip install "kmseg[web]".')
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--max-upload-mb", type=float, default=web.DEFAULT_MAX_BYTES / (1 << 20), metavar="MB",
+                   help=f"largest upload in MiB (default: {web.DEFAULT_MAX_BYTES / (1 << 20):g})")
+    p.add_argument("--max-pixels", type=int, default=web.DEFAULT_MAX_PIXELS, metavar="N",
+                   help=f"refuse images of more than N pixels, from their header "
+                   f"(default: {web.DEFAULT_MAX_PIXELS:,})")
+    p.add_argument("--threads", type=int, default=None, help="threads to use (default: all cores)")
     return parser
 
 
@@ -209,8 +233,21 @@ def _prepare_dir(path):
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
         raise _Failure(f"{path!r}: cannot create output folder ({exc.strerror})") from None
-    if not os.access(path, os.W_OK):
-        raise _Failure(f"{path!r}: output folder is not writable")
+    _check_writable(path, path)
+
+
+def _check_writable(folder, target):
+    """Fail if a file cannot be created in ``folder``: tried with a temporary file,
+    as permission bits do not tell (for root, or on a read-only file system)."""
+    import tempfile
+
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".kmseg-", dir=folder)
+    except OSError as exc:
+        raise _Failure(f"{target!r}: output folder {folder!r} is not writable "
+                       f"({exc.strerror or exc})") from None
+    os.close(fd)
+    os.remove(probe)
 
 
 def _segment_one(source, args, out_dir, image=None):
@@ -229,7 +266,8 @@ def _segment_one(source, args, out_dir, image=None):
     outputs = getattr(args, "outputs", OUTPUTS)
     if "labels" in outputs:
         written.append(os.path.join(out_dir, f"{stem}_labels.png"))
-        save_labels(written[-1], seg.labels, seg.n_clusters)
+        save_labels(written[-1], seg.labels, seg.n_clusters,
+                    transparent=None if seg.mask is None else seg.n_clusters)
     if "recolor" in outputs:
         written.append(os.path.join(out_dir, f"{stem}_recolor.png"))
         save_image(written[-1], seg.recolor())
@@ -250,9 +288,9 @@ def _in_strips(source, args):
     if getattr(args, "strips", False):
         return True
     from ._config import get_config
-    from .io._tiles import header_pixels, is_tiff
+    from .io._tiles import is_tiff, tiff_pixels
 
-    pixels = header_pixels(source) if is_tiff(source) else None
+    pixels = tiff_pixels(source) if is_tiff(source) else None
     return pixels is not None and pixels > get_config()["max_pixels"]
 
 
@@ -296,12 +334,21 @@ def _cmd_segment(args):
     return 1 if failed else 0
 
 
+def _check_output_file(path):
+    """Fail before any work if ``path`` cannot be written: a missing or read-only
+    folder, or a folder where the file should be."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise _Failure(f"{path!r}: folder {folder!r} does not exist")
+    if os.path.isdir(path):
+        raise _Failure(f"{path!r}: is a folder, not an output file")
+    _check_writable(folder, path)
+
+
 def _cmd_quantize(args):
     from .io._write import palette_record, save_image, save_json
 
-    folder = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(folder):
-        raise _Failure(f"{args.output!r}: folder {folder!r} does not exist")
+    _check_output_file(args.output)
     from PIL import Image
 
     ext = os.path.splitext(args.output)[1].lower()
@@ -342,9 +389,7 @@ def _cmd_elbow(args):
 
 
 def _check_figure_path(path):
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise _Failure(f"{path!r}: folder {folder!r} does not exist")
+    _check_output_file(path)
     if os.path.splitext(path)[1].lower() not in (".png", ".svg", ".pdf"):
         raise _Failure(f"{path!r}: a figure must end in .png, .svg or .pdf")
 
@@ -409,8 +454,8 @@ def _cmd_batch(args):
     summary = segment_many(
         args.inputs, args.n_clusters, args.output, outputs=tuple(args.outputs), jobs=args.jobs,
         resume=args.resume, recursive=args.recursive, shared_palette=args.shared_palette,
-        progress=not args.quiet, color_space=args.color_space, random_state=args.seed,
-        n_init=args.n_init, n_threads=args.threads,
+        progress=not args.quiet, scheduler=args.scheduler or args.cluster, color_space=args.color_space,
+        random_state=args.seed, n_init=args.n_init, n_threads=args.threads,
     )
     for record in summary.failed:
         _error(record["reason"], record["input"])
@@ -426,6 +471,8 @@ def _cmd_evaluate(args):
     values = None if args.param is None else _parse_values(args.param, parameter)
     if args.save:
         _prepare_dir(args.save)
+    if args.csv:
+        _check_output_file(args.csv)
     result = evaluate_dataset(args.images, args.ground_truth, args.method, values, save=args.save,
                               limit=args.limit, progress=True)
     n_images = len(result.rows) // len(result.values)
@@ -442,9 +489,29 @@ def _cmd_evaluate(args):
     return 0
 
 
+def _cmd_serve(args):
+    from importlib.util import find_spec
+
+    missing = [m for m in ("fastapi", "uvicorn", "python_multipart") if find_spec(m) is None]
+    if missing:
+        raise _Failure(f'kmseg serve needs {", ".join(missing)}: pip install "kmseg[web]"')
+    if not 0 < args.max_upload_mb <= 1 << 20:
+        raise _Failure(f"--max-upload-mb {args.max_upload_mb:g} must be in (0, 1048576]")
+    import uvicorn
+
+    from .web import create_app
+
+    app = create_app(max_bytes=int(args.max_upload_mb * (1 << 20)), max_pixels=args.max_pixels,
+                     n_threads=args.threads)
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"kmseg: serving on http://{shown}:{args.port}/ (API: /docs; Ctrl+C stops)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def _error(exc, source=None):
     message = str(exc)
-    if source is not None and repr(source) not in message:
+    if source is not None and repr(source) not in message and not message.startswith("'"):
         message = f"{source!r}: {message}"
     print(f"kmseg: error: {message}", file=sys.stderr)
 
@@ -459,7 +526,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     commands = {"segment": _cmd_segment, "quantize": _cmd_quantize, "elbow": _cmd_elbow,
                 "palette": _cmd_palette, "batch": _cmd_batch, "evaluate": _cmd_evaluate,
-                "demo": _cmd_demo}
+                "demo": _cmd_demo, "serve": _cmd_serve}
     with warnings.catch_warnings():
         warnings.simplefilter("default", lib.KmsegWarning)
         warnings.simplefilter("default", KneeWarning)
@@ -467,8 +534,8 @@ def main(argv=None):
         try:
             from ._config import config_context
 
-            limit = getattr(args, "max_pixels", None)
-            with config_context(**({} if limit is None else {"max_pixels": limit})):
+            reading = {key: getattr(args, key, None) for key in ("max_pixels", "strict")}
+            with config_context(**{k: val for k, val in reading.items() if val is not None}):
                 return commands[args.command](args)
         except _Failure as exc:
             _error(exc)

@@ -19,12 +19,13 @@ def image_histogram(image):
         replicated), or 'unit' with ``keys`` the colours as (m, 3) float64 RGB
         in [0, 1] (other dtypes); ``counts`` int64.
     """
-    from .._segment import _pixels
+    from .._segment import clustered_pixels
     from ..color._spaces import unit_rgb
     from ..histogram._histogram import ColorHistogram
-    from ..io._read import read_image
+    from ..io._read import describe, read_image
 
-    hist = ColorHistogram(_pixels(read_image(image)))  # colours only: no features needed here
+    # colours only (no features needed here); transparent pixels left out
+    hist = ColorHistogram(clustered_pixels(read_image(image), name=describe(image))[0])
     if hist.codes is not None:
         return "rgb8", hist.codes.astype(np.int64), hist.counts
     if hist.colors.dtype == np.uint8:  # grey
@@ -184,13 +185,21 @@ class PaletteFitter:
                        float(km.inertia_))
 
 
-def fit_palette(images, n_colors=8, *, jobs=1, color_space=None, n_init=4, max_iter=300, tol=1e-4,
-                random_state=0, n_threads=None):
+def _fitter(n_colors=8, *, color_space=None, n_init=4, max_iter=300, tol=1e-4, random_state=0,
+            n_threads=None):
+    """The :class:`PaletteFitter` that :func:`fit_palette` fills."""
+    return PaletteFitter(n_colors, color_space=color_space or "rgb", n_init=n_init, max_iter=max_iter,
+                         tol=tol, random_state=random_state, n_threads=n_threads)
+
+
+def fit_palette(images, n_colors=8, *, jobs=1, scheduler=None, color_space=None, n_init=4, max_iter=300,
+                tol=1e-4, random_state=0, n_threads=None):
     """One palette for a set of images, fitted exactly on all their pixels.
 
-    Each image's colour histogram is computed (in ``jobs`` processes), the
-    histograms are added, and k-means runs once on the merged histogram: the
-    centres are those of clustering every pixel of every image together.
+    Each image's colour histogram is computed (in ``jobs`` processes, or on a
+    Dask cluster), the histograms are added, and k-means runs once on the
+    merged histogram: the centres are those of clustering every pixel of every
+    image together.
 
     Parameters
     ----------
@@ -198,7 +207,12 @@ def fit_palette(images, n_colors=8, *, jobs=1, color_space=None, n_init=4, max_i
         Paths, PIL images or arrays.
     n_colors : int or 'auto', default=8
     jobs : int, default=1
-        Processes computing histograms.
+        Processes computing histograms (local ones, or those of ``scheduler='local'``).
+    scheduler : None, str or dask.distributed.Client, default=None
+        None for local processes; else a Dask cluster as for
+        :func:`segment_many`: histograms are computed on its workers and added
+        by a tree reduction, and the k-means runs once on a worker. The
+        centres are the same as without it.
     color_space : str or None, default=None
         'rgb' when None.
     n_init, max_iter, tol, random_state, n_threads
@@ -220,23 +234,12 @@ def fit_palette(images, n_colors=8, *, jobs=1, color_space=None, n_init=4, max_i
     >>> palette.apply(b).labels[0, :2].tolist()
     [1, 0]
     """
-    fitter = PaletteFitter(n_colors, color_space=color_space or "rgb", n_init=n_init, max_iter=max_iter,
-                           tol=tol, random_state=random_state, n_threads=n_threads)
+    from .._config import get_config
+    from ._run import _executor
+
+    fitter = _fitter(n_colors, color_space=color_space, n_init=n_init, max_iter=max_iter, tol=tol,
+                     random_state=random_state, n_threads=n_threads)
     images = list(images)
     jobs = v.check_int("jobs", jobs)
-    if jobs > 1 and len(images) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        from ._run import _spawn
-
-        from functools import partial
-
-        from .._config import get_config
-
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn()) as pool:
-            for hist in pool.map(partial(_histogram_with_config, get_config()), images):
-                fitter.partial_fit(histogram=hist)
-    else:
-        for image in images:
-            fitter.partial_fit(image)
-    return fitter.fit()
+    with _executor(jobs, scheduler) as executor:
+        return executor.fit_palette(images, fitter, get_config())

@@ -1,10 +1,13 @@
-"""segment_many(): many images, in parallel processes, with a manifest and resume."""
+"""segment_many(): many images, in parallel processes, with a manifest and resume.
+
+The driving loop (inputs, resume, manifest, progress) is written once; the work
+runs on an executor: local processes here, a Dask cluster in ``_dask``.
+"""
 
 import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from .._validation import KmsegError, check_int
 from ._inputs import expand_inputs
@@ -29,24 +32,30 @@ def _spawn():
     return multiprocessing.get_context("spawn")
 
 
-def _process_one(path, targets, n_clusters, params, palette, config=None):
+def _process_one(path, targets, n_clusters, params, palette, config=None, base=None):
     """Segment one image (or label it with a shared palette) and write its outputs.
 
-    Runs in a worker process, under the caller's ``config`` (see :func:`kmseg.get_config`);
-    returns a manifest record, never raises for a bad image.
+    Runs in a worker process, under the caller's ``config`` (see :func:`kmseg.get_config`),
+    with relative paths taken from the folder ``base`` when given (the caller's
+    working folder, for workers on other machines); returns a manifest record
+    naming the paths as given, never raises for a bad image.
     """
     from .._config import config_context
 
     with config_context(**(config or {})):
-        return _process(path, targets, n_clusters, params, palette)
+        return _process(path, targets, n_clusters, params, palette, base)
 
 
-def _process(path, targets, n_clusters, params, palette):
+def _process(path, targets, n_clusters, params, palette, base=None):
     from .._segment import segment
     from ..io._write import palette_record, save_image, save_json, save_labels
 
     start = time.perf_counter()
     record = {"input": path, "outputs": sorted(targets.values())}
+    given = path
+    if base is not None:
+        path = os.path.join(base, path)
+        targets = {kind: os.path.join(base, t) for kind, t in targets.items()}
     try:
         if palette is not None:
             seg = palette.apply(path, n_threads=params.get("n_threads"))
@@ -55,16 +64,90 @@ def _process(path, targets, n_clusters, params, palette):
         for folder in {os.path.dirname(t) for t in targets.values()}:
             os.makedirs(folder, exist_ok=True)
         if "labels" in targets:
-            save_labels(targets["labels"], seg.labels, seg.n_clusters)
+            save_labels(targets["labels"], seg.labels, seg.n_clusters,
+                        transparent=None if seg.mask is None else seg.n_clusters)
         if "recolor" in targets:
             save_image(targets["recolor"], seg.recolor())
         if "palette" in targets:
-            save_json(targets["palette"], palette_record(seg, path))
+            save_json(targets["palette"], palette_record(seg, given))
         record.update(status="ok", reason="", k=int(seg.n_clusters), inertia=float(seg.inertia))
     except (KmsegError, OSError, ValueError, MemoryError) as exc:
-        record.update(status="failed", reason=str(exc) or type(exc).__name__, k=None, inertia=None)
+        reason = str(exc) or type(exc).__name__
+        if path != given:
+            reason = reason.replace(path, given)
+        record.update(status="failed", reason=reason, k=None, inertia=None)
     record["seconds"] = round(time.perf_counter() - start, 4)
     return record
+
+
+def _record(path, targets, status, reason):
+    """The record of an image without a result: skipped, or lost with its workers."""
+    return {"input": path, "outputs": sorted(targets.values()), "status": status, "reason": reason,
+            "k": None, "inertia": None, "seconds": 0.0}
+
+
+class _Processes:
+    """Runs tasks here (``jobs=1``) or in ``jobs`` spawned local processes.
+
+    An executor gives ``task_threads`` (kernel threads per task, None for every
+    core), ``base`` (folder for relative paths, None when tasks share ours),
+    ``run(fn, tasks)`` yielding ``(task, fn(*task), lost)`` as tasks end, and
+    ``fit_palette(images, fitter, config)``. It is a context manager.
+    """
+
+    base = None
+
+    def __init__(self, jobs):
+        self.jobs = jobs
+        self.task_threads = 1 if jobs > 1 else None
+        self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def _processes(self):
+        if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_spawn())
+        return self._pool
+
+    def run(self, fn, tasks):
+        if self.jobs == 1:
+            for task in tasks:
+                yield task, fn(*task), None
+            return
+        from concurrent.futures import as_completed
+
+        futures = {self._processes().submit(fn, *task): task for task in tasks}
+        for future in as_completed(futures):
+            yield futures[future], future.result(), None
+
+    def fit_palette(self, images, fitter, config):
+        from ._palette import _histogram_with_config
+
+        if self.jobs > 1 and len(images) > 1:
+            from functools import partial
+
+            for hist in self._processes().map(partial(_histogram_with_config, config), images):
+                fitter.partial_fit(histogram=hist)
+        else:
+            for image in images:
+                fitter.partial_fit(image)
+        return fitter.fit()
+
+
+def _executor(jobs, scheduler):
+    """Local processes when ``scheduler`` is None, else the Dask cluster it names."""
+    if scheduler is None:
+        return _Processes(jobs)
+    from ._dask import DaskExecutor
+
+    return DaskExecutor(scheduler, jobs)
 
 
 class BatchSummary:
@@ -114,8 +197,8 @@ class _Progress:
 
 def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "recolor", "palette"),
                  jobs=None, resume=False, recursive=False, shared_palette=False, progress=False,
-                 **segment_params):
-    """Segment many images, in parallel processes, writing a manifest as it goes.
+                 scheduler=None, **segment_params):
+    """Segment many images, in parallel processes or on a Dask cluster, writing a manifest as it goes.
 
     Parameters
     ----------
@@ -127,8 +210,9 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
         ``_recolor.png``, ``_palette.json``), sub-folders mirroring folder inputs.
     outputs : tuple of str, default=('labels', 'recolor', 'palette')
     jobs : int or None, default=None
-        Worker processes; None uses every core. Each worker's kernels run on one
-        thread, so the machine is not oversubscribed.
+        Worker processes (local ones, or those of ``scheduler='local'``); None
+        uses every core. Each worker's kernels run on one thread, so the machine
+        is not oversubscribed.
     resume : bool, default=False
         Skip images whose outputs all exist (every file is written atomically,
         so an existing file is a complete one).
@@ -140,6 +224,13 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
         with it: label i is the same colour in every output.
     progress : bool, default=False
         A status line on standard error.
+    scheduler : None, str or dask.distributed.Client, default=None
+        Where the images are processed: None for local processes; 'local' for a
+        Dask ``LocalCluster`` of ``jobs`` one-thread worker processes, started
+        for this run; a Dask scheduler address such as 'tcp://10.0.0.5:8786'; or
+        a ``Client``. Workers must see the files at the same paths (relative
+        paths are taken from this process's working folder); results are the
+        same as the local run's. Needs ``pip install "kmseg[dask]"``.
     **segment_params
         ``color_space``, ``n_init``, ``random_state``, ... as for :func:`segment`.
 
@@ -173,44 +264,38 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
                                  "give them in separate runs or output folders")
             claimed[target] = path
         if resume and all(os.path.exists(t) for t in targets.values()):
-            records.append({"input": path, "outputs": sorted(targets.values()), "status": "skipped",
-                            "reason": "outputs exist", "k": None, "inertia": None, "seconds": 0.0})
+            records.append(_record(path, targets, "skipped", "outputs exist"))
         else:
             todo.append((path, targets))
     os.makedirs(output_dir, exist_ok=True)
-    palette = None
-    if shared_palette and todo:
-        from ._palette import fit_palette
+    from .._config import get_config
 
-        palette = fit_palette([p for p, _ in files], n_clusters, jobs=jobs, **segment_params)
-    params = dict(segment_params)
-    if jobs > 1:
-        params["n_threads"] = 1
-    bar = _Progress(len(todo), progress)
-    with open(manifest, "a", encoding="utf-8") as log:
-        for r in records:
-            log.write(json.dumps(r) + "\n")
-        log.flush()
+    config = get_config()  # settings are per thread: workers get the caller's
+    with _executor(jobs, scheduler) as executor:
+        palette = None
+        if shared_palette and todo:
+            from ._palette import _fitter
 
-        def finish(record):
-            records.append(record)
-            log.write(json.dumps(record) + "\n")
+            palette = executor.fit_palette([p for p, _ in files], _fitter(n_clusters, **segment_params),
+                                           config)
+        params = dict(segment_params)
+        if executor.task_threads is not None:
+            params["n_threads"] = executor.task_threads
+        bar = _Progress(len(todo), progress)
+        with open(manifest, "a", encoding="utf-8") as log:
+            for r in records:
+                log.write(json.dumps(r) + "\n")
             log.flush()
-            bar.step(record)
-
-        if jobs == 1:
-            for path, targets in todo:
-                finish(_process_one(path, targets, n_clusters, params, palette))
-        else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=_spawn()) as pool:
-                from .._config import get_config
-
-                config = get_config()  # settings are per thread: workers get the caller's
-                futures = [pool.submit(_process_one, path, targets, n_clusters, params, palette, config)
-                           for path, targets in todo]
-                for future in as_completed(futures):
-                    finish(future.result())
-    bar.close()
+            tasks = [(path, targets, n_clusters, params, palette, config, executor.base)
+                     for path, targets in todo]
+            for (path, targets, *_), record, lost in executor.run(_process_one, tasks):
+                if lost is not None:
+                    record = _record(path, targets, "failed", lost)
+                records.append(record)
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                bar.step(record)
+        bar.close()
     order = {p: i for i, (p, _) in enumerate(files)}
     records.sort(key=lambda r: order[r["input"]])
     return BatchSummary(records, manifest)

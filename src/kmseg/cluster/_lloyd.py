@@ -49,6 +49,12 @@ def _relocate_empty(X, weights, labels, dists, sums, wsums):
         labels[i] = j
 
 
+# Sums of products use np.einsum, not BLAS (``@``): BLAS splits them over its
+# threads, and the rounding then depends on the thread count, so the same fit
+# would differ in the last bits between a process and a worker limited to one
+# BLAS thread (Dask workers are).
+
+
 def assign(X, weights, centers):
     """Nearest-centre labels, squared distances and the weighted inertia."""
     n, d = X.shape
@@ -58,7 +64,7 @@ def assign(X, weights, centers):
     dists = np.empty(n, dtype=np.float64)
     nc = n_chunks(n)
     step(X, weights, centers, labels, dists, np.empty((nc, k, d)), np.empty((nc, k)))
-    return labels, dists, float(dists @ weights)
+    return labels, dists, float(np.einsum("i,i->", dists, weights))
 
 
 def lloyd(X, weights, centers, max_iter, tol_abs):
@@ -87,7 +93,7 @@ def lloyd(X, weights, centers, max_iter, tol_abs):
     # every sample starts in cluster 0; the first step moves each where it belongs
     sums = np.zeros((k, d))
     wsums = np.zeros(k)
-    sums[0] = weights @ X
+    sums[0] = np.einsum("i,ij->j", weights, X)
     wsums[0] = weights.sum()
     nc = n_chunks(n)
     dsums = np.empty((nc, k, d))
@@ -124,7 +130,7 @@ def lloyd(X, weights, centers, max_iter, tol_abs):
         )
     dists = np.empty(n)
     assigned_sq_dist(X, centers, labels, dists)
-    return centers, labels, float(dists @ weights), n_iter
+    return centers, labels, float(np.einsum("i,i->", dists, weights)), n_iter
 
 
 def _refill_empty(X, weights, centers, labels):
@@ -150,7 +156,7 @@ def canonical_order(X):
     sample is drawn exactly as its repeated copies would be.
     """
     proj = np.sqrt(np.arange(2, X.shape[1] + 2, dtype=np.float64)) - 1.0 / 3.0
-    return np.argsort(X @ proj, kind="stable")
+    return np.argsort(np.einsum("ij,j->i", X, proj), kind="stable")
 
 
 def initial_centers(X, weights, n_clusters, init, rng, canonical=None):

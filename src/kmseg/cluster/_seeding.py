@@ -47,7 +47,7 @@ def kmeans_plusplus(X, weights, n_clusters, rng, n_local_trials=None):
     closest = np.empty((1, n))
     sq_distances(X[first : first + 1], X, closest)
     closest = closest[0]
-    potential = closest @ weights
+    potential = np.einsum("i,i->", closest, weights)  # not BLAS: same bits for any thread count
 
     cand_dist = np.empty((n_local_trials, n))
     for c in range(1, n_clusters):
@@ -58,7 +58,7 @@ def kmeans_plusplus(X, weights, n_clusters, rng, n_local_trials=None):
             candidates = _draw(np.cumsum(weights), uniforms)
         sq_distances(np.ascontiguousarray(X[candidates]), X, cand_dist)
         np.minimum(cand_dist, closest, out=cand_dist)
-        cand_potential = cand_dist @ weights
+        cand_potential = np.einsum("ij,j->i", cand_dist, weights)
         best = int(np.argmin(cand_potential))
         potential = cand_potential[best]
         closest = cand_dist[best].copy()

@@ -32,8 +32,8 @@ def to_unit_rgb(colors):
 def unit_rgb(colors):
     """Colours (or pixels) as float64 RGB in [0, 1], ``(n, 3)``: grey replicated, alpha dropped."""
     unit = to_unit_rgb(colors)
-    if unit.shape[1] == 1:
-        return np.repeat(unit, 3, axis=1)
+    if unit.shape[1] in (1, 2):  # grey, grey + alpha
+        return np.repeat(unit[:, :1], 3, axis=1)
     return unit[:, :3]
 
 
@@ -72,8 +72,8 @@ def to_features(colors, space):
     )
 
 
-def to_rgb8(centers, space):
-    """Centres in feature space as displayable RGB uint8 colours, ``(k, 3)``."""
+def to_unit_rgb_centers(centers, space):
+    """Centres in feature space as RGB float64 in [0, 1], ``(k, 3)``."""
     centers = np.asarray(centers, dtype=np.float64)
     if space == "gray":
         unit = np.repeat(centers[:, :1] / 255.0, 3, axis=1)
@@ -89,4 +89,9 @@ def to_rgb8(centers, space):
             sat = np.clip(np.hypot(centers[:, 0], centers[:, 1]), 0, 1)
             hsv = np.stack([hue, sat, np.clip(centers[:, 2], 0, 1)], axis=1)
             unit = color.hsv2rgb(hsv[:, None, :])[:, 0, :]
-    return np.clip(np.rint(unit * 255.0), 0, 255).astype(np.uint8)
+    return np.clip(unit, 0.0, 1.0)
+
+
+def to_rgb8(centers, space):
+    """Centres in feature space as displayable RGB uint8 colours, ``(k, 3)``."""
+    return np.rint(to_unit_rgb_centers(centers, space) * 255.0).astype(np.uint8)

@@ -4,11 +4,11 @@ way back from a label per colour to a label per pixel."""
 import numba
 import numpy as np
 
-from ._kernels import N_CODES, compact_rgb8, count_rgb8, lookup_rgb8
+from ._kernels import N_CODES, compact_rgb8, count_rgb8, lookup_rgb8, unique_codes
 
 #: From this many pixels on, 8-bit RGB colours are counted in a 2**24-entry table
-#: (fixed cost: a 64 MB table to clear and scan); below, by sorting their codes
-#: (measured crossover: about a million pixels).
+#: (fixed cost: a 64 MB table to clear and scan); below, by bucketing their codes
+#: (:func:`~kmseg.histogram._kernels.unique_codes`).
 TABLE_MIN_PIXELS = 1 << 20
 
 
@@ -41,11 +41,11 @@ class ColorHistogram:
                 | (pixels[:, 1].astype(np.uint32) << 8)
                 | pixels[:, 2]
             )
-            codes, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
+            codes, counts, inverse = unique_codes(codes)
             self.codes = codes
             self.colors = _decode(codes)
-            self.counts = counts.astype(np.int64)
-            self._inverse = inverse.reshape(-1)
+            self.counts = counts
+            self._inverse = inverse
         elif rgb8:
             table = np.zeros(N_CODES, dtype=np.uint32)
             count_rgb8(np.ascontiguousarray(pixels), table, numba.get_num_threads())

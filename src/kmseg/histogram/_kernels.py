@@ -3,6 +3,8 @@
 A colour ``(r, g, b)`` is addressed by its 24-bit code ``r << 16 | g << 8 | b``
 in a table of ``2**24`` entries: one pass counts the pixels of every colour, and
 the same table, refilled with a label per colour, maps pixels back to labels.
+Small images skip the big table: their codes are bucketed by their high bits and
+each bucket is counted in a small table that stays in cache (:func:`unique_codes`).
 """
 
 import numpy as np
@@ -86,3 +88,72 @@ def compact_rgb8(table):
             values[n] = table[code]
             n += 1
     return codes, values
+
+
+#: Low bits of a code counted in the small table of :func:`unique_codes`.
+LOW_BITS = 12
+
+
+@njit(cache=True, nogil=True)
+def unique_codes(codes):
+    """Distinct codes (ascending), their counts, and each code's index among them.
+
+    The same result as ``np.unique(codes, return_counts=True,
+    return_inverse=True)``, in linear time: a counting sort on the high bits
+    groups the codes into buckets, then each bucket is counted in a
+    ``2**LOW_BITS``-entry table (32 KB) with only its distinct entries sorted.
+
+    Parameters
+    ----------
+    codes : (n,) uint32, values below ``2**24``.
+
+    Returns
+    -------
+    distinct : (m,) uint32, counts : (m,) int64, inverse : (n,) int32
+    """
+    n = codes.shape[0]
+    n_low = 1 << LOW_BITS
+    mask = np.uint32(n_low - 1)
+    n_buckets = N_CODES >> LOW_BITS
+    start = np.zeros(n_buckets + 1, dtype=np.int64)
+    for i in range(n):
+        start[(codes[i] >> LOW_BITS) + 1] += 1
+    for b in range(n_buckets):
+        start[b + 1] += start[b]
+    fill = start[:n_buckets].copy()
+    order = np.empty(n, dtype=np.int32)
+    low_of = np.empty(n, dtype=np.uint16)
+    for i in range(n):
+        b = codes[i] >> LOW_BITS
+        order[fill[b]] = i
+        low_of[fill[b]] = codes[i] & mask
+        fill[b] += 1
+    table = np.zeros(n_low, dtype=np.int64)
+    seen = np.empty(n_low, dtype=np.int64)
+    distinct = np.empty(n, dtype=np.uint32)
+    counts = np.empty(n, dtype=np.int64)
+    inverse = np.empty(n, dtype=np.int32)
+    m = 0
+    for b in range(n_buckets):
+        lo, hi = start[b], start[b + 1]
+        if lo == hi:
+            continue
+        n_seen = 0
+        for j in range(lo, hi):
+            low = low_of[j]
+            if table[low] == 0:
+                seen[n_seen] = low
+                n_seen += 1
+            table[low] += 1
+        low_sorted = np.sort(seen[:n_seen])
+        for q in range(n_seen):
+            low = low_sorted[q]
+            distinct[m] = (np.uint32(b) << LOW_BITS) | np.uint32(low)
+            counts[m] = table[low]
+            table[low] = m
+            m += 1
+        for j in range(lo, hi):
+            inverse[order[j]] = table[low_of[j]]
+        for q in range(n_seen):
+            table[low_sorted[q]] = 0
+    return distinct[:m].copy(), counts[:m].copy(), inverse

@@ -47,14 +47,17 @@ def is_tiff(path):
         return False
 
 
-def header_pixels(path):
-    """Pixels (height x width) of an image file from its header, or None if unreadable."""
-    from ._read import _open
-
+def tiff_pixels(path):
+    """Pixels (height x width) of a TIFF's first image from its header; None if
+    unreadable or without tifffile (the normal read then reports the file)."""
     try:
-        with _open(path) as im:
-            w, h = im.size
-            return w * h
+        import tifffile
+    except ImportError:
+        return None
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages[0]
+            return int(page.imagelength) * int(page.imagewidth)
     except Exception:  # any reason: the normal read reports it
         return None
 
@@ -80,7 +83,10 @@ def _check_page(page, name):
     if reason is not None:
         raise ImageReadError(f"{name}: strip reading handles 8-bit grey or RGB(A) TIFF, "
                              f"not {reason}; convert it, or read it whole")
-    return 3 if page.photometric == _RGB else 1
+    channels = 3 if page.photometric == _RGB else 1
+    # an unassociated alpha is kept, extra samples of unspecified meaning dropped (as a whole read does)
+    alpha = spp > channels and int(page.extrasamples[0]) == 2
+    return channels, alpha
 
 
 class TiffBands:
@@ -98,7 +104,10 @@ class TiffBands:
     shape : (int, int)
         Height and width.
     channels : int
-        1 for grey, 3 for RGB (alpha and other extra samples dropped).
+        Colour channels: 1 for grey, 3 for RGB.
+    alpha : bool
+        Whether bands carry an alpha channel last (an unassociated alpha; other
+        extra samples are dropped).
     """
 
     def __init__(self, path, rows=None):
@@ -111,7 +120,7 @@ class TiffBands:
             raise ImageReadError(f"{self.name}: corrupt or unreadable TIFF ({exc})") from None
         try:
             page = self._tif.pages[0]
-            self.channels = _check_page(page, self.name)
+            self.channels, self.alpha = _check_page(page, self.name)
         except unreadable as exc:
             self._tif.close()
             raise ImageReadError(f"{self.name}: corrupt or unreadable TIFF ({exc})") from None
@@ -126,7 +135,7 @@ class TiffBands:
         else:
             self._seg_rows, self._per_row = max(1, min(int(page.rowsperstrip) or h, h)), 1
         self._n_seg_rows = -(-h // self._seg_rows)
-        self._planes = self.channels if page.planarconfig == 2 else 1
+        self._planes = self.channels + self.alpha if page.planarconfig == 2 else 1
         want = max(1, BAND_PIXELS // max(w, 1)) if rows is None else int(rows)
         self.band_rows = -(-want // self._seg_rows) * self._seg_rows
         self._check_band(self._seg_rows * (self._per_row * int(page.tilewidth) if page.is_tiled else w))
@@ -170,7 +179,7 @@ class TiffBands:
         if page.compression in (6, 7, 34892, 33007):
             kwargs = dict(jpegtables=page.jpegtables, jpegheader=page.jpegheader)
         h, w = self.shape
-        c = self.channels
+        c = self.channels + self.alpha
         offsets, counts = page.dataoffsets, page.databytecounts
         per_band = self.band_rows // self._seg_rows
         buf = np.empty((self.band_rows, w, c), dtype=np.uint8)
@@ -221,7 +230,8 @@ class ArrayBands:
             raise KmsegError(f"{self.name}: strip processing handles 8-bit images, not {arr.dtype}")
         self._image = arr
         self.shape = arr.shape[:2]
-        self.channels = 1 if arr.ndim == 2 else 3
+        self.channels = 1 if arr.ndim == 2 or arr.shape[2] == 2 else 3
+        self.alpha = arr.ndim == 3 and arr.shape[2] in (2, 4)
         w = self.shape[1]
         self.band_rows = max(1, BAND_PIXELS // w) if rows is None else int(rows)
 
@@ -236,8 +246,7 @@ class ArrayBands:
 
     def bands(self):
         for row0 in range(0, self.shape[0], self.band_rows):
-            band = self._image[row0:row0 + self.band_rows]
-            yield row0, band if band.ndim == 2 else np.ascontiguousarray(band[:, :, :3])
+            yield row0, self._image[row0:row0 + self.band_rows]
 
 
 def open_bands(image, rows=None):
@@ -269,15 +278,15 @@ def _strips(bands, rows_per_strip):
 
 
 def write_tiff(path, bands, shape, dtype, *, compress=True, rows_per_strip=ROWS_PER_STRIP):
-    """Write a grey or RGB TIFF from an iterator of row bands, a strip at a time, atomically.
+    """Write a grey or RGB TIFF (alpha last, if any) from row bands, a strip at a time, atomically.
 
     Parameters
     ----------
     path : str or os.PathLike
-    bands : iterator of (rows, W) or (rows, W, 3) ndarrays
+    bands : iterator of (rows, W) or (rows, W, C) ndarrays
         The image top to bottom, in bands of any heights.
     shape : tuple
-        ``(H, W)`` or ``(H, W, 3)``.
+        ``(H, W)`` or ``(H, W, C)``: C = 2 grey+alpha, 3 RGB, 4 RGBA.
     dtype : numpy dtype
     compress : bool, default=True
         Deflate each strip (zlib level 1).
@@ -287,6 +296,7 @@ def write_tiff(path, bands, shape, dtype, *, compress=True, rows_per_strip=ROWS_
     tifffile = require_tifffile()
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape)) * dtype.itemsize
+    depth = shape[2] if len(shape) == 3 else 1
 
     def encoded():
         for strip in _strips(bands, rows_per_strip):
@@ -296,7 +306,8 @@ def write_tiff(path, bands, shape, dtype, *, compress=True, rows_per_strip=ROWS_
     with atomic_path(path) as tmp:
         tifffile.imwrite(
             tmp, encoded(), shape=tuple(shape), dtype=dtype,
-            photometric="rgb" if len(shape) == 3 else "minisblack",
+            photometric="rgb" if depth >= 3 else "minisblack",
+            extrasamples=["unassalpha"] if depth in (2, 4) else None,
             rowsperstrip=rows_per_strip, compression="zlib" if compress else None,
             bigtiff=nbytes > (1 << 31), metadata=None,
         )

@@ -7,26 +7,40 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .._validation import OutputError
+
+#: zlib level of the PNGs written (1: fastest that still compresses).
+PNG_COMPRESS_LEVEL = 1
+
 
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; move it into place on success.
 
     On any error the temporary file is removed, so ``path`` is either the old
-    file or the complete new one, never a partial write.
+    file or the complete new one, never a partial write; an operating-system
+    error (a full disk, a read-only folder) becomes an :class:`OutputError`
+    naming ``path``.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     suffix = os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix=".kmseg-", suffix=suffix, dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".kmseg-", suffix=suffix, dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{path!r}: cannot write ({exc.strerror or exc})") from None
     os.close(fd)
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as exc:
+        try:
             os.remove(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise OutputError(f"{path!r}: cannot write ({exc.strerror or exc})") from None
         raise
 
 
@@ -36,24 +50,70 @@ def _umask():
     return mask
 
 
-def save_image(path, array):
-    """Save an image array (uint8 grey/RGB, or uint16 grey) with Pillow, atomically.
+#: Formats that hold an alpha channel; others get the colour channels only.
+_ALPHA_FORMATS = ("PNG", "TIFF", "WEBP", "GIF", "TGA", "JPEG2000")
 
-    The format follows the file extension; a uint16 grey array becomes a 16-bit PNG.
+
+def save_image(path, array, transparency=None):
+    """Save an image array atomically, in the format of the file extension.
+
+    ``array`` is (H, W) grey, (H, W, 2) grey+alpha or (H, W, 3|4) RGB(A), of
+    uint8, uint16 or float in [0, 1] (saved as 16 bits). PNG and TIFF keep 16
+    bits (colour 16-bit PNG is written here, as Pillow writes only grey at 16
+    bits); other formats get 8 bits, and formats without alpha lose the alpha
+    channel. ``transparency`` is a grey value shown transparent (a PNG tRNS chunk).
+    PNGs are compressed at zlib level 1 (OpenCV's default too): on BSDS photos'
+    label maps and recoloured images about 3x faster to write than at Pillow's
+    default level 6, for files about a quarter larger.
     """
     from PIL import Image
 
-    im = Image.fromarray(np.ascontiguousarray(array))
+    array = np.asarray(array)
+    if array.dtype.kind == "f":
+        array = np.rint(np.clip(array, 0, 1) * 65535).astype(np.uint16)
     fmt = Image.registered_extensions().get(os.path.splitext(path)[1].lower())
+    colour16 = array.dtype == np.uint16 and array.ndim == 3
+    if colour16 and fmt == "PNG":
+        from ._png import png16_bytes
+
+        data = png16_bytes(array)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+        return
+    if colour16 and fmt == "TIFF":
+        import tifffile
+
+        with atomic_path(path) as tmp:
+            tifffile.imwrite(tmp, array, photometric="minisblack" if array.shape[2] == 2 else "rgb")
+        return
+    if array.dtype == np.uint16 and (colour16 or fmt not in ("PNG", "TIFF")):
+        array = (array // 257).astype(np.uint8)
+    if array.ndim == 3 and array.shape[2] == 2 and fmt not in ("PNG", "TIFF"):
+        array = np.dstack([array[:, :, :1].repeat(3, axis=2), array[:, :, 1:]])  # as RGBA
+    if array.ndim == 3 and array.shape[2] in (2, 4) and fmt not in _ALPHA_FORMATS:
+        array = array[:, :, 0] if array.shape[2] == 2 else array[:, :, :3]
+    im = Image.fromarray(np.ascontiguousarray(array))
+    options = {} if transparency is None else {"transparency": int(transparency)}
+    if fmt == "PNG":
+        options["compress_level"] = PNG_COMPRESS_LEVEL
     with atomic_path(path) as tmp:
-        im.save(tmp, format=fmt)
+        im.save(tmp, format=fmt, **options)
 
 
-def save_labels(path, labels, n_labels):
-    """Save a label map as PNG: 8-bit for up to 256 labels, else 16-bit."""
+def save_labels(path, labels, n_labels, transparent=None):
+    """Save a label map as PNG: 8-bit for up to 256 labels, else 16-bit.
+
+    ``transparent`` is the label of pixels left out of the clustering (the
+    number of clusters); it is one more label, and PNG viewers show it
+    transparent.
+    """
+    if transparent is not None:
+        n_labels = max(n_labels, int(transparent) + 1)
     if n_labels > 65536:
         raise ValueError(f"a PNG label map holds at most 65536 labels, not {n_labels}")
-    save_image(path, np.asarray(labels).astype(np.uint8 if n_labels <= 256 else np.uint16))
+    save_image(path, np.asarray(labels).astype(np.uint8 if n_labels <= 256 else np.uint16),
+               transparency=transparent)
 
 
 def save_json(path, obj):
@@ -77,7 +137,8 @@ def palette_record(seg, source=None):
     -------
     dict
         ``n_clusters``, ``color_space``, ``inertia``, ``n_iter``, the image
-        size, and per cluster its label, RGB colour, hex code, pixel count,
+        size, the pixels left out of the clustering and their label (when any
+        were), and per cluster its label, RGB colour, hex code, pixel count,
         share of the image and centre in the working colour space.
     """
     total = int(seg.counts.sum())
@@ -91,6 +152,8 @@ def palette_record(seg, source=None):
             "color_space": seg.color_space,
             "inertia": float(seg.inertia),
             "n_iter": int(seg.n_iter),
+            **({} if getattr(seg, "mask", None) is None else
+               {"left_out": int((~seg.mask).sum()), "left_out_label": int(seg.n_clusters)}),
             "colors": [
                 {
                     "label": i,

@@ -151,6 +151,8 @@ def evaluate_dataset(images_dir, ground_truth_dir, method="regions-threshold", v
     start = time.perf_counter()
     for i, (image_path, gt_path) in enumerate(pairs):
         image = read_image(image_path)
+        if image.ndim == 3 and image.shape[2] == 2:  # grey + alpha
+            image = image[:, :, 0]
         if image.ndim == 2:
             image = np.repeat(image[:, :, None], 3, axis=2)
         image = image[:, :, :3]

@@ -23,6 +23,8 @@ def _display(img):
         out = (img // 257).astype(np.uint8)
     else:
         out = np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
+    if out.ndim == 3 and out.shape[2] == 2:  # grey + alpha
+        return out[:, :, 0]
     return out[:, :, :3] if out.ndim == 3 else out
 
 
@@ -69,7 +71,7 @@ def plot_segmentation(image, seg, *, boundaries=True, boundary_color=(1.0, 1.0, 
     fig = _figure(4.0 * n, 4.0 * h / w + 0.6)
     axes = fig.subplots(1, n)
     _show(axes[0], original, "original")
-    _show(axes[1], seg.recolor(), f"k={seg.n_clusters} ({seg.color_space})")
+    _show(axes[1], _display(seg.recolor()), f"k={seg.n_clusters} ({seg.color_space})")
     if boundaries:
         rgb = original if original.ndim == 3 else np.repeat(original[:, :, None], 3, axis=2)
         over = mark_boundaries(rgb, seg.labels, color=boundary_color, mode="inner")

@@ -1,0 +1,147 @@
+"""16-bit colour PNG in and out, which Pillow reads and writes only at 8 bits.
+
+Pillow decodes 16-bit RGB, RGBA and grey+alpha PNG files to 8 bits per channel
+and cannot write them; scikit-image and imageio read them through Pillow. These
+few functions keep the 16 bits: such files (interlaced or not) are read here, and
+16-bit colour arrays are written here. Grey 16-bit PNG goes through Pillow, which
+keeps it.
+"""
+
+import struct
+import zlib
+
+import numpy as np
+from numba import njit
+
+_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Channels of each PNG colour type.
+_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
+#: Adam7 interlacing: (first row, first column, row step, column step) of each pass.
+_ADAM7 = ((0, 0, 8, 8), (0, 4, 8, 8), (4, 0, 8, 4), (0, 2, 4, 4), (2, 0, 4, 2), (0, 1, 2, 2),
+          (1, 0, 2, 1))
+
+
+class PNGError(ValueError):
+    """A PNG file this reader cannot decode; the message says why."""
+
+
+def header(data):
+    """``(width, height, bit_depth, colour_type, interlace)`` of PNG bytes."""
+    if data[:8] != _SIGNATURE or data[12:16] != b"IHDR":
+        raise PNGError("not a PNG file")
+    w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    return w, h, depth, ctype, interlace
+
+
+@njit(cache=True, nogil=True)
+def unfilter_rows(raw, h, stride, bpp, out):
+    """Undo PNG's per-row filters: ``raw`` holds ``h`` rows of a filter byte then
+    ``stride`` bytes; ``out`` (h, stride) uint8 receives the image bytes."""
+    for y in range(h):
+        start = y * (stride + 1)
+        kind = raw[start]
+        for x in range(stride):
+            v = np.int32(raw[start + 1 + x])
+            a = np.int32(out[y, x - bpp]) if x >= bpp else 0
+            b = np.int32(out[y - 1, x]) if y > 0 else 0
+            c = np.int32(out[y - 1, x - bpp]) if (x >= bpp and y > 0) else 0
+            if kind == 1:
+                v += a
+            elif kind == 2:
+                v += b
+            elif kind == 3:
+                v += (a + b) // 2
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                if pa <= pb and pa <= pc:
+                    v += a
+                elif pb <= pc:
+                    v += b
+                else:
+                    v += c
+            elif kind != 0:
+                return y  # a bad filter type: the row it was found in
+            out[y, x] = v & 0xFF
+    return -1
+
+
+def _passes(w, h, interlace):
+    """``(row0, col0, row_step, col_step, pass_h, pass_w)`` of each non-empty pass."""
+    if not interlace:
+        return [(0, 0, 1, 1, h, w)]
+    out = []
+    for r0, c0, dr, dc in _ADAM7:
+        ph, pw = (h - r0 + dr - 1) // dr, (w - c0 + dc - 1) // dc
+        if ph > 0 and pw > 0:
+            out.append((r0, c0, dr, dc, ph, pw))
+    return out
+
+
+def read_png16(data):
+    """Pixels of a 16-bit PNG, ``(H, W[, C])`` uint16.
+
+    ``data`` is the whole file. The caller has checked the header's size; the
+    decompressed stream is never allowed past the size the header promises.
+    """
+    w, h, depth, ctype, interlace = header(data)
+    if depth != 16 or ctype not in _CHANNELS or interlace not in (0, 1):
+        raise PNGError(f"only 16-bit PNG is read here (depth {depth}, colour type {ctype}, "
+                       f"interlace {interlace})")
+    channels = _CHANNELS[ctype]
+    bpp = 2 * channels
+    passes = _passes(w, h, interlace)
+    expected = sum(ph * (pw * bpp + 1) for _, _, _, _, ph, pw in passes)
+    pos, chunks = 8, []
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if len(body) < length or len(data) < pos + 12 + length:
+            raise PNGError("truncated (a chunk runs past the end of the file)")
+        crc = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0]
+        if zlib.crc32(kind + body) != crc:
+            raise PNGError(f"corrupt (bad checksum in the {kind.decode('latin-1')} chunk)")
+        if kind == b"IDAT":
+            chunks.append(body)
+        elif kind == b"IEND":
+            break
+        pos += 12 + length
+    else:
+        raise PNGError("truncated (no IEND chunk)")
+    inflate = zlib.decompressobj()
+    try:
+        raw = inflate.decompress(b"".join(chunks), expected)
+    except zlib.error as exc:
+        raise PNGError(f"corrupt (compressed data: {exc})") from None
+    if len(raw) < expected:
+        raise PNGError(f"truncated ({len(raw):,} of {expected:,} bytes of pixel data)")
+    raw = np.frombuffer(raw, dtype=np.uint8)
+    pixels = np.empty((h, w, channels), dtype=np.uint16)
+    start = 0
+    for r0, c0, dr, dc, ph, pw in passes:
+        stride = pw * bpp
+        out = np.empty((ph, stride), dtype=np.uint8)
+        bad_row = unfilter_rows(raw[start:start + ph * (stride + 1)], ph, stride, bpp, out)
+        if bad_row >= 0:
+            raise PNGError(f"corrupt (unknown filter type in row {bad_row})")
+        pixels[r0::dr, c0::dc] = out.view(">u2").reshape(ph, pw, channels)
+        start += ph * (stride + 1)
+    return pixels[:, :, 0] if channels == 1 else pixels
+
+
+def _chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png16_bytes(array):
+    """A 16-bit PNG of a ``(H, W[, 2|3|4])`` uint16 array (grey, grey+alpha, RGB, RGBA)."""
+    array = np.asarray(array, dtype=np.uint16)
+    h, w = array.shape[:2]
+    channels = 1 if array.ndim == 2 else array.shape[2]
+    ctype = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
+    rows = array.astype(">u2").reshape(h, w * channels).view(np.uint8)
+    raw = np.zeros((h, rows.shape[1] + 1), dtype=np.uint8)  # filter byte 0: none
+    raw[:, 1:] = rows
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, ctype, 0, 0, 0)
+    return (_SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(raw.tobytes(), 6))
+            + _chunk(b"IEND", b""))

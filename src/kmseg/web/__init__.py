@@ -1,0 +1,16 @@
+"""The web page of ``kmseg serve``: upload an image, move k, see and download the results.
+
+Needs the ``web`` extra (``pip install "kmseg[web]"``: FastAPI, uvicorn, python-multipart).
+:func:`create_app` builds the application; ``kmseg serve`` runs it with uvicorn. The
+framework loads on first use of ``create_app``.
+"""
+
+__all__ = ["create_app"]
+
+
+def __getattr__(name):
+    if name == "create_app":
+        from ._app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'kmseg.web' has no attribute {name!r}")

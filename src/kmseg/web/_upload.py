@@ -1,0 +1,238 @@
+"""An uploaded image, prepared once, and what the page asks of it.
+
+The upload is decoded and reduced to its colour histogram once; every move of
+the k slider re-clusters that histogram (never the pixels), and the spatial
+mode cuts one merge tree of superpixels at k. Results of the last few settings
+are kept, so the pictures and downloads of one setting cost no second fit.
+"""
+
+import io
+import os
+import re
+import secrets
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import _segment as lib
+from .. import _validation as v
+
+#: Largest k the page and the API accept (label maps stay 8-bit PNGs).
+MAX_K = 256
+#: The elbow curve of the page: k = 1..ELBOW_K_MAX, as ``segment(image, "auto")`` sweeps.
+ELBOW_K_MAX = lib.AUTO_K_MAX
+
+
+def parse_k(value):
+    """``'auto'`` or an int in [1, MAX_K], from an int or a string."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == "auto":
+            return "auto"
+        if re.fullmatch(r"[0-9]{1,6}", text):
+            value = int(text)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise v.KmsegError(f"k={value!r} must be an integer in [1, {MAX_K}] or 'auto'")
+    return v.check_int("k", value, maximum=MAX_K)
+
+
+class Result:
+    """A segmentation with the settings that made it and what to tell the user."""
+
+    def __init__(self, seg, k, space, spatial, note=None, knee=None, seconds=0.0):
+        self.seg = seg
+        #: k as asked (after 'auto' was resolved): ``seg.n_clusters`` may be smaller.
+        self.k = k
+        self.space = space
+        self.spatial = spatial
+        self.note = note
+        self.knee = knee
+        self.seconds = seconds
+
+
+class Upload:
+    """One uploaded image: its array, colour histogram, and cached results.
+
+    The app runs one computation on images at a time; elbow sweeps may run beside
+    it, so the colour spaces and sweeps are guarded by their own locks.
+
+    Parameters
+    ----------
+    name : str
+        The file name the user gave (for messages and download names).
+    image : ndarray
+        The decoded, validated image.
+    n_threads : int or None
+    max_results : int
+        Results (settings) kept; 0 keeps none.
+    """
+
+    def __init__(self, name, image, n_threads=None, max_results=8):
+        self.name = name
+        self.stem = _safe_stem(name)
+        prep = lib.prepare(image)
+        prep.name = repr(name)
+        self.image = prep.image
+        self.default_space = prep.space
+        self._preps = {prep.space: prep}
+        self._fit_params = dict(n_init=lib.DEFAULT_N_INIT, max_iter=300, tol=1e-4,
+                                random_state=lib.DEFAULT_RANDOM_STATE,
+                                n_threads=v.resolve_n_threads(n_threads))
+        self._max_results = max_results
+        self._results = OrderedDict()
+        self._elbows = {}
+        self._lock = threading.Lock()
+        self._elbow_lock = threading.Lock()
+        self._hierarchy = None
+        self._display = None
+        self._original_png = None
+
+    @property
+    def n_colors(self):
+        """Distinct colours of the image."""
+        return len(self._preps[self.default_space].hist)
+
+    def info(self):
+        h, w = self.image.shape[:2]
+        return {"name": self.name, "width": int(w), "height": int(h), "n_colors": self.n_colors,
+                "color_space": self.default_space, "grey": self.image.ndim == 2}
+
+    def prepared(self, color_space):
+        """The prepared features in ``color_space`` (the histogram is shared)."""
+        base = self._preps[self.default_space]
+        space = base._check_space(color_space)
+        with self._lock:
+            if space not in self._preps:
+                self._preps[space] = base.in_space(space)
+            return self._preps[space]
+
+    def elbow(self, color_space):
+        """WCSS against k = 1..ELBOW_K_MAX on the histogram, and the knee (cached)."""
+        from ..choose._sweep import sweep_prepared
+
+        prep = self.prepared(color_space)
+        with self._elbow_lock:
+            if prep.space not in self._elbows:
+                self._elbows[prep.space] = sweep_prepared(
+                    prep, range(1, ELBOW_K_MAX + 1), self._fit_params, silhouette_samples=0, auto=True)
+            return self._elbows[prep.space]
+
+    def result(self, k, color_space=None, spatial=False):
+        """The segmentation for these settings; ``k`` may be 'auto' (the elbow's knee)."""
+        import time
+
+        k = parse_k(k)
+        space = self.prepared(color_space).space
+        knee = None
+        if k == "auto":
+            knee = self.elbow(space).knee
+            k = knee.k
+        key = (k, space, bool(spatial))
+        if key in self._results:
+            self._results.move_to_end(key)
+            found = self._results[key]
+            return Result(found.seg, k, space, found.spatial, found.note, knee, found.seconds)
+        start = time.perf_counter()
+        if spatial:
+            seg, note = self._regions(k)
+        else:
+            seg, note = self._colors(k, space)
+        result = Result(seg, k, space, bool(spatial), note, knee, time.perf_counter() - start)
+        if self._max_results > 0:
+            self._results[key] = result
+            while len(self._results) > self._max_results:
+                self._results.popitem(last=False)
+        return result
+
+    def _colors(self, k, space):
+        prep = self.prepared(space)
+        note = None
+        if k > prep.n_distinct:
+            note = (f"the image has {prep.n_distinct} distinct colours in {space}: "
+                    f"k={prep.n_distinct} instead of {k}")
+            k = prep.n_distinct
+        n_threads = self._fit_params["n_threads"]
+        curve = self._elbows.get(space)
+        if curve is not None and k in curve.k:
+            # the sweep ran this very fit (same data, k and seed): reuse its centres
+            i = int(np.flatnonzero(curve.k == k)[0])
+            seg = lib.build(prep, curve.centers[i], None, curve.wcss[i], curve.n_iter[i], n_threads)
+            return seg, note
+        km = lib.fit(prep.features, prep.weights, k, self._fit_params)
+        seg = lib.build(prep, km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_, n_threads)
+        return seg, note
+
+    def _regions(self, k):
+        """k connected segments: one merge tree of superpixels per upload, cut at k."""
+        from ..regions._pipeline import region_hierarchy
+
+        if self._hierarchy is None:
+            self._hierarchy = region_hierarchy(self.image)
+        tree = self._hierarchy
+        regions = tree.regions(k)
+        note = None
+        if regions.n_segments < k:
+            note = f"{regions.n_segments} connected segments at most (one per superpixel)"
+        inertia = float(((tree.lab - regions.centers[regions.labels]) ** 2).sum())
+        seg = lib.Segmentation(regions.labels, regions.centers, regions.palette, regions.counts,
+                               inertia, 0, "lab", grey=False)
+        return seg, note
+
+    def display(self):
+        """The image as 8-bit RGB, for pictures."""
+        if self._display is None:
+            from ._pictures import display_rgb
+
+            self._display = display_rgb(self.image)
+        return self._display
+
+    def original_png(self):
+        if self._original_png is None:
+            from ._pictures import png_bytes
+
+            self._original_png = png_bytes(self.display())
+        return self._original_png
+
+
+def _safe_stem(name):
+    """A file-name stem fit for download names: letters, digits, '-', '_' and '.'."""
+    stem = os.path.splitext(os.path.basename(name.replace("\\", "/")))[0]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")
+    return stem[:60] or "image"
+
+
+class ImageStore:
+    """The last ``max_images`` uploads, by random id, least recently used dropped first."""
+
+    def __init__(self, max_images):
+        self.max_images = v.check_int("max_images", max_images)
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self):
+        return len(self._items)
+
+    def add(self, upload):
+        key = secrets.token_urlsafe(12)
+        with self._lock:
+            self._items[key] = upload
+            while len(self._items) > self.max_images:
+                self._items.popitem(last=False)
+        return key
+
+    def get(self, key):
+        """The upload of ``key``, or None if it is unknown or was dropped."""
+        with self._lock:
+            upload = self._items.get(key)
+            if upload is not None:
+                self._items.move_to_end(key)
+            return upload
+
+
+def read_upload(data, name):
+    """Decode uploaded bytes with kmseg's checks (pixel limit from the config)."""
+    from ..io._read import check_array, decode
+
+    label = repr(name)
+    return check_array(decode(io.BytesIO(data), label), label)

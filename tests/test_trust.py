@@ -1,0 +1,575 @@
+"""Trust: a generated corpus of broken and awkward files, strict mode, modes kept at
+their precision, pixels left out (alpha, NaN, mask), and outputs that never end half-written."""
+
+import errno
+import io
+import os
+import struct
+import subprocess
+import sys
+import time
+import warnings
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import kmseg
+from kmseg import ImageReadError, KmsegError, KmsegWarning
+from kmseg.cli import main
+from kmseg.io._png import png16_bytes, read_png16, unfilter_rows
+
+from test_segment import quadrants
+
+
+def _png_chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def bomb_png(width=100_000, height=100_000):
+    """A 100-byte PNG whose header claims ``width x height`` 8-bit RGB pixels."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr)
+            + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _png_chunk(b"IEND", b""))
+
+
+def _encoded(img, fmt, **options):
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+def _exif_rotated_jpeg():
+    img = np.zeros((20, 40, 3), np.uint8)
+    img[:, :20] = (250, 10, 10)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="JPEG", exif=exif.tobytes(), quality=95)
+    return buf.getvalue()
+
+
+def _bad_exif_jpeg():
+    buf = io.BytesIO()
+    exif = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05" + b"\xff" * 30  # entries cut short
+    Image.fromarray(quadrants(8, 8)).save(buf, format="JPEG", exif=exif)
+    return buf.getvalue()
+
+
+def bomb_tiff():
+    """An 8x8 TIFF whose width and length tags are rewritten to 65,535."""
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(buf, format="TIFF")
+    data = bytearray(buf.getvalue())
+    ifd = struct.unpack("<I", data[4:8])[0]
+    for i in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
+        entry = ifd + 2 + 12 * i
+        tag, kind = struct.unpack("<HH", data[entry:entry + 4])
+        if tag in (256, 257):
+            fmt = "<H" if kind == 3 else "<I"
+            data[entry + 8:entry + 8 + struct.calcsize(fmt)] = struct.pack(fmt, 65_535)
+    return bytes(data)
+
+
+def _frames_gif():
+    frames = [Image.fromarray(np.full((10, 12, 3), c, np.uint8)) for c in (0, 120, 240)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=50)
+    return buf.getvalue()
+
+
+def _apng():
+    frames = [Image.fromarray(np.full((8, 8, 3), c, np.uint8)) for c in (10, 200)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="PNG", save_all=True, append_images=frames[1:])
+    return buf.getvalue()
+
+
+def _tiff(array, **options):
+    import tifffile
+
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, array, **options)
+    return buf.getvalue()
+
+
+def _palette_with_transparency():
+    im = Image.fromarray(quadrants(12, 16)).convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
+    arr = np.asarray(im).copy()
+    arr[:3] = 0  # the top rows take palette entry 0, which is made transparent
+    out = Image.fromarray(arr, mode="P")
+    out.putpalette(im.getpalette())
+    buf = io.BytesIO()
+    out.save(buf, format="PNG", transparency=0)
+    return buf.getvalue()
+
+
+PLANAR = np.random.default_rng(5).random((3, 6, 7))  # float RGB, one plane per channel
+RGB16 = (np.arange(6 * 7 * 3).reshape(6, 7, 3) * 997 % 65536).astype(np.uint16)
+
+
+def _corpus_bytes():
+    rgb = quadrants(24, 32)
+    png = _encoded(rgb, "PNG")
+    jpeg = _encoded(rgb, "JPEG", quality=90)
+    corrupt_png = bytearray(png)
+    corrupt_png[len(png) // 2:len(png) // 2 + 16] = b"\xff" * 16
+    bad = {
+        "empty.png": (b"", "not an image"),
+        "text.png": (b"hello, I am not a picture\n", "not an image"),
+        "header_only.png": (png[:33], "truncated|corrupt"),
+        "corrupt.png": (bytes(corrupt_png), "corrupt"),
+        "bomb.png": (bomb_png(), "too large"),
+        "bomb.tif": (bomb_tiff(), r"too large \(65535x65535"),
+        "nan.tif": (_tiff(np.array([[0.1, np.nan], [0.5, 0.9]], np.float32)), "NaN or infinite"),
+    }
+    for cut in (0.1, 0.5, 0.9):
+        bad[f"cut{int(cut * 100)}.png"] = (png[:int(len(png) * cut)], "truncated|corrupt")
+    for cut in (0.1, 0.5, 0.9, 0.99):
+        bad[f"cut{int(cut * 100)}.jpg"] = (jpeg[:int(len(jpeg) * cut)], "truncated|corrupt")
+    bw = (np.arange(48).reshape(6, 8) % 3 == 0)
+    good = {
+        "rgb.png": png,
+        "jpeg_named.png": jpeg,  # a wrong extension: the content decides
+        "rgb.bmp": _encoded(rgb, "BMP"),
+        "rgb.webp": _encoded(rgb, "WEBP", lossless=True),
+        "rgb.tif": _encoded(rgb, "TIFF"),
+        "one.png": _encoded(np.array([[[10, 20, 30]]], np.uint8), "PNG"),
+        "row.png": _encoded(np.arange(9, dtype=np.uint8).reshape(1, 9) * 20, "PNG"),
+        "column.png": _encoded(np.arange(9, dtype=np.uint8).reshape(9, 1) * 20, "PNG"),
+        "palette_alpha.png": _palette_with_transparency(),
+        "la.png": _encoded(np.dstack([np.arange(30, dtype=np.uint8).reshape(5, 6) * 8,
+                                      np.full((5, 6), 255, np.uint8)]), "PNG"),
+        "cmyk.jpg": _encoded_cmyk(rgb),
+        "bilevel.png": _encoded_mode(bw, "1"),
+        "grey16.png": _encoded(np.arange(30, dtype=np.uint16).reshape(5, 6) * 2000, "PNG"),
+        "rgb16.png": png16_bytes(RGB16),
+        "rgba16.png": png16_bytes(np.dstack([RGB16, np.full(RGB16.shape[:2], 65535, np.uint16)])),
+        "rgb16.tif": _tiff(RGB16, photometric="rgb"),
+        "float.tif": _tiff(np.linspace(-3, 40, 30, dtype=np.float32).reshape(5, 6)),
+        "int32.tif": _tiff(np.arange(30, dtype=np.int32).reshape(5, 6) * 100_000),
+        "planar_float.tif": _tiff(PLANAR, photometric="rgb", planarconfig="separate"),
+        "exif_rotated.jpg": _exif_rotated_jpeg(),
+        "frames.gif": _frames_gif(),
+        "frames.png": _apng(),
+        "pages.tif": _tiff(np.stack([rgb[:8, :8], rgb[8:16, :8]]), photometric="rgb"),
+        "no_iend.png": png[:-2],  # decodes; only strict mode refuses it
+        "bad_exif.jpg": _bad_exif_jpeg(),
+    }
+    return bad, good
+
+
+def _encoded_cmyk(rgb):
+    buf = io.BytesIO()
+    Image.fromarray(rgb).convert("CMYK").save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+def _encoded_mode(arr, mode):
+    buf = io.BytesIO()
+    Image.fromarray(arr).convert(mode).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+#: Valid files that decode only with a warning (an error in strict mode).
+WARNED = {"frames.gif", "frames.png", "pages.tif", "no_iend.png", "bad_exif.jpg"}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    bad, good = _corpus_bytes()
+    for name, (data, _) in bad.items():
+        (folder / name).write_bytes(data)
+    for name, data in good.items():
+        (folder / name).write_bytes(data)
+    (folder / "folder.png").mkdir()
+    reasons = {name: reason for name, (_, reason) in bad.items()}
+    reasons["folder.png"] = "is a folder"
+    reasons["missing.png"] = "no such file"
+    return folder, reasons, sorted(good)
+
+
+def _one_error_line(err):
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kmseg: error: "), err
+    return lines[0]
+
+
+def test_every_bad_file_is_one_line_naming_it(corpus, tmp_path, capsys):
+    import re
+
+    folder, reasons, _ = corpus
+    for name, reason in reasons.items():
+        out = tmp_path / name.replace(".", "_")
+        start = time.perf_counter()
+        code = main(["segment", str(folder / name), "-k", "2", "-o", str(out)])
+        seconds = time.perf_counter() - start
+        line = _one_error_line(capsys.readouterr().err)
+        assert code == 1, name
+        assert f"{name}'" in line and re.search(reason, line), line
+        assert os.listdir(out) == [], name  # no output, not even a temporary
+        assert seconds < 10, (name, seconds)
+
+
+def test_bad_files_in_one_run_without_traceback(corpus, tmp_path):
+    """The installed command, in a fresh process: one line per bad file, no output."""
+    folder, reasons, _ = corpus
+    paths = [folder / name for name in sorted(reasons)]
+    proc = subprocess.run([sys.executable, "-m", "kmseg", "segment", *map(str, paths), "-k", "2",
+                           "-o", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == len(paths)
+    for path, line in zip(paths, lines):
+        assert line.startswith("kmseg: error: ") and f"{path.name}'" in line
+    assert os.listdir(tmp_path / "out") == []
+
+
+def test_every_valid_file_is_accepted(corpus, tmp_path):
+    import skimage.io
+
+    folder, _, good = corpus
+    for name in good:
+        path = folder / name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # Pillow's own, such as bad EXIF
+            skimage.io.imread(path)  # a file scikit-image reads ...
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KmsegWarning)
+            seg = kmseg.segment(path, 2)  # ... is accepted
+            assert main(["segment", str(path), "-k", "2", "-o", str(tmp_path / name)]) == 0
+        assert seg.labels.ndim == 2 and seg.counts.sum() > 0, name
+        assert len(os.listdir(tmp_path / name)) == 3
+
+
+def test_strict_refuses_what_only_warns(corpus, tmp_path):
+    folder, _, good = corpus
+    for name in sorted(WARNED):
+        with pytest.warns(KmsegWarning, match=f"{name}'"):
+            kmseg.read_image(folder / name)
+        with kmseg.config_context(strict=True):
+            with pytest.raises(ImageReadError, match=f"{name}'?: refused in strict mode"):
+                kmseg.read_image(folder / name)
+    proc = subprocess.run([sys.executable, "-m", "kmseg", "segment", "--strict", "-k", "2", "-o",
+                           str(tmp_path), str(folder / "frames.gif")], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1
+    assert "frames.gif': refused in strict mode: has 3 frames" in _one_error_line(proc.stderr)
+    with kmseg.config_context(strict=True):  # the rest pass strict mode too
+        for name in sorted(set(good) - WARNED):
+            kmseg.read_image(folder / name)
+
+
+def test_strict_applies_pillows_bomb_warning(tmp_path, monkeypatch):
+    path = tmp_path / "big.png"
+    Image.fromarray(np.zeros((40, 50), np.uint8)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    assert kmseg.read_image(path).shape == (40, 50)  # max_pixels alone decides
+    with kmseg.config_context(strict=True):
+        with pytest.raises(ImageReadError, match="possible decompression bomb .50x40 = 2,000 pixels"):
+            kmseg.read_image(path)
+    assert Image.MAX_IMAGE_PIXELS == 1000
+
+
+def test_modes_keep_their_precision(corpus):
+    folder, _, _ = corpus
+    read = kmseg.read_image
+    np.testing.assert_array_equal(read(folder / "rgb16.png"), RGB16)
+    np.testing.assert_array_equal(read(folder / "rgb16.tif"), RGB16)
+    assert read(folder / "rgba16.png").dtype == np.uint16 and read(folder / "rgba16.png").shape == (6, 7, 4)
+    assert read(folder / "grey16.png").dtype == np.uint16 and read(folder / "grey16.png").max() == 58000
+    assert read(folder / "la.png").shape == (5, 6, 2)
+    assert read(folder / "cmyk.jpg").shape == (24, 32, 3)
+    assert set(np.unique(read(folder / "bilevel.png"))) == {0, 255}
+    rotated = read(folder / "exif_rotated.jpg")
+    assert rotated.shape == (40, 20, 3)  # EXIF orientation applied: the red half is now on top
+    assert rotated[5, 10, 0] > 200 and rotated[35, 10, 0] < 50
+    fl = read(folder / "float.tif")
+    assert fl.dtype.kind == "f" and fl.min() == 0 and fl.max() == 1  # rescaled to [0, 1]
+    assert read(folder / "int32.tif").max() == 1.0
+    np.testing.assert_array_equal(read(folder / "planar_float.tif"), np.moveaxis(PLANAR, 0, -1))
+    assert read(folder / "palette_alpha.png").shape == (12, 16, 4)
+    with pytest.warns(KmsegWarning, match="has 3 frames; only the first"):
+        assert read(folder / "frames.gif").shape == (10, 12, 3)
+    frames = read(folder / "frames.gif", frames="all")
+    assert [int(f[0, 0, 0]) for f in frames] == [0, 120, 240]
+    assert len(read(folder / "pages.tif", frames="all")) == 2
+
+
+def test_sixteen_bit_recolour_out(tmp_path, corpus):
+    folder, _, _ = corpus
+    seg = kmseg.segment(folder / "grey16.png", 3)
+    out = seg.recolor()
+    assert out.dtype == np.uint16 and out.ndim == 2
+    assert len(np.unique(out)) == 3
+    assert main(["quantize", str(folder / "rgb16.png"), "-n", "2", "-o", str(tmp_path / "q.png")]) == 0
+    q = kmseg.read_image(tmp_path / "q.png")
+    assert q.dtype == np.uint16 and len(np.unique(q.reshape(-1, 3), axis=0)) == 2
+    assert kmseg.quantize(np.full((2, 2), 0.25), 1).image.dtype == np.float32
+
+
+def _naive_unfilter(raw, h, stride, bpp):
+    out = [[0] * stride for _ in range(h)]
+    for y in range(h):
+        kind, row = raw[y * (stride + 1)], raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)]
+        for x in range(stride):
+            a = out[y][x - bpp] if x >= bpp else 0
+            b = out[y - 1][x] if y else 0
+            c = out[y - 1][x - bpp] if (y and x >= bpp) else 0
+            p = a + b - c
+            pred = [0, a, b, (a + b) // 2,
+                    min((abs(p - a), 0, a), (abs(p - b), 1, b), (abs(p - c), 2, c))[2]][kind]
+            out[y][x] = (row[x] + pred) % 256
+    return np.array(out, dtype=np.uint8)
+
+
+def test_png_unfilter_kernel_matches_naive_twin():
+    rng = np.random.default_rng(3)
+    h, stride, bpp = 9, 24, 6
+    raw = rng.integers(0, 256, h * (stride + 1)).astype(np.uint8)
+    raw[:: stride + 1] = rng.integers(0, 5, h)  # every filter type
+    out = np.empty((h, stride), np.uint8)
+    assert unfilter_rows(raw, h, stride, bpp, out) == -1
+    np.testing.assert_array_equal(out, _naive_unfilter(raw.tolist(), h, stride, bpp))
+    raw[stride + 1] = 7
+    assert unfilter_rows(raw, h, stride, bpp, out) == 1  # the row of a bad filter type
+
+
+def _interlaced_png16(arr):
+    """A naive Adam7 encoder: each pass's pixels, row by row, filter type 0."""
+    h, w, c = arr.shape
+    raw = b""
+    for r0, c0, dr, dc in [(0, 0, 8, 8), (0, 4, 8, 8), (4, 0, 8, 4), (0, 2, 4, 4), (2, 0, 4, 2),
+                           (0, 1, 2, 2), (1, 0, 2, 1)]:
+        sub = arr[r0::dr, c0::dc]
+        if sub.size:
+            for row in sub:
+                raw += b"\x00" + row.astype(">u2").tobytes()
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, {3: 2, 4: 6}[c], 0, 0, 1)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(raw))
+            + _png_chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("shape", [(6, 7, 3), (1, 1, 4), (9, 2, 3), (17, 13, 4)])
+def test_interlaced_png16_is_read_at_16_bits(tmp_path, shape):
+    arr = np.random.default_rng(1).integers(0, 65536, shape).astype(np.uint16)
+    path = tmp_path / "adam7.png"
+    path.write_bytes(_interlaced_png16(arr))
+    with Image.open(path) as im:
+        assert im.info.get("interlace") == 1  # Pillow reads it too (at 8 bits)
+    np.testing.assert_array_equal(kmseg.read_image(path), arr)
+
+
+def test_png16_round_trip_and_checks():
+    data = png16_bytes(RGB16)
+    np.testing.assert_array_equal(read_png16(data), RGB16)
+    with pytest.raises(ValueError, match="truncated"):
+        read_png16(data[:-20])
+    broken = bytearray(data)
+    broken[60] ^= 0xFF
+    with pytest.raises(ValueError, match="corrupt"):
+        read_png16(bytes(broken))
+
+
+def test_transparent_pixels_get_their_own_label(tmp_path):
+    img = np.dstack([quadrants(), np.full((40, 60), 255, np.uint8)])
+    img[:10, :10, 3] = 0
+    img[:10, :10, :3] = (255, 0, 255)  # a colour that must not pull any centre
+    seg = kmseg.segment(img, 4)
+    assert np.all(seg.labels[:10, :10] == 4) and seg.labels[10:].max() == 3
+    assert seg.counts.sum() == 40 * 60 - 100
+    np.testing.assert_array_equal(seg.mask, img[:, :, 3] > 0)
+    ref = kmseg.segment(img[:, :, :3], 4, mask=img[:, :, 3] > 0)  # the same through mask=
+    np.testing.assert_array_equal(ref.labels, seg.labels)
+    np.testing.assert_allclose(ref.centers, seg.centers)
+    out = seg.recolor()
+    assert out.shape == (40, 60, 4) and np.all(out[:10, :10] == 0) and np.all(out[10:, :, 3] == 255)
+    again = seg.apply(img)
+    np.testing.assert_array_equal(again.labels, seg.labels)
+    path = tmp_path / "rgba.png"
+    Image.fromarray(img).save(path)
+    assert main(["segment", str(path), "-k", "4", "-o", str(tmp_path / "o")]) == 0
+    with Image.open(tmp_path / "o" / "rgba_labels.png") as im:
+        assert im.info["transparency"] == 4
+        np.testing.assert_array_equal(np.asarray(im), seg.labels)
+    with Image.open(tmp_path / "o" / "rgba_recolor.png") as im:
+        assert im.mode == "RGBA" and np.asarray(im)[0, 0, 3] == 0
+    assert main(["batch", str(path), "-k", "4", "-o", str(tmp_path / "b"), "--jobs", "1",
+                 "--quiet"]) == 0
+    with Image.open(tmp_path / "b" / "rgba_labels.png") as im:
+        assert im.info["transparency"] == 4
+
+
+def test_spatial_weight_with_transparent_pixels():
+    img = np.dstack([quadrants(), np.full((40, 60), 255, np.uint8)])
+    img[:, :6, 3] = 0
+    seg = kmseg.segment(img, 4, spatial_weight=0.5)
+    assert np.all(seg.labels[:, :6] == 4) and seg.labels[:, 6:].max() == 3
+    assert seg.counts.sum() == 40 * 54
+    assert seg.recolor().shape == (40, 60, 4)
+
+
+def test_grey_alpha_recolour_saved_to_any_format(tmp_path):
+    la = np.dstack([np.arange(48, dtype=np.uint8).reshape(6, 8) * 5, np.full((6, 8), 255, np.uint8)])
+    la[0, 0, 1] = 0
+    for ext in ("png", "tif", "jpg", "webp", "bmp"):
+        out = tmp_path / f"q.{ext}"
+        assert main(["quantize", "--n-colors", "2", "-o", str(out), str(_saved(tmp_path, la))]) == 0
+        back = kmseg.read_image(out)
+        assert back.shape[:2] == (6, 8)
+        assert (back.ndim == 3 and back.shape[2] in (2, 4)) == (ext in ("png", "tif", "webp"))
+
+
+def _saved(folder, arr):
+    path = folder / "la.png"
+    Image.fromarray(arr).save(path)
+    return path
+
+
+@pytest.mark.parametrize("arr, key", [
+    (np.array([[0, 7, 9]], np.uint8), 7),
+    (np.array([[0, 700, 900]], np.uint16), 700),
+    (np.array([[[0, 0, 0], [1, 2, 3], [9, 9, 9]]], np.uint8), (1, 2, 3)),
+])
+def test_colour_key_transparency_becomes_alpha(tmp_path, arr, key):
+    path = tmp_path / "key.png"
+    Image.fromarray(arr).save(path, transparency=key)
+    seg = kmseg.segment(path, 2)
+    assert seg.mask.tolist() == [[True, False, True]] and seg.labels[0, 1] == 2
+
+
+def test_nan_refused_or_masked():
+    img = np.random.default_rng(0).random((10, 12))
+    img[2, 3] = np.nan
+    img[4, 5] = np.inf
+    with pytest.raises(KmsegError, match=r"holds NaN or infinite values \(2 of 120\); pass nan='mask'"):
+        kmseg.segment(img, 2)
+    seg = kmseg.segment(img, 2, nan="mask")
+    assert seg.labels[2, 3] == seg.labels[4, 5] == 2 and seg.counts.sum() == 118
+    clean = img.copy()
+    clean[2, 3] = clean[4, 5] = 0.5
+    keep = np.isfinite(img)
+    np.testing.assert_allclose(seg.centers, kmseg.segment(clean, 2, mask=keep).centers)
+    with pytest.raises(KmsegError, match="no pixels left to cluster"):
+        kmseg.segment(np.full((3, 3), np.nan), 2, nan="mask")
+    with pytest.raises(KmsegError, match=r"mask has shape \(2, 2\); expected \(10, 12\)"):
+        kmseg.segment(clean, 2, mask=np.ones((2, 2), bool))
+    with pytest.raises(KmsegError, match="nan='drop' must be one of"):
+        kmseg.segment(clean, 2, nan="drop")
+
+
+@pytest.mark.parametrize("where", ["write", "replace"])
+def test_full_disk_leaves_no_partial_file(tmp_path, monkeypatch, capsys, where):
+    from kmseg.io import _write
+
+    src = tmp_path / "in.png"
+    Image.fromarray(quadrants()).save(src)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "in_labels.png").write_bytes(b"old")  # an earlier result stays whole
+    enospc = OSError(errno.ENOSPC, "No space left on device")
+    if where == "write":
+        real_save = Image.Image.save
+
+        def save(self, fp, *args, **kwargs):
+            real_save(self, fp, *args, **kwargs)
+            with open(fp, "r+b") as fh:  # half the file is on disk when the disk fills
+                fh.truncate(os.path.getsize(fp) // 2)
+            raise enospc
+
+        monkeypatch.setattr(Image.Image, "save", save)
+    else:
+        def replace(a, b):
+            raise enospc
+
+        monkeypatch.setattr(_write.os, "replace", replace)
+    code = main(["segment", str(src), "-k", "2", "-o", str(out)])
+    line = _one_error_line(capsys.readouterr().err)
+    assert code == 1
+    assert "in_labels.png': cannot write (No space left on device)" in line
+    assert sorted(os.listdir(out)) == ["in_labels.png"] and (out / "in_labels.png").read_bytes() == b"old"
+
+
+def test_unwritable_output_reported_before_any_work(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    src = tmp_path / "in.png"
+    Image.fromarray(quadrants()).save(src)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):
+        if dir is not None and os.path.abspath(dir) == str(locked):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    called = []
+    monkeypatch.setattr(kmseg._segment, "prepare", lambda *a, **k: called.append(1))
+    for argv, message in [
+        (["segment", str(src), "-o", str(locked)], "output folder"),
+        (["quantize", str(src), "-o", str(locked / "q.png")], "is not writable (Permission denied)"),
+        (["quantize", str(src), "-o", str(tmp_path)], "is a folder, not an output file"),
+        (["palette", str(src), "-o", str(src)], "output exists and is not a folder"),
+        (["elbow", str(src), "-o", str(locked / "e.png")], "is not writable"),
+    ]:
+        assert main(argv) == 1
+        assert message in _one_error_line(capsys.readouterr().err)
+    assert called == [] and os.listdir(locked) == []
+
+
+BOMB_SCRIPT = """
+import resource, sys, time
+import kmseg
+from kmseg.io._read import read_path
+read_path(sys.argv[2])  # warm: imports and first decode
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+try:
+    read_path(sys.argv[1])
+except kmseg.ImageReadError as exc:
+    print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before, exc)
+"""
+
+
+def test_bomb_refused_fast_in_little_memory(tmp_path):
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(bomb_png())
+    small = tmp_path / "small.png"
+    Image.fromarray(quadrants()).save(small)
+    proc = subprocess.run([sys.executable, "-c", BOMB_SCRIPT, str(bomb), str(small)],
+                          capture_output=True, text=True, timeout=120)
+    seconds, extra_kib, message = proc.stdout.split(" ", 2)
+    assert "too large (100000x100000 = 10,000,000,000 pixels" in message
+    assert float(seconds) < 1.0  # measured well under 0.01 s; the margin is for a shared machine
+    assert int(extra_kib) < 200 * 1024  # peak resident memory grows by less than 200 MB
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "TIFF", "BMP", "WEBP"])
+def test_mutated_files_never_escape_as_other_errors(tmp_path, fmt):
+    """Random bytes overwritten anywhere in a small file: decoded, or one KmsegError naming it."""
+    from PIL import ImageFile
+
+    data = _encoded(quadrants(16, 20), fmt)
+    rng = np.random.default_rng(sum(map(ord, fmt)))
+    path = tmp_path / f"x.{fmt.lower()}"
+    outcomes = {"read": 0, "refused": 0}
+    for _ in range(60):
+        broken = bytearray(data)
+        at = int(rng.integers(0, len(broken)))
+        broken[at:at + int(rng.integers(1, 9))] = rng.integers(0, 256, 8, dtype=np.uint8).tobytes()[:8]
+        path.write_bytes(bytes(broken[:len(data)]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", KmsegWarning)
+            try:
+                kmseg.read_image(path)
+                outcomes["read"] += 1
+            except KmsegError as exc:  # any other exception fails the test
+                assert str(exc).startswith(repr(str(path))) and "\n" not in str(exc), exc
+                outcomes["refused"] += 1
+    assert sum(outcomes.values()) == 60
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
