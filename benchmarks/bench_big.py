@@ -135,7 +135,8 @@ def main():
             f"{os.cpu_count()} CPUs (shared with other jobs), kmseg {kmseg.__version__}; median seconds and "
             f"largest peak of {args.repeat} alternated runs")
         say()
-        say(f"baseline process (segment_large on a 64x64 image: imports, kernels, colour table): peak RSS {base['peak'] * mb:.0f} MB")
+        say("baseline process (segment_large on a 64x64 image: imports, kernels, colour table): "
+            f"peak RSS {base['peak'] * mb:.0f} MB")
         say()
         say("| image | method | seconds (median) | seconds (all) | peak RSS (MB) | image bytes (MB) |")
         say("|---|---|---|---|---|---|")

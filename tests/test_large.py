@@ -17,6 +17,7 @@ from kmseg.cli import main
 tifffile = pytest.importorskip("tifffile")
 
 from kmseg.io import _tiles  # noqa: E402
+from kmseg.io._write import palette_record  # noqa: E402
 from kmseg._large import segment_large  # noqa: E402
 
 
@@ -216,6 +217,8 @@ def test_transparent_pixels_left_out_as_segment_does(tmp_path, photo, channels, 
         assert (labels[:30, :40] == 4).all()
         recolor = tifffile.imread(big.recolor_path)
         assert recolor.shape == ref.recolor().shape and recolor.tobytes() == ref.recolor().tobytes()
+    assert big.n_left_out == 30 * 40
+    assert palette_record(big) == palette_record(ref)
     image[:, :, -1] = 0
     with pytest.raises(kmseg.KmsegError, match="no pixels left to cluster"):
         segment_large(image, 2)
@@ -279,7 +282,7 @@ def _cli(*args):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def test_cli_strips_and_automatic_switch(tmp_path, photo, capsys):
+def test_cli_strips(tmp_path, photo, capsys):
     path = tmp_path / "p.tif"
     tifffile.imwrite(path, photo, tile=(32, 32))
     ref = kmseg.segment(path, 4)
@@ -290,12 +293,15 @@ def test_cli_strips_and_automatic_switch(tmp_path, photo, capsys):
     record = json.loads((out / "p_palette.json").read_text())
     assert (record["height"], record["width"]) == photo.shape[:2]
     assert [c["count"] for c in record["colors"]] == ref.counts.tolist()
-    # a TIFF over --max-pixels switches to strips on its own; only its labels asked for
-    auto = tmp_path / "auto"
-    assert main(["segment", str(path), "-k", "4", "-o", str(auto), "--outputs", "labels",
+    # in strips --max-pixels bounds a band (32 rows of tiles here), not the image; only labels asked for
+    only = tmp_path / "only"
+    assert main(["segment", str(path), "-k", "4", "-o", str(only), "--outputs", "labels", "--strips",
                  "--max-pixels", "10000"]) == 0
-    assert os.listdir(auto) == ["p_labels.tif"]
+    assert os.listdir(only) == ["p_labels.tif"]
     assert "p_labels.tif" in capsys.readouterr().out
+    # without --strips the same file is refused from its header, as before
+    assert main(["segment", str(path), "-k", "4", "-o", str(only), "--max-pixels", "10000"]) == 1
+    assert "too large" in capsys.readouterr().err
 
 
 def test_cli_strip_errors_are_one_line(tmp_path, photo):

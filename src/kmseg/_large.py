@@ -37,6 +37,8 @@ class LargeSegmentation:
     inertia : float
     n_iter : int
     color_space : str
+    n_left_out : int
+        Pixels left out of the clustering (alpha 0); their label is ``n_clusters``.
     labels_path, recolor_path : str or None
         The TIFF files written.
     elbow : Elbow or None
@@ -51,6 +53,7 @@ class LargeSegmentation:
         self.inertia = inertia
         self.n_iter = n_iter
         self.color_space = color_space
+        self.n_left_out = 0
         self.labels_path = None
         self.recolor_path = None
         self.elbow = None
@@ -159,8 +162,8 @@ def segment_large(
     TIFF files (stripped or tiled, 8-bit grey or RGB(A)) are decoded one strip
     or tile at a time with tifffile (``pip install 'kmseg[big]'``). Other formats
     cannot be decoded in parts: they are read whole, within ``max_pixels``, and
-    only the labelling runs in bands. ``max_pixels`` does not apply to TIFF
-    files here, as they are never held whole.
+    only the labelling runs in bands. A TIFF is never held whole, so there
+    ``max_pixels`` bounds a band (one row of strips or tiles), not the image.
 
     Parameters
     ----------
@@ -248,6 +251,7 @@ def segment_large(
         colors, counts, codes = hist.colors()
         summary = _Summary(reader.name, colors, counts, space)
         seg, color_labels = _fit(summary, n_clusters, fit_params, reader.shape)
+        seg.n_left_out = n_left_out
         if output is not None or recolor is not None:
             from .io._tiles import write_tiff
 

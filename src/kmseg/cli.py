@@ -98,7 +98,7 @@ def build_parser():
     p.add_argument("--strips", action="store_true",
                    help="read, label and write in bands of rows, with bounded memory: writes "
                    "STEM_labels.tif and STEM_recolor.tif (TIFF inputs decoded a strip or tile at a "
-                   "time); TIFF inputs over --max-pixels switch to it on their own")
+                   "time; --max-pixels then bounds a band, not the image)")
     _add_kmeans_options(p)
 
     p = sub.add_parser("quantize", parents=[reading], help="reduce an image to n colours",
@@ -254,7 +254,7 @@ def _segment_one(source, args, out_dir, image=None):
     """Segment one image and write the requested outputs; returns the paths."""
     from .io._write import palette_record, save_image, save_json, save_labels
 
-    if image is None and _in_strips(source, args):
+    if image is None and getattr(args, "strips", False):
         return _segment_strips(source, args, out_dir)
     seg = lib.segment(
         source if image is None else image, args.n_clusters,
@@ -281,17 +281,6 @@ def _segment_one(source, args, out_dir, image=None):
         written.append(os.path.join(out_dir, f"{stem}_figure.png"))
         save_figure(written[-1], plot_segmentation(source if image is None else image, seg))
     return seg, written
-
-
-def _in_strips(source, args):
-    """--strips, or a TIFF bigger than max_pixels (read whole it would be refused)."""
-    if getattr(args, "strips", False):
-        return True
-    from ._config import get_config
-    from .io._tiles import is_tiff, tiff_pixels
-
-    pixels = tiff_pixels(source) if is_tiff(source) else None
-    return pixels is not None and pixels > get_config()["max_pixels"]
 
 
 def _segment_strips(source, args, out_dir):

@@ -47,21 +47,6 @@ def is_tiff(path):
         return False
 
 
-def tiff_pixels(path):
-    """Pixels (height x width) of a TIFF's first image from its header; None if
-    unreadable or without tifffile (the normal read then reports the file)."""
-    try:
-        import tifffile
-    except ImportError:
-        return None
-    try:
-        with tifffile.TiffFile(path) as tif:
-            page = tif.pages[0]
-            return int(page.imagelength) * int(page.imagewidth)
-    except Exception:  # any reason: the normal read reports it
-        return None
-
-
 def _check_page(page, name):
     """Refuse TIFF layouts whose pixels a plain read would give differently."""
     spp = int(page.samplesperpixel)
@@ -170,7 +155,9 @@ class TiffBands:
     def bands(self):
         """Yield ``(row0, band)``: bands of whole rows, top to bottom.
 
-        ``band`` is a C-contiguous uint8 array of shape ``(rows, W)`` or ``(rows, W, 3)``; it is reused, so copy it to keep it.
+        ``band`` is a C-contiguous uint8 array of shape ``(rows, W)``, or
+        ``(rows, W, C)`` with C = 2 (grey+alpha), 3 or 4 (RGBA); it is reused,
+        so copy it to keep it.
         """
         page = self._page
         fh = self._tif.filehandle

@@ -142,7 +142,11 @@ def palette_record(seg, source=None):
         share of the image and centre in the working colour space.
     """
     total = int(seg.counts.sum())
-    height, width = seg.labels.shape if hasattr(seg, "labels") else seg.shape  # LargeSegmentation
+    if hasattr(seg, "labels"):
+        height, width = seg.labels.shape
+        left_out = 0 if getattr(seg, "mask", None) is None else int((~seg.mask).sum())
+    else:  # a LargeSegmentation: its labels are in a file
+        (height, width), left_out = seg.shape, seg.n_left_out
     record = {"image": source} if source is not None else {}
     record.update(
         {
@@ -152,8 +156,7 @@ def palette_record(seg, source=None):
             "color_space": seg.color_space,
             "inertia": float(seg.inertia),
             "n_iter": int(seg.n_iter),
-            **({} if getattr(seg, "mask", None) is None else
-               {"left_out": int((~seg.mask).sum()), "left_out_label": int(seg.n_clusters)}),
+            **({} if not left_out else {"left_out": left_out, "left_out_label": int(seg.n_clusters)}),
             "colors": [
                 {
                     "label": i,
