@@ -37,3 +37,14 @@ def test_openmp_threads_wait_passively_unless_told(preset, expected):
     code = "import os, kmseg; print(os.environ['OMP_WAIT_POLICY'])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == expected
+
+
+def test_segmenting_does_not_import_scikit_learn():
+    """Worker processes and command-line calls do not pay scikit-learn's import
+    time (about a second) to segment an image."""
+    code = (
+        "import sys, numpy as np, kmseg; img = np.arange(300, dtype=np.uint8).reshape(10, 10, 3);"
+        " seg = kmseg.segment(img, 3); q = kmseg.quantize(img, 2); print(seg.n_clusters, 'sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["3", "False"]
