@@ -6,7 +6,9 @@ Run from the repository root::
 
 In one run: a plain loop of scikit-learn ``KMeans(n_clusters=8, n_init=1)`` on all
 pixels of each photo (float32; labels kept, nothing written); ``kmseg.segment_many``
-with 1 and with 2 worker processes (label maps written, manifest kept); and the
+(label maps written, manifest kept) in this process on 2 kernel threads and on 1,
+and with 2 worker processes of one kernel thread each (twice each, interleaved,
+medians; the time includes starting the workers); and the
 shared palette: ``kmseg.fit_palette`` over the 300 photos, then labelling all of
 them with it. Reports images per second and ratios; writes
 ``benchmarks/results/batch.md``.
@@ -90,13 +92,19 @@ def main():
         KMeans(n_clusters=8, n_init=1, random_state=0).fit(np.asarray(Image.open(p)).reshape(-1, 3)
                                                             .astype(np.float32)).labels_
     t_sk = time.perf_counter() - t
-    rates = {}
-    for jobs in (1, 2):
-        with tempfile.TemporaryDirectory() as out:
-            t = time.perf_counter()
-            summary = kmseg.segment_many(photos, 8, out, outputs=("labels",), jobs=jobs)
-            rates[jobs] = n / (time.perf_counter() - t)
-            assert summary.count("ok") == n
+    configs = {"1 process, 2 kernel threads": dict(jobs=1),
+               "1 process, 1 kernel thread": dict(jobs=1, n_threads=1),
+               "2 worker processes, 1 kernel thread each": dict(jobs=2)}
+    runs = {name: [] for name in configs}
+    for _ in range(2):  # interleaved repeats: medians
+        for name, params in configs.items():
+            with tempfile.TemporaryDirectory() as out:
+                t = time.perf_counter()
+                summary = kmseg.segment_many(photos, 8, out, outputs=("labels",), **params)
+                runs[name].append(n / (time.perf_counter() - t))
+                assert summary.count("ok") == n
+    rates = {name: float(np.median(r)) for name, r in runs.items()}
+    one = rates["1 process, 1 kernel thread"]
     t = time.perf_counter()
     palette = kmseg.fit_palette(photos, 8, jobs=2)
     t_fit = time.perf_counter() - t
@@ -109,9 +117,9 @@ def main():
         f"command: `python benchmarks/bench_batch.py`; {datetime.date.today()}, {os.cpu_count()} CPUs, "
         f"kmseg {kmseg.__version__}", "",
         f"- scikit-learn loop (KMeans n_init=1, all pixels): {n / t_sk:.2f} images/s",
-        f"- kmseg batch, 1 worker: {rates[1]:.2f} images/s ({rates[1] * t_sk / n:.1f}x the loop)",
-        f"- kmseg batch, 2 workers: {rates[2]:.2f} images/s ({rates[2] * t_sk / n:.1f}x the loop; "
-        f"{rates[2] / rates[1]:.2f}x one worker)",
+        *(f"- kmseg batch, {name}: {rate:.2f} images/s ({rate * t_sk / n:.1f}x the loop; "
+          f"{rate / one:.2f}x one process on one thread; runs: "
+          + ", ".join(f"{r:.2f}" for r in runs[name]) + ")" for name, rate in rates.items()),
         f"- shared palette: fit over all {n} photos (2 processes for the histograms) {t_fit:.1f} s; "
         f"labelling them all with it {t_label:.1f} s; fit / label = {t_fit / t_label:.2f}",
         "",

@@ -418,10 +418,25 @@ def prepare(image, color_space=None, mask=None, nan="raise"):
 
 
 def fit(features, weights, n_clusters, fit_params):
-    """A :class:`~kmseg.KMeans` fitted to weighted features."""
-    from .cluster._estimator import KMeans
+    """k-means of weighted features, as :class:`~kmseg.KMeans` fits them (same
+    result), without the estimator's input checks and scikit-learn import.
 
-    return KMeans(n_clusters, **fit_params).fit(features, sample_weight=weights)
+    Returns a :class:`~kmseg.cluster._fit.Fit` (``cluster_centers_``, ``labels_``,
+    ``inertia_``, ``n_iter_``)."""
+    from .cluster._fit import fit_weighted
+
+    p = dict(fit_params)
+    X = np.ascontiguousarray(features, dtype=np.float64)
+    k = v.check_n_clusters(n_clusters, X.shape[0], what=f"samples, n_samples={X.shape[0]}")
+    return fit_weighted(
+        X, np.ascontiguousarray(weights, dtype=np.float64), k,
+        n_init=v.check_int("n_init", p.pop("n_init", DEFAULT_N_INIT)),
+        max_iter=v.check_int("max_iter", p.pop("max_iter", 300)),
+        tol=v.check_number("tol", p.pop("tol", 1e-4)),
+        rng=p.pop("random_state", DEFAULT_RANDOM_STATE),
+        n_threads=p.pop("n_threads", None),
+        **p,
+    )
 
 
 def build(prep, centers, color_labels, inertia, n_iter, n_threads):

@@ -8,13 +8,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import _validation as v
-from ._coarse import MAX_FEATURES, coarse_to_fine
+from ._fit import fit_weighted
 from ._kernels import sq_distances
-from ._lloyd import assign, best_of, summary
-
-#: With ``algorithm="auto"``, data of at most 3 features and at least this many
-#: samples are clustered coarse-to-fine.
-AUTO_COARSE_MIN_SAMPLES = 20_000
+from ._lloyd import assign
 
 
 class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -135,17 +131,10 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         rng = v.make_rng(self.random_state)
 
         X64 = np.ascontiguousarray(X, dtype=np.float64)
-        if algorithm == "auto":
-            coarse = n_features <= MAX_FEATURES and n_samples >= AUTO_COARSE_MIN_SAMPLES
-            algorithm = "coarse-to-fine" if coarse else "lloyd"
-        with v.thread_limit(self._n_threads):
-            lo, hi, _, var = summary(X64, weights)
-            tol_abs = float(np.mean(var) * tol)
-            args = (X64, weights, k, init, n_init, max_iter, tol_abs, rng)
-            if algorithm == "coarse-to-fine":
-                centers, labels, inertia, n_iter = coarse_to_fine(*args, box=(lo, hi))
-            else:
-                centers, labels, inertia, n_iter = best_of(*args)
+        centers, labels, inertia, n_iter = fit_weighted(
+            X64, weights, k, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
+            algorithm=algorithm, rng=rng, n_threads=self._n_threads,
+        )
 
         n_distinct = np.count_nonzero(np.bincount(labels, weights=weights, minlength=k))
         if n_distinct < k:

@@ -1,0 +1,62 @@
+"""The weighted k-means fit behind :class:`~kmseg.KMeans` and the image functions.
+
+It takes validated float64 data and does not import scikit-learn, so that
+segmenting an image (in a worker process, or one command-line call) does not pay
+scikit-learn's import time.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import _validation as v
+from ._coarse import MAX_FEATURES, coarse_to_fine
+from ._lloyd import best_of, summary
+
+#: With ``algorithm="auto"``, data of at most 3 features and at least this many
+#: samples are clustered coarse-to-fine.
+AUTO_COARSE_MIN_SAMPLES = 20_000
+
+
+class Fit(NamedTuple):
+    """A k-means result, with the attribute names of a fitted estimator."""
+
+    cluster_centers_: np.ndarray
+    labels_: np.ndarray
+    inertia_: float
+    n_iter_: int
+
+
+def fit_weighted(X, weights, n_clusters, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4,
+                 algorithm="auto", rng=None, n_threads=None):
+    """k-means of weighted samples, already validated.
+
+    Parameters
+    ----------
+    X : (n, d) float64 C-contiguous ndarray
+    weights : (n,) float64 ndarray, non-negative with a positive sum.
+    n_clusters : int, at most the number of samples.
+    init : 'k-means++', 'random' or (n_clusters, d) ndarray
+    n_init, max_iter : int
+    tol : float
+        Relative to the mean variance of the features.
+    algorithm : {'auto', 'lloyd', 'coarse-to-fine'}
+    rng : numpy.random.Generator
+    n_threads : int or None
+
+    Returns
+    -------
+    Fit
+    """
+    n_samples, n_features = X.shape
+    rng = v.make_rng(rng)
+    if algorithm == "auto":
+        coarse = n_features <= MAX_FEATURES and n_samples >= AUTO_COARSE_MIN_SAMPLES
+        algorithm = "coarse-to-fine" if coarse else "lloyd"
+    with v.thread_limit(v.resolve_n_threads(n_threads)):
+        lo, hi, _, var = summary(X, weights)
+        tol_abs = float(np.mean(var) * tol)
+        args = (X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng)
+        if algorithm == "coarse-to-fine":
+            return Fit(*coarse_to_fine(*args, box=(lo, hi)))
+        return Fit(*best_of(*args))
