@@ -202,11 +202,7 @@ def _read_tiff(path, name, frames, strict):
         n_frames = len(pages)
         first = pages[0]
         _check_size(name, first.imagewidth, first.imagelength, n_frames if frames == "all" else 1)
-        if n_frames > 1 and frames == "first":
-            notes.append(f"has {n_frames} frames; only the first is read "
-                         "(frames='all' reads every one)")
-        if strict and notes:
-            raise _strict_error(name, notes)
+        _note_frames(name, n_frames, frames, notes, strict)
         arrays = []
         for i in range(n_frames if frames == "all" else 1):
             page = pages[i]
@@ -309,11 +305,7 @@ def _read_pillow(path, name, frames, strict):
         problem = _end_problem(path, fmt, verify=strict)
         if problem:
             notes.append(problem)
-        if n_frames > 1 and frames == "first":
-            notes.append(f"has {n_frames} frames; only the first is read "
-                         "(frames='all' reads every one)")
-        if strict and notes:
-            raise _strict_error(name, notes)
+        _note_frames(name, n_frames, frames, notes, strict)
         arrays = []
         for i in range(n_frames if frames == "all" else 1):
             im.seek(i)
@@ -332,6 +324,14 @@ def _signature(path):
     with open(path, "rb") as fh:
         head = fh.read(8)
     return next((kind for magic, kind in _SIGNATURES.items() if head.startswith(magic)), None)
+
+
+def _note_frames(name, n_frames, frames, notes, strict):
+    """Note extra frames left unread; in strict mode, any note is an error."""
+    if n_frames > 1 and frames == "first":
+        notes.append(f"has {n_frames} frames; only the first is read (frames='all' reads every one)")
+    if strict and notes:
+        raise _strict_error(name, notes)
 
 
 def _strict_error(name, notes):
