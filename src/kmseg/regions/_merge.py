@@ -74,13 +74,13 @@ def boundary_strength(labels, edges, pairs):
     return sums
 
 
-def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0):
+def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0, **histogram):
     """Merge adjacent regions greedily by Ward's criterion down to ``n_regions``.
 
     The final region of each input label; see :func:`merge_tree` for the parameters.
     """
-    return cut_tree(int(labels.max()) + 1, merge_tree(labels, features, edges, edge_weight, n_regions),
-                    n_regions)
+    return cut_tree(int(labels.max()) + 1,
+                    merge_tree(labels, features, edges, edge_weight, n_regions, **histogram), n_regions)
 
 
 def cut_tree(m, merges, n_regions):
@@ -108,7 +108,122 @@ def _compact_roots(parent):
     return np.unique(root, return_inverse=True)[1].astype(np.int64)
 
 
-def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, return_costs=False):
+def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, return_costs=False, *,
+               codes=None, n_codes=0, hist_weight=0.0):
+    """The order in which adjacent regions merge, cheapest first.
+
+    The cost of merging regions ``a`` and ``b`` is Ward's criterion (the rise of
+    the within-region sum of squares), with the histogram distance added to the
+    squared distance of the means and the whole scaled up by the boundary's
+    edge strength::
+
+        n_a n_b / (n_a + n_b) * (|mu_a - mu_b|^2 + hist_weight * chi2(h_a, h_b))
+        * (1 + edge_weight * mean edge strength along the shared boundary)
+
+    where ``chi2`` is half the chi-squared distance (0 to 1) of the two regions'
+    normalised histograms of pixel ``codes``.
+
+    Parameters
+    ----------
+    labels : (H, W) int ndarray
+        Connected regions labelled 0..m-1.
+    features : (H, W, d) float ndarray
+        Per-pixel features (e.g. CIELAB).
+    edges : (H, W) float ndarray, optional
+        Edge strength per pixel; used with ``edge_weight > 0``.
+    edge_weight : float, default=0
+    n_regions : int, default=1
+        Stop once this many regions are left.
+    return_costs : bool, default=False
+        Also return the cost of each merge.
+    codes : (H, W) int ndarray, optional
+        A histogram bin (0..n_codes-1) per pixel; used with ``hist_weight > 0``.
+    n_codes : int, default=0
+    hist_weight : float, default=0
+
+    Returns
+    -------
+    merges : list of (a, b)
+        In order: region ``b`` merged into ``a`` (labels of the input).
+    costs : list of float
+        With ``return_costs``: the cost of each merge.
+    """
+    from ._merge_kernels import merge_regions
+
+    m = int(labels.max()) + 1
+    counts, sums = region_stats(labels, features, m)
+    pairs, lengths = region_graph(labels)
+    use_edges = edges is not None and edge_weight > 0
+    strength = boundary_strength(labels, edges, pairs) if use_edges else np.zeros(len(pairs))
+    if codes is not None and hist_weight > 0:
+        hists = np.bincount(labels.ravel().astype(np.int64) * n_codes + codes.ravel(),
+                            minlength=m * n_codes).astype(np.float64).reshape(m, n_codes)
+    else:
+        hists, hist_weight = np.zeros((m, 0)), 0.0
+    into = np.empty(m, np.int64)
+    frm = np.empty(m, np.int64)
+    cost = np.empty(m)
+    done = merge_regions(counts, np.ascontiguousarray(sums), hists, np.ascontiguousarray(pairs[:, 0]),
+                         np.ascontiguousarray(pairs[:, 1]), strength.astype(np.float64),
+                         lengths.astype(np.float64), float(edge_weight) if use_edges else 0.0,
+                         float(hist_weight), int(n_regions), into, frm, cost)
+    merges = list(zip(into[:done].tolist(), frm[:done].tolist()))
+    if return_costs:
+        return merges, cost[:done].tolist()
+    return merges
+
+
+def absorb_small(labels, features, min_size):
+    """Merge every region smaller than ``min_size`` pixels into an adjacent one.
+
+    The smallest region goes first, into the neighbour whose merge raises the
+    within-region sum of squares least (Ward's criterion); repeated until every
+    region has at least ``min_size`` pixels or one region is left.
+
+    Parameters
+    ----------
+    labels : (H, W) int ndarray
+        Connected regions labelled 0..m-1.
+    features : (H, W, d) float ndarray
+    min_size : int
+
+    Returns
+    -------
+    (m,) int64 ndarray
+        The final region (0..n-1) of each input label.
+    """
+    m = int(labels.max()) + 1
+    counts, sums = region_stats(labels, features, m)
+    neighbours = [set() for _ in range(m)]
+    for a, b in region_graph(labels)[0].tolist():
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    parent = np.arange(m)
+    alive = {r for r in range(m) if counts[r] > 0}
+    heap = [(counts[r], r) for r in alive]
+    heapq.heapify(heap)
+    while heap and len(alive) > 1:
+        size, r = heapq.heappop(heap)
+        if r not in alive or size != counts[r]:
+            continue
+        if size >= min_size:
+            break
+        best = min(neighbours[r], key=lambda nb: counts[nb] * size / (counts[nb] + size) * float(
+            ((sums[nb] / counts[nb] - sums[r] / size) ** 2).sum()))
+        counts[best] += size
+        sums[best] += sums[r]
+        parent[r] = best
+        alive.discard(r)
+        for nb in neighbours[r]:
+            neighbours[nb].discard(r)
+            if nb != best:
+                neighbours[nb].add(best)
+                neighbours[best].add(nb)
+        heapq.heappush(heap, (counts[best], best))
+    return _compact_roots(parent)
+
+
+def _merge_tree_py(labels, features, edges=None, edge_weight=0.0, n_regions=1, return_costs=False):
     """The order in which adjacent regions merge by Ward's criterion.
 
     Parameters
@@ -205,51 +320,3 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     return merges
 
 
-def absorb_small(labels, features, min_size):
-    """Merge every region smaller than ``min_size`` pixels into an adjacent one.
-
-    The smallest region goes first, into the neighbour whose merge raises the
-    within-region sum of squares least (Ward's criterion); repeated until every
-    region has at least ``min_size`` pixels or one region is left.
-
-    Parameters
-    ----------
-    labels : (H, W) int ndarray
-        Connected regions labelled 0..m-1.
-    features : (H, W, d) float ndarray
-    min_size : int
-
-    Returns
-    -------
-    (m,) int64 ndarray
-        The final region (0..n-1) of each input label.
-    """
-    m = int(labels.max()) + 1
-    counts, sums = region_stats(labels, features, m)
-    neighbours = [set() for _ in range(m)]
-    for a, b in region_graph(labels)[0].tolist():
-        neighbours[a].add(b)
-        neighbours[b].add(a)
-    parent = np.arange(m)
-    alive = {r for r in range(m) if counts[r] > 0}
-    heap = [(counts[r], r) for r in alive]
-    heapq.heapify(heap)
-    while heap and len(alive) > 1:
-        size, r = heapq.heappop(heap)
-        if r not in alive or size != counts[r]:
-            continue
-        if size >= min_size:
-            break
-        best = min(neighbours[r], key=lambda nb: counts[nb] * size / (counts[nb] + size) * float(
-            ((sums[nb] / counts[nb] - sums[r] / size) ** 2).sum()))
-        counts[best] += size
-        sums[best] += sums[r]
-        parent[r] = best
-        alive.discard(r)
-        for nb in neighbours[r]:
-            neighbours[nb].discard(r)
-            if nb != best:
-                neighbours[nb].add(best)
-                neighbours[best].add(nb)
-        heapq.heappush(heap, (counts[best], best))
-    return _compact_roots(parent)
