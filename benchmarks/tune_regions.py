@@ -36,10 +36,10 @@ BSDS = next((d / "shared" / "data" / "bsds500" for d in (ROOT.parent, ROOT.paren
 #: Superpixels are cached here between runs (git-ignored); None: no cache.
 CACHE = ROOT / "benchmarks" / "results" / "tune_cache"
 #: Thresholds tried for every design (cost per pixel, after the design's normalisation).
-GRID = np.geomspace(10, 1e6, 51)
+GRID = np.geomspace(10, 1e7, 61)
 
 BASE = dict(n_superpixels=1000, compactness=10.0, smooth=None, edges="sobel", edge_weight=30.0,
-            dilate=0, hist=None, hist_weight=0.0, norm="pixel", min_size=0)
+            dilate=0, hist=None, hist_weight=0.0, norm="pixel", min_size=0, stop_alpha=0.0, size_power=1.0)
 
 
 def _photos(split, limit):
@@ -110,9 +110,23 @@ def hierarchy(img, cfg):
     codes, n_codes = (None, 0)
     if cfg["hist"]:
         codes, n_codes = _codes(lab, cfg["hist"])
-    merges, costs = merge_tree(sp, lab, edges, cfg["edge_weight"], return_costs=True, codes=codes,
-                               n_codes=n_codes, hist_weight=cfg["hist_weight"])
-    costs = np.maximum.accumulate(np.asarray(costs)) / sp.size
+    feats = lab
+    if cfg.get("texture"):  # local contrast of L: the smoothed gradient magnitude, as one more feature
+        from scipy import ndimage
+        grad = ndimage.gaussian_filter(_edge_map(lab[:, :, :1].repeat(3, 2), "sobel") / np.sqrt(3), 3)
+        feats = np.concatenate([lab, cfg["texture"] * grad[:, :, None]], axis=2)
+    merges, costs = merge_tree(sp, feats, edges, cfg["edge_weight"], return_costs=True, codes=codes,
+                               n_codes=n_codes, hist_weight=cfg["hist_weight"],
+                               size_power=cfg["size_power"], share_power=cfg.get("share_power", 0.0))
+    costs = np.asarray(costs) / sp.size ** cfg["size_power"]
+    if cfg["stop_alpha"]:  # cost / N * (N / harmonic size of the pair)^alpha
+        size = np.bincount(sp.ravel()).astype(float)
+        harm = np.empty(len(merges))
+        for i, (a, b) in enumerate(merges):
+            harm[i] = size[a] * size[b] / (size[a] + size[b])
+            size[a] += size[b]
+        costs = costs * (sp.size / harm) ** cfg["stop_alpha"]
+    costs = np.maximum.accumulate(costs)
     if cfg["norm"] == "var":  # per unit of the photo's own colour variance
         costs = costs / lab.reshape(-1, 3).var(0).sum() * 100
     return sp, merges, costs, lab

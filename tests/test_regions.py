@@ -22,13 +22,18 @@ def _naive_graph(labels):
 
 
 def _naive_ward(labels, features, n_regions, edges=None, edge_weight=0.0, codes=None, n_codes=0,
-                hist_weight=0.0):
+                hist_weight=0.0, share_power=0.0):
     """Brute force: recompute every adjacent pair's cost from the pixels, merge the cheapest, repeat."""
     region = labels.copy()
     h, w = labels.shape
     while len(np.unique(region)) > n_regions:
         best = None
-        for (a, b) in _naive_graph(region):
+        graph = _naive_graph(region)
+        perimeter = {}
+        for (a, b), length in graph.items():
+            perimeter[a] = perimeter.get(a, 0) + length
+            perimeter[b] = perimeter.get(b, 0) + length
+        for (a, b) in graph:
             fa, fb = features[region == a], features[region == b]
             na, nb = len(fa), len(fb)
             diff = fa.mean(0) - fb.mean(0)
@@ -48,6 +53,8 @@ def _naive_ward(labels, features, n_regions, edges=None, edge_weight=0.0, codes=
                                 total += (edges[y, x] + edges[y + dy, x + dx]) / 2
                                 length += 1
                 c *= 1 + edge_weight * total / length
+            if share_power:
+                c *= (min(perimeter[a], perimeter[b]) / graph[(a, b)]) ** share_power
             if best is None or c < best[0]:
                 best = (c, a, b)
         region[region == best[2]] = best[1]
@@ -93,15 +100,16 @@ def test_ward_merge_matches_brute_force(n_regions, seed):
     assert len(pairs) == n_regions
 
 
+@pytest.mark.parametrize("share_power", [0.0, 0.5])
 @pytest.mark.parametrize("n_regions", [1, 6, 20])
-def test_merge_with_histograms_and_edges_matches_brute_force(n_regions):
+def test_merge_with_histograms_and_edges_matches_brute_force(n_regions, share_power):
     labels, features = _tiles(seed=4, n=5)
     rng = np.random.default_rng(5)
     codes = rng.integers(0, 7, labels.shape)
     edges = rng.random(labels.shape) * 3
     merged = ward_merge(labels, features, n_regions, edges=edges, edge_weight=0.7, codes=codes, n_codes=7,
-                        hist_weight=40.0)[labels]
-    expected = _naive_ward(labels, features, n_regions, edges, 0.7, codes, 7, 40.0)
+                        hist_weight=40.0, share_power=share_power)[labels]
+    expected = _naive_ward(labels, features, n_regions, edges, 0.7, codes, 7, 40.0, share_power)
     assert len(np.unique(merged)) == n_regions
     assert len(set(zip(merged.ravel().tolist(), expected.ravel().tolist()))) == n_regions
 
@@ -182,8 +190,8 @@ def test_threshold_keeps_more_segments_in_busier_images():
     busy[5:25, 5:25] = (220, 30, 30)
     busy[35:55, 35:55] = (30, 30, 220)
     noise = lambda img: np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)  # noqa: E731
-    a = kmseg.segment_regions(noise(plain), threshold=200, n_superpixels=100)
-    b = kmseg.segment_regions(noise(busy), threshold=200, n_superpixels=100)
+    a = kmseg.segment_regions(noise(plain), threshold=20000, n_superpixels=100)
+    b = kmseg.segment_regions(noise(busy), threshold=20000, n_superpixels=100)
     assert a.n_segments == 2 and b.n_segments == 4
     with pytest.raises(kmseg.KmsegError, match="threshold=-1.0 must be a finite number >= 0"):
         kmseg.segment_regions(noise(plain), threshold=-1)

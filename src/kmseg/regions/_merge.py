@@ -109,7 +109,8 @@ def _compact_roots(parent):
 
 
 def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, return_costs=False, *,
-               codes=None, n_codes=0, hist_weight=0.0):
+               codes=None, n_codes=0, hist_weight=0.0, size_power=1.0,
+               share_power=0.0):
     """The order in which adjacent regions merge, cheapest first.
 
     The cost of merging regions ``a`` and ``b`` is Ward's criterion (the rise of
@@ -166,7 +167,8 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     done = merge_regions(counts, np.ascontiguousarray(sums), hists, np.ascontiguousarray(pairs[:, 0]),
                          np.ascontiguousarray(pairs[:, 1]), strength.astype(np.float64),
                          lengths.astype(np.float64), float(edge_weight) if use_edges else 0.0,
-                         float(hist_weight), int(n_regions), into, frm, cost)
+                         float(hist_weight), float(size_power),
+                         float(share_power), int(n_regions), into, frm, cost)
     merges = list(zip(into[:done].tolist(), frm[:done].tolist()))
     if return_costs:
         return merges, cost[:done].tolist()
@@ -221,102 +223,3 @@ def absorb_small(labels, features, min_size):
                 neighbours[best].add(nb)
         heapq.heappush(heap, (counts[best], best))
     return _compact_roots(parent)
-
-
-def _merge_tree_py(labels, features, edges=None, edge_weight=0.0, n_regions=1, return_costs=False):
-    """The order in which adjacent regions merge by Ward's criterion.
-
-    Parameters
-    ----------
-    labels : (H, W) int ndarray
-        Connected regions labelled 0..m-1.
-    features : (H, W, d) float ndarray
-        Per-pixel features (e.g. CIELAB).
-    edges : (H, W) float ndarray, optional
-        Edge strength per pixel; with ``edge_weight > 0`` the cost of merging two
-        regions is multiplied by ``1 + edge_weight * mean edge strength`` of
-        their shared boundary, so strong boundaries are merged last.
-    edge_weight : float, default=0
-    n_regions : int, default=1
-        Stop once this many regions are left.
-    return_costs : bool, default=False
-        Also return the cost of each merge.
-
-    Returns
-    -------
-    merges : list of (a, b)
-        In order: region ``b`` merged into ``a`` (labels of the input).
-    costs : list of float
-        With ``return_costs``: the cost of each merge.
-    """
-    m = int(labels.max()) + 1
-    d = features.shape[-1]
-    counts, sums = region_stats(labels, features, m)
-    pairs, lengths = region_graph(labels)
-    strength = {}
-    if edges is not None and edge_weight > 0:
-        totals = boundary_strength(labels, edges, pairs)
-        for (a, b), s, n in zip(pairs.tolist(), totals.tolist(), lengths.tolist()):
-            strength[(a, b)] = (s, n)
-    neighbours = [set() for _ in range(m)]
-    for a, b in pairs.tolist():
-        neighbours[a].add(b)
-        neighbours[b].add(a)
-
-    # plain Python floats: thousands of tiny evaluations, where NumPy's per-call cost dominates
-    counts = counts.tolist()
-    sums = sums.tolist()
-
-    def cost(a, b):
-        na, nb = counts[a], counts[b]
-        sa, sb = sums[a], sums[b]
-        dd = 0.0
-        for f in range(d):
-            t = sa[f] / na - sb[f] / nb
-            dd += t * t
-        c = na * nb / (na + nb) * dd
-        if strength:
-            s, n = strength[(a, b) if a < b else (b, a)]
-            c *= 1.0 + edge_weight * s / n
-        return c
-
-    version = [0] * m
-    heap = [(cost(a, b), a, b, 0, 0) for a, b in pairs.tolist()]
-    heapq.heapify(heap)
-    merges = []
-    costs = []
-    alive = m
-    while alive > n_regions and heap:
-        c, a, b, va, vb = heapq.heappop(heap)
-        if version[a] != va or version[b] != vb:
-            continue  # stale: one side has merged since
-        # merge b into a
-        counts[a] += counts[b]
-        sums[a] = [x + y for x, y in zip(sums[a], sums[b])]
-        merges.append((a, b))
-        costs.append(c)
-        version[a] += 1
-        version[b] = -1
-        alive -= 1
-        neighbours[a].discard(b)
-        for nb in neighbours[b]:
-            if nb == a:
-                continue
-            neighbours[nb].discard(b)
-            neighbours[nb].add(a)
-            neighbours[a].add(nb)
-            if strength:
-                s1, n1 = strength.pop((min(b, nb), max(b, nb)))
-                s0, n0 = strength.get((min(a, nb), max(a, nb)), (0.0, 0))
-                strength[(min(a, nb), max(a, nb))] = (s0 + s1, n0 + n1)
-        neighbours[b] = set()
-        if strength:
-            strength.pop((min(a, b), max(a, b)), None)
-        for nb in neighbours[a]:
-            heapq.heappush(heap, (cost(a, nb), a, nb, version[a], version[nb]) if a < nb
-                           else (cost(nb, a), nb, a, version[nb], version[a]))
-    if return_costs:
-        return merges, costs
-    return merges
-
-

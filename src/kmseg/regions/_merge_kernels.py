@@ -15,10 +15,11 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def pair_cost(a, b, counts, sums, hists, edge_sum, edge_len, edge_weight, hist_weight):
+def pair_cost(a, b, counts, sums, hists, perims, edge_sum, edge_len, edge_weight, hist_weight, size_power,
+              share_power):
     """Merge cost of regions ``a`` and ``b`` sharing an edge with the given sums.
 
-    ``n_a n_b / (n_a + n_b) * (|mu_a - mu_b|^2 + hist_weight * chi2(h_a, h_b))
+    ``(n_a n_b / (n_a + n_b))^size_power * (|mu_a - mu_b|^2 + hist_weight * chi2(h_a, h_b))
     * (1 + edge_weight * edge_sum / edge_len)``, with ``chi2`` half the
     chi-squared distance of the two normalised histograms (0 to 1).
     """
@@ -36,15 +37,18 @@ def pair_cost(a, b, counts, sums, hists, edge_sum, edge_len, edge_weight, hist_w
             if p + q > 0.0:
                 chi += (p - q) * (p - q) / (p + q)
         dd += hist_weight * 0.5 * chi
-    c = na * nb / (na + nb) * dd
+    harm = na * nb / (na + nb)
+    c = (harm if size_power == 1.0 else harm ** size_power) * dd
     if edge_weight > 0.0 and edge_len > 0.0:
         c *= 1.0 + edge_weight * edge_sum / edge_len
+    if share_power > 0.0:
+        c *= (min(perims[a], perims[b]) / edge_len) ** share_power
     return c
 
 
 @njit(cache=True, nogil=True)
 def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_weight, hist_weight,
-                  n_regions, merged_into, merged_from, costs):
+                  size_power, share_power, n_regions, merged_into, merged_from, costs):
     """Merge adjacent regions, cheapest pair first, until ``n_regions`` are left.
 
     Parameters
@@ -56,7 +60,7 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
         The two regions of each edge, ``u < v``, each pair once.
     edge_sum, edge_len : (E,) float64
         Summed edge strength along each boundary, and its length; updated in place.
-    edge_weight, hist_weight : float
+    edge_weight, hist_weight, size_power, share_power : float
         See :func:`pair_cost`.
     n_regions : int
     merged_into, merged_from : (m,) int64, output
@@ -90,6 +94,10 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
             else:
                 node_next[tail[r]] = node
             tail[r] = node
+    perims = np.zeros(m)
+    for e in range(n_edges):
+        perims[eu[e]] += edge_len[e]
+        perims[ev[e]] += edge_len[e]
     version = np.zeros(m, dtype=np.int64)
     seen = np.full(m, -1, dtype=np.int64)
     seen_edge = np.zeros(m, dtype=np.int64)
@@ -97,8 +105,8 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
     heap = [(0.0, 0, 0, 0, 0)]
     heap.pop()
     for e in range(n_edges):
-        heap.append((pair_cost(eu[e], ev[e], counts, sums, hists, edge_sum[e], edge_len[e], edge_weight,
-                               hist_weight), eu[e], ev[e], 0, 0))
+        heap.append((pair_cost(eu[e], ev[e], counts, sums, hists, perims, edge_sum[e], edge_len[e], edge_weight,
+                               hist_weight, size_power, share_power), eu[e], ev[e], 0, 0))
     heapq.heapify(heap)
 
     alive = 0
@@ -116,6 +124,7 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
         for j in range(hists.shape[1]):
             hists[a, j] += hists[b, j]
         counts[b] = 0.0
+        perims[a] += perims[b]
         merged_into[done] = a
         merged_from[done] = b
         costs[done] = c
@@ -146,6 +155,7 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
                     ev[e] = a
                 other = ev[e] if eu[e] == a else eu[e]
                 if other == a:
+                    perims[a] -= 2.0 * edge_len[e]
                     alive_edge[e] = False
                     keep = False
                 elif seen[other] == done:
@@ -173,7 +183,7 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
             other = ev[e] if eu[e] == a else eu[e]
             lo = min(a, other)
             hi = max(a, other)
-            heapq.heappush(heap, (pair_cost(lo, hi, counts, sums, hists, edge_sum[e], edge_len[e], edge_weight,
-                                            hist_weight), lo, hi, version[lo], version[hi]))
+            heapq.heappush(heap, (pair_cost(lo, hi, counts, sums, hists, perims, edge_sum[e], edge_len[e], edge_weight,
+                                            hist_weight, size_power, share_power), lo, hi, version[lo], version[hi]))
             node = node_next[node]
     return done
