@@ -94,12 +94,12 @@ def hierarchy(img, cfg):
     if cfg["smooth"]:
         r, s, n = cfg["smooth"]
         feat = edge_preserving_smooth(lab, r, s, n)
-    key = f"{cfg['n_superpixels']}-{cfg['compactness']:g}-{cfg['smooth']}-{cfg.get('tag', '')}"
+    key = f"{cfg['n_superpixels']}-{cfg['compactness']:g}-{cfg['smooth']}-{cfg.get('slic_iter', 10)}"
     cache = CACHE / key.replace(" ", "") / (hashlib.md5(img.tobytes()).hexdigest() + ".npy") if CACHE else None
     if cache is not None and cache.exists():
         sp = np.load(cache)
     else:
-        sp = slic_superpixels(feat, cfg["n_superpixels"], cfg["compactness"])
+        sp = slic_superpixels(feat, cfg["n_superpixels"], cfg["compactness"], cfg.get("slic_iter", 10))
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
             np.save(cache, sp)

@@ -14,22 +14,58 @@ import heapq
 import numpy as np
 
 
-def region_graph(labels):
-    """Adjacent label pairs ``(a < b)`` of a label map and their boundary lengths.
+def region_graph(labels, edges=None):
+    """Adjacent label pairs ``(a < b)`` of a label map, their boundary lengths and edge sums.
+
+    Parameters
+    ----------
+    labels : (H, W) int ndarray
+    edges : (H, W) float ndarray, optional
+        Edge strength per pixel, e.g. a gradient magnitude.
 
     Returns
     -------
     pairs : (m, 2) int64 ndarray
     lengths : (m,) int64 ndarray
         Number of 4-neighbour pixel pairs across each boundary.
+    strength : (m,) float64 ndarray
+        With ``edges``: the sum over those pixel pairs of the mean edge strength
+        of the two pixels (see :func:`boundary_strength`).
     """
     n = int(labels.max()) + 1
-    a = np.concatenate([labels[:, :-1].ravel(), labels[:-1, :].ravel()]).astype(np.int64)
-    b = np.concatenate([labels[:, 1:].ravel(), labels[1:, :].ravel()]).astype(np.int64)
-    cut = a != b
-    codes = np.minimum(a[cut], b[cut]) * n + np.maximum(a[cut], b[cut])
-    codes, lengths = np.unique(codes, return_counts=True)
-    return np.stack([codes // n, codes % n], axis=1), lengths.astype(np.int64)
+    flat = labels.astype(np.int64, copy=False)
+    a = np.concatenate([flat[:, :-1].ravel(), flat[:-1, :].ravel()])
+    b = np.concatenate([flat[:, 1:].ravel(), flat[1:, :].ravel()])
+    cut = np.flatnonzero(a != b)
+    a, b = a[cut], b[cut]
+    codes, inverse, lengths = np.unique(np.minimum(a, b) * n + np.maximum(a, b), return_inverse=True,
+                                        return_counts=True)
+    pairs = np.stack([codes // n, codes % n], axis=1)
+    if edges is None:
+        return pairs, lengths.astype(np.int64)
+    e = np.concatenate([(edges[:, :-1] + edges[:, 1:]).ravel(), (edges[:-1, :] + edges[1:, :]).ravel()])
+    strength = np.bincount(inverse.ravel(), weights=e[cut] / 2, minlength=len(codes))
+    return pairs, lengths.astype(np.int64), strength
+
+
+def boundary_strength(labels, edges, pairs):
+    """Sum of an edge map over each boundary (both pixels of each 4-neighbour pair).
+
+    Parameters
+    ----------
+    labels : (H, W) int ndarray
+    edges : (H, W) float ndarray
+        Edge strength per pixel, e.g. a gradient magnitude.
+    pairs : (m, 2) int ndarray
+        From :func:`region_graph`.
+
+    Returns
+    -------
+    (m,) float ndarray, aligned with ``pairs``.
+    """
+    found, _, strength = region_graph(labels, edges)
+    n = int(labels.max()) + 1
+    return strength[np.searchsorted(found[:, 0] * n + found[:, 1], pairs[:, 0] * n + pairs[:, 1])]
 
 
 def region_stats(labels, features, m=None):
@@ -153,9 +189,12 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
 
     m = int(labels.max()) + 1
     counts, sums = region_stats(labels, features, m)
-    pairs, lengths = region_graph(labels)
     use_edges = edges is not None and edge_weight > 0
-    strength = boundary_strength(labels, edges, pairs) if use_edges else np.zeros(len(pairs))
+    if use_edges:
+        pairs, lengths, strength = region_graph(labels, edges)
+    else:
+        pairs, lengths = region_graph(labels)
+        strength = np.zeros(len(pairs))
     if codes is not None and hist_weight > 0:
         hists = np.bincount(labels.ravel().astype(np.int64) * n_codes + codes.ravel(),
                             minlength=m * n_codes).astype(np.float64).reshape(m, n_codes)

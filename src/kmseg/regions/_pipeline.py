@@ -17,12 +17,14 @@ from ._merge import absorb_small, cut_tree, merge_tree, region_stats
 from ._superpixels import slic_superpixels
 
 #: Defaults, tuned on the BSDS500 train photos (benchmarks/tune_regions.py; see BENCHMARKS.md).
-DEFAULT_N_SUPERPIXELS = 1000
+DEFAULT_N_SUPERPIXELS = 1500
 DEFAULT_COMPACTNESS = 10.0
 DEFAULT_EDGE_WEIGHT = 30.0
 DEFAULT_TEXTURE_WEIGHT = 3.0
 DEFAULT_HIST_WEIGHT = 1000.0
 DEFAULT_STOP_SIZE_POWER = 0.25
+#: A pair's cost is also multiplied by (shorter perimeter / shared boundary)^this (see _merge.py).
+DEFAULT_SHARE_POWER = 0.25
 #: Scale (pixels) over which the local contrast feature is averaged.
 TEXTURE_SIGMA = 3.0
 #: CIELAB a and b ranges cut into 8 bins each for the colour histograms (beyond: the end bins).
@@ -137,7 +139,7 @@ def segment_regions(
     min_size : int, default=0
         Segments smaller than this many pixels are merged into a neighbour
         (so fewer than ``n_segments`` may remain).
-    n_superpixels : int, default=1000
+    n_superpixels : int, default=1500
         Approximate number of superpixels.
     compactness : float, default=10
         SLIC's balance of colour against position (higher: squarer superpixels).
@@ -260,5 +262,5 @@ def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=
     edges = np.sqrt((grads ** 2).sum(axis=0))
     merges, costs = merge_tree(sp, _features(lab, grads, texture_weight), edges, edge_weight,
                                return_costs=True, codes=_ab_codes(lab) if hist_weight > 0 else None,
-                               n_codes=HIST_BINS ** 2, hist_weight=hist_weight)
+                               n_codes=HIST_BINS ** 2, hist_weight=hist_weight, share_power=DEFAULT_SHARE_POWER)
     return RegionHierarchy(sp, lab, merges, costs)
