@@ -18,7 +18,8 @@ from .._validation import KmsegError
 #: Parameter swept by default, per method, and its default values.
 METHODS = {
     "regions": ("n_segments", list(range(2, 17))),
-    "regions-threshold": ("threshold", [500, 1000, 2000, 3000, 4500, 6500, 10000, 15000, 25000, 40000]),
+    "regions-threshold": ("threshold", [5000, 6300, 7900, 10000, 13000, 16000, 20000, 25000, 32000, 40000,
+                                        50000, 63000, 79000, 100000, 130000, 160000]),
     "kmeans": ("k", list(range(2, 17))),
     "kmeans-connected": ("k", list(range(2, 17))),
     "felzenszwalb": ("scale", [50, 100, 200, 300, 500, 800, 1200]),

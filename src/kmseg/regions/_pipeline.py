@@ -93,7 +93,7 @@ def _features(lab, grads, texture_weight):
 def _ab_codes(lab):
     """Colour histogram bin (a and b, ``HIST_BINS`` each) of every pixel."""
     def bins(x, lo, hi):
-        return np.clip(((x - lo) * (HIST_BINS / (hi - lo))).astype(np.int64), 0, HIST_BINS - 1)
+        return np.clip(((x - lo) / (hi - lo) * HIST_BINS).astype(np.int64), 0, HIST_BINS - 1)
 
     return bins(lab[:, :, 1], *HIST_A_RANGE) * HIST_BINS + bins(lab[:, :, 2], *HIST_B_RANGE)
 
