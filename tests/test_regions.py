@@ -332,3 +332,45 @@ def test_edge_preserving_smooth_keeps_steps_and_flattens_noise():
     # the step stays a step: no blending across it
     assert np.abs(smooth[:, 14] - image[:, 14]).max() < 3 and np.abs(smooth[:, 15] - image[:, 15]).max() < 3
     assert_array_equal(edge_preserving_smooth(noisy, n_passes=0), noisy)
+
+
+def _same_mean_halves(right_values, seed=0):
+    """Left half flat at the mean colour of the right half, whose pixels take the given values at random."""
+    rng = np.random.default_rng(seed)
+    values = np.asarray(right_values, float)
+    img = np.empty((60, 80, 3))
+    img[:, :40] = values.mean(0)
+    img[:, 40:] = values[rng.integers(0, len(values), (60, 40))]
+    return np.clip(img + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)
+
+
+def _split_score(labels):
+    """Share of each half's pixels on its own side of a two-segment map, the worse of the two."""
+    left = labels[0, 0]
+    return min((labels[:, :38] == left).mean(), (labels[:, 42:] != left).mean())
+
+
+def test_texture_feature_parts_plain_from_speckled_grey():
+    img = _same_mean_halves([(83, 83, 83), (173, 173, 173)])  # same mean grey, same (grey) histogram
+    with_texture = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=3, hist_weight=0)
+    without = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=0, hist_weight=0)
+    assert _split_score(with_texture.labels) > 0.9
+    assert _split_score(without.labels) < 0.5
+
+
+def test_histogram_term_parts_flat_from_mixed_colours():
+    img = _same_mean_halves([(200, 40, 40), (40, 40, 200)])  # purple beside a red and blue speckle
+    with_hist = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=0, hist_weight=1000)
+    without = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=0, hist_weight=0)
+    assert _split_score(with_hist.labels) > 0.9
+    assert _split_score(without.labels) < 0.5
+
+
+def test_segment_regions_with_smoothing():
+    rng = np.random.default_rng(3)
+    img = np.full((50, 60, 3), (40, 120, 40), float)
+    img[10:35, 15:40] = (220, 40, 40)
+    img = np.clip(img + rng.normal(0, 12, img.shape), 0, 255).astype(np.uint8)
+    regions = kmseg.segment_regions(img, 2, n_superpixels=80, smooth=True)
+    inside = regions.labels[12:33, 17:38]
+    assert regions.n_segments == 2 and np.all(inside == inside[0, 0]) and regions.labels[0, 0] != inside[0, 0]

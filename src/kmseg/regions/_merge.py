@@ -4,9 +4,11 @@ Each region is a node with its pixel count and the sum of its pixels' features;
 adjacent regions (sharing a 4-connected boundary) are joined by an edge. The pair
 of adjacent regions whose merge raises the k-means objective (the within-region
 sum of squares) the least is merged, ``n_a n_b / (n_a + n_b) |mu_a - mu_b|^2``
-(Ward's criterion), optionally scaled up by the mean edge strength of their
-shared boundary, until the requested number of regions is left. Merging only
-adjacent regions keeps every region connected.
+(Ward's criterion), optionally with a histogram distance added and scaled up
+by the mean edge strength of their shared boundary and by how small a part of
+the shorter outline that boundary is, until the requested number of regions is
+left. Merging only adjacent regions keeps every region connected. The loop is a
+numba kernel (_merge_kernels.py).
 """
 
 import heapq
@@ -158,7 +160,10 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
         * (1 + edge_weight * mean edge strength along the shared boundary)
 
     where ``chi2`` is half the chi-squared distance (0 to 1) of the two regions'
-    normalised histograms of pixel ``codes``.
+    normalised histograms of pixel ``codes``. ``size_power`` replaces the
+    exponent 1 of the first factor, and with ``share_power > 0`` the cost is also
+    multiplied by ``(min(P_a, P_b) / L_ab)^share_power``, ``P`` a region's
+    boundary length with all other regions and ``L_ab`` the shared one.
 
     Parameters
     ----------
@@ -177,6 +182,8 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
         A histogram bin (0..n_codes-1) per pixel; used with ``hist_weight > 0``.
     n_codes : int, default=0
     hist_weight : float, default=0
+    size_power : float, default=1
+    share_power : float, default=0
 
     Returns
     -------

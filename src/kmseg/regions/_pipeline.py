@@ -118,9 +118,12 @@ def segment_regions(
     cheapest pair. The cost is Ward's criterion (the rise of the within-segment sum
     of squares) on CIELAB plus a local contrast feature, with the distance of the
     two segments' colour histograms added, multiplied by ``1 + edge_weight * s``
-    where ``s`` is the mean Sobel gradient (CIELAB) along their shared boundary::
+    where ``s`` is the mean Sobel gradient (CIELAB) along their shared boundary, and
+    by ``(P / L)^0.25`` where ``L`` is the length of that boundary and ``P`` the
+    shorter of the two segments' boundaries with all others::
 
-        n_a n_b / (n_a + n_b) * (|mu_a - mu_b|^2 + hist_weight * chi2(h_a, h_b)) * (1 + edge_weight * s)
+        n_a n_b / (n_a + n_b) * (|mu_a - mu_b|^2 + hist_weight * chi2(h_a, h_b))
+        * (1 + edge_weight * s) * (P / L)^0.25
 
     Parameters
     ----------
