@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _images  # noqa: E402
 
 GT_DIR = _images.BSDS_VAL_DIR.parent.parent / "groundTruth" / "val"
-METHODS = ["regions", "regions-threshold", "kmeans", "kmeans-connected", "felzenszwalb", "slic", "quickshift"]
+METHODS = ["regions-threshold", "regions-smooth", "regions", "kmeans", "kmeans-connected", "felzenszwalb", "slic", "quickshift"]
 SLOW = {"quickshift": 30}  # images, for methods too slow for the whole split
 
 
