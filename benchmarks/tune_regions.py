@@ -222,7 +222,7 @@ def _fmt(name, ods, sec):
 DESIGNS = {
     "base": {},
     "best": dict(n_superpixels=1500, texture=3.0, hist="ab8", hist_weight=1000.0, stop_alpha=0.25,
-                 share_power=0.25),
+                 share_power=0.25, slic_iter=7),
 }
 
 

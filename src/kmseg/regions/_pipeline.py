@@ -19,6 +19,9 @@ from ._superpixels import slic_superpixels
 #: Defaults, tuned on the BSDS500 train photos (benchmarks/tune_regions.py; see BENCHMARKS.md).
 DEFAULT_N_SUPERPIXELS = 1500
 DEFAULT_COMPACTNESS = 10.0
+#: SLIC rounds: 7 instead of SLIC's usual 10 costs about 0.005 of Covering on the train photos and
+#: saves about a fifth of the time of the whole pipeline.
+SLIC_ITERATIONS = 7
 DEFAULT_EDGE_WEIGHT = 30.0
 DEFAULT_TEXTURE_WEIGHT = 3.0
 DEFAULT_HIST_WEIGHT = 1000.0
@@ -260,7 +263,7 @@ def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=
         from ..color._smooth import edge_preserving_smooth
 
         lab = edge_preserving_smooth(lab)
-    sp = slic_superpixels(lab, n_superpixels, compactness)
+    sp = slic_superpixels(lab, n_superpixels, compactness, max_iter=SLIC_ITERATIONS)
     grads = _sobel_lab(lab)
     edges = np.sqrt((grads ** 2).sum(axis=0))
     merges, costs = merge_tree(sp, _features(lab, grads, texture_weight), edges, edge_weight,
