@@ -24,7 +24,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 MOSAIC_NPY = RESULTS_DIR / "mosaic_12mp.npy"
 MOSAIC_PNG = RESULTS_DIR / "mosaic_12mp.png"
-BSDS_VAL_DIR = REPO_ROOT.parent / "shared" / "data" / "bsds500" / "images" / "val"
+#: ../shared beside the repository, or beside the folder holding it (a git worktree)
+SHARED_DIR = next((d / "shared" for d in (REPO_ROOT.parent, REPO_ROOT.parent.parent) if (d / "shared").is_dir()),
+                  REPO_ROOT.parent / "shared")
+BSDS_VAL_DIR = SHARED_DIR / "data" / "bsds500" / "images" / "val"
 
 TILE_SIZE = (2000, 1500)  # (width, height), as Pillow's resize takes it
 

@@ -21,16 +21,40 @@ def _naive_graph(labels):
     return found
 
 
-def _naive_ward(labels, features, n_regions):
-    """Brute force: recompute every adjacent pair's Ward cost, merge the cheapest, repeat."""
+def _naive_ward(labels, features, n_regions, edges=None, edge_weight=0.0, codes=None, n_codes=0,
+                hist_weight=0.0, share_power=0.0):
+    """Brute force: recompute every adjacent pair's cost from the pixels, merge the cheapest, repeat."""
     region = labels.copy()
+    h, w = labels.shape
     while len(np.unique(region)) > n_regions:
         best = None
-        for (a, b) in _naive_graph(region):
+        graph = _naive_graph(region)
+        perimeter = {}
+        for (a, b), length in graph.items():
+            perimeter[a] = perimeter.get(a, 0) + length
+            perimeter[b] = perimeter.get(b, 0) + length
+        for (a, b) in graph:
             fa, fb = features[region == a], features[region == b]
             na, nb = len(fa), len(fb)
             diff = fa.mean(0) - fb.mean(0)
-            c = na * nb / (na + nb) * float(diff @ diff)
+            dd = float(diff @ diff)
+            if hist_weight:
+                p = np.bincount(codes[region == a], minlength=n_codes) / na
+                q = np.bincount(codes[region == b], minlength=n_codes) / nb
+                both = p + q > 0
+                dd += hist_weight * 0.5 * float(((p - q)[both] ** 2 / (p + q)[both]).sum())
+            c = na * nb / (na + nb) * dd
+            if edge_weight:
+                total, length = 0.0, 0
+                for y in range(h):
+                    for x in range(w):
+                        for dy, dx in ((0, 1), (1, 0)):
+                            if y + dy < h and x + dx < w and {region[y, x], region[y + dy, x + dx]} == {a, b}:
+                                total += (edges[y, x] + edges[y + dy, x + dx]) / 2
+                                length += 1
+                c *= 1 + edge_weight * total / length
+            if share_power:
+                c *= (min(perimeter[a], perimeter[b]) / graph[(a, b)]) ** share_power
             if best is None or c < best[0]:
                 best = (c, a, b)
         region[region == best[2]] = best[1]
@@ -74,6 +98,41 @@ def test_ward_merge_matches_brute_force(n_regions, seed):
     # same partition, up to label names
     pairs = set(zip(merged.ravel().tolist(), expected.ravel().tolist()))
     assert len(pairs) == n_regions
+
+
+@pytest.mark.parametrize("share_power", [0.0, 0.5])
+@pytest.mark.parametrize("n_regions", [1, 6, 20])
+def test_merge_with_histograms_and_edges_matches_brute_force(n_regions, share_power):
+    labels, features = _tiles(seed=4, n=5)
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 7, labels.shape)
+    edges = rng.random(labels.shape) * 3
+    merged = ward_merge(labels, features, n_regions, edges=edges, edge_weight=0.7, codes=codes, n_codes=7,
+                        hist_weight=40.0, share_power=share_power)[labels]
+    expected = _naive_ward(labels, features, n_regions, edges, 0.7, codes, 7, 40.0, share_power)
+    assert len(np.unique(merged)) == n_regions
+    assert len(set(zip(merged.ravel().tolist(), expected.ravel().tolist()))) == n_regions
+
+
+def test_merge_kernel_folds_parallel_boundaries():
+    """A ring around a centre: once two ring pieces merge, their two boundaries with the centre are one."""
+    from kmseg.regions._merge import merge_tree
+
+    labels = np.zeros((5, 5), int)
+    labels[:, 3:] = 1
+    labels[1:4, 1:4] = 2
+    features = np.zeros((5, 5, 1))
+    features[labels == 1] = 0.1
+    features[labels == 2] = 5.0
+    edges = np.arange(25.0).reshape(5, 5) / 10
+    merges, costs = merge_tree(labels, features, edges, 1.0, return_costs=True)
+    assert merges == [(0, 1), (0, 2)]
+    # the last merge: the 16 ring pixels against the 9 centre ones, across the whole ring's boundary
+    ring = (labels != 2).astype(int)
+    pairs, lengths = region_graph(ring)
+    mean_edge = boundary_strength(ring, edges, pairs)[0] / lengths[0]
+    ring_mean = features[labels != 2].mean()
+    assert costs[1] == pytest.approx(16 * 9 / 25 * (5.0 - ring_mean) ** 2 * (1 + mean_edge))
 
 
 def test_merged_regions_stay_connected():
@@ -131,8 +190,8 @@ def test_threshold_keeps_more_segments_in_busier_images():
     busy[5:25, 5:25] = (220, 30, 30)
     busy[35:55, 35:55] = (30, 30, 220)
     noise = lambda img: np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)  # noqa: E731
-    a = kmseg.segment_regions(noise(plain), threshold=200, n_superpixels=100)
-    b = kmseg.segment_regions(noise(busy), threshold=200, n_superpixels=100)
+    a = kmseg.segment_regions(noise(plain), threshold=20000, n_superpixels=100)
+    b = kmseg.segment_regions(noise(busy), threshold=20000, n_superpixels=100)
     assert a.n_segments == 2 and b.n_segments == 4
     with pytest.raises(kmseg.KmsegError, match="threshold=-1.0 must be a finite number >= 0"):
         kmseg.segment_regions(noise(plain), threshold=-1)
@@ -232,3 +291,86 @@ def test_slic_superpixels_connected_and_sized():
     for r in range(n):
         assert ndimage.label(sp == r)[1] == 1
     assert np.bincount(sp.ravel()).min() >= int(60 * 80 / 48 / 4)
+
+
+def _naive_bilateral(image, radius, sigma):
+    h, w, _ = image.shape
+    out = np.empty_like(image)
+    for y in range(h):
+        for x in range(w):
+            total, acc = 0.0, np.zeros(image.shape[2])
+            for yy in range(max(0, y - radius), min(h, y + radius + 1)):
+                for xx in range(max(0, x - radius), min(w, x + radius + 1)):
+                    wgt = np.exp(-((image[yy, xx] - image[y, x]) ** 2).sum() / (2 * sigma ** 2)
+                                 - ((yy - y) ** 2 + (xx - x) ** 2) / (2 * radius ** 2))
+                    total += wgt
+                    acc += wgt * image[yy, xx]
+            out[y, x] = acc / total
+    return out
+
+
+@pytest.mark.parametrize("radius", [1, 2])
+def test_bilateral_pass_matches_naive(radius):
+    from kmseg.color._smooth import bilateral_pass
+
+    rng = np.random.default_rng(0)
+    image = rng.normal(50, 15, (9, 11, 3))
+    out = np.empty_like(image)
+    bilateral_pass(image, radius, 10.0, out)
+    np.testing.assert_allclose(out, _naive_bilateral(image, radius, 10.0), rtol=1e-12)
+
+
+def test_edge_preserving_smooth_keeps_steps_and_flattens_noise():
+    from kmseg.color._smooth import edge_preserving_smooth
+
+    rng = np.random.default_rng(1)
+    image = np.zeros((30, 30, 3))
+    image[:, 15:] = 60.0
+    noisy = image + rng.normal(0, 2, image.shape)
+    smooth = edge_preserving_smooth(noisy, radius=2, sigma=8.0, n_passes=3)
+    assert np.abs(smooth - image).std() < 0.5 * np.abs(noisy - image).std()
+    # the step stays a step: no blending across it
+    assert np.abs(smooth[:, 14] - image[:, 14]).max() < 3 and np.abs(smooth[:, 15] - image[:, 15]).max() < 3
+    assert_array_equal(edge_preserving_smooth(noisy, n_passes=0), noisy)
+
+
+def _same_mean_halves(right_values, seed=0):
+    """Left half flat at the mean colour of the right half, whose pixels take the given values at random."""
+    rng = np.random.default_rng(seed)
+    values = np.asarray(right_values, float)
+    img = np.empty((60, 80, 3))
+    img[:, :40] = values.mean(0)
+    img[:, 40:] = values[rng.integers(0, len(values), (60, 40))]
+    return np.clip(img + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)
+
+
+def _split_score(labels):
+    """Share of each half's pixels on its own side of a two-segment map, the worse of the two."""
+    left = labels[0, 0]
+    return min((labels[:, :38] == left).mean(), (labels[:, 42:] != left).mean())
+
+
+def test_texture_feature_parts_plain_from_speckled_grey():
+    img = _same_mean_halves([(83, 83, 83), (173, 173, 173)])  # same mean grey, same (grey) histogram
+    with_texture = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=3, hist_weight=0)
+    without = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=0, hist_weight=0)
+    assert _split_score(with_texture.labels) > 0.9
+    assert _split_score(without.labels) < 0.5
+
+
+def test_histogram_term_parts_flat_from_mixed_colours():
+    img = _same_mean_halves([(200, 40, 40), (40, 40, 200)])  # purple beside a red and blue speckle
+    with_hist = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=0, hist_weight=1000)
+    without = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=0, hist_weight=0)
+    assert _split_score(with_hist.labels) > 0.9
+    assert _split_score(without.labels) < 0.5
+
+
+def test_segment_regions_with_smoothing():
+    rng = np.random.default_rng(3)
+    img = np.full((50, 60, 3), (40, 120, 40), float)
+    img[10:35, 15:40] = (220, 40, 40)
+    img = np.clip(img + rng.normal(0, 12, img.shape), 0, 255).astype(np.uint8)
+    regions = kmseg.segment_regions(img, 2, n_superpixels=80, smooth=True)
+    inside = regions.labels[12:33, 17:38]
+    assert regions.n_segments == 2 and np.all(inside == inside[0, 0]) and regions.labels[0, 0] != inside[0, 0]

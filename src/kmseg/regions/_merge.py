@@ -4,9 +4,11 @@ Each region is a node with its pixel count and the sum of its pixels' features;
 adjacent regions (sharing a 4-connected boundary) are joined by an edge. The pair
 of adjacent regions whose merge raises the k-means objective (the within-region
 sum of squares) the least is merged, ``n_a n_b / (n_a + n_b) |mu_a - mu_b|^2``
-(Ward's criterion), optionally scaled up by the mean edge strength of their
-shared boundary, until the requested number of regions is left. Merging only
-adjacent regions keeps every region connected.
+(Ward's criterion), optionally with a histogram distance added and scaled up
+by the mean edge strength of their shared boundary and by how small a part of
+the shorter outline that boundary is, until the requested number of regions is
+left. Merging only adjacent regions keeps every region connected. The loop is a
+numba kernel (_merge_kernels.py).
 """
 
 import heapq
@@ -14,22 +16,58 @@ import heapq
 import numpy as np
 
 
-def region_graph(labels):
-    """Adjacent label pairs ``(a < b)`` of a label map and their boundary lengths.
+def region_graph(labels, edges=None):
+    """Adjacent label pairs ``(a < b)`` of a label map, their boundary lengths and edge sums.
+
+    Parameters
+    ----------
+    labels : (H, W) int ndarray
+    edges : (H, W) float ndarray, optional
+        Edge strength per pixel, e.g. a gradient magnitude.
 
     Returns
     -------
     pairs : (m, 2) int64 ndarray
     lengths : (m,) int64 ndarray
         Number of 4-neighbour pixel pairs across each boundary.
+    strength : (m,) float64 ndarray
+        With ``edges``: the sum over those pixel pairs of the mean edge strength
+        of the two pixels (see :func:`boundary_strength`).
     """
     n = int(labels.max()) + 1
-    a = np.concatenate([labels[:, :-1].ravel(), labels[:-1, :].ravel()]).astype(np.int64)
-    b = np.concatenate([labels[:, 1:].ravel(), labels[1:, :].ravel()]).astype(np.int64)
-    cut = a != b
-    codes = np.minimum(a[cut], b[cut]) * n + np.maximum(a[cut], b[cut])
-    codes, lengths = np.unique(codes, return_counts=True)
-    return np.stack([codes // n, codes % n], axis=1), lengths.astype(np.int64)
+    flat = labels.astype(np.int64, copy=False)
+    a = np.concatenate([flat[:, :-1].ravel(), flat[:-1, :].ravel()])
+    b = np.concatenate([flat[:, 1:].ravel(), flat[1:, :].ravel()])
+    cut = np.flatnonzero(a != b)
+    a, b = a[cut], b[cut]
+    codes, inverse, lengths = np.unique(np.minimum(a, b) * n + np.maximum(a, b), return_inverse=True,
+                                        return_counts=True)
+    pairs = np.stack([codes // n, codes % n], axis=1)
+    if edges is None:
+        return pairs, lengths.astype(np.int64)
+    e = np.concatenate([(edges[:, :-1] + edges[:, 1:]).ravel(), (edges[:-1, :] + edges[1:, :]).ravel()])
+    strength = np.bincount(inverse.ravel(), weights=e[cut] / 2, minlength=len(codes))
+    return pairs, lengths.astype(np.int64), strength
+
+
+def boundary_strength(labels, edges, pairs):
+    """Sum of an edge map over each boundary (both pixels of each 4-neighbour pair).
+
+    Parameters
+    ----------
+    labels : (H, W) int ndarray
+    edges : (H, W) float ndarray
+        Edge strength per pixel, e.g. a gradient magnitude.
+    pairs : (m, 2) int ndarray
+        From :func:`region_graph`.
+
+    Returns
+    -------
+    (m,) float ndarray, aligned with ``pairs``.
+    """
+    found, _, strength = region_graph(labels, edges)
+    n = int(labels.max()) + 1
+    return strength[np.searchsorted(found[:, 0] * n + found[:, 1], pairs[:, 0] * n + pairs[:, 1])]
 
 
 def region_stats(labels, features, m=None):
@@ -74,13 +112,13 @@ def boundary_strength(labels, edges, pairs):
     return sums
 
 
-def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0):
+def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0, **histogram):
     """Merge adjacent regions greedily by Ward's criterion down to ``n_regions``.
 
     The final region of each input label; see :func:`merge_tree` for the parameters.
     """
-    return cut_tree(int(labels.max()) + 1, merge_tree(labels, features, edges, edge_weight, n_regions),
-                    n_regions)
+    return cut_tree(int(labels.max()) + 1,
+                    merge_tree(labels, features, edges, edge_weight, n_regions, **histogram), n_regions)
 
 
 def cut_tree(m, merges, n_regions):
@@ -108,8 +146,24 @@ def _compact_roots(parent):
     return np.unique(root, return_inverse=True)[1].astype(np.int64)
 
 
-def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, return_costs=False):
-    """The order in which adjacent regions merge by Ward's criterion.
+def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, return_costs=False, *,
+               codes=None, n_codes=0, hist_weight=0.0, size_power=1.0,
+               share_power=0.0):
+    """The order in which adjacent regions merge, cheapest first.
+
+    The cost of merging regions ``a`` and ``b`` is Ward's criterion (the rise of
+    the within-region sum of squares), with the histogram distance added to the
+    squared distance of the means and the whole scaled up by the boundary's
+    edge strength::
+
+        n_a n_b / (n_a + n_b) * (|mu_a - mu_b|^2 + hist_weight * chi2(h_a, h_b))
+        * (1 + edge_weight * mean edge strength along the shared boundary)
+
+    where ``chi2`` is half the chi-squared distance (0 to 1) of the two regions'
+    normalised histograms of pixel ``codes``. ``size_power`` replaces the
+    exponent 1 of the first factor, and with ``share_power > 0`` the cost is also
+    multiplied by ``(min(P_a, P_b) / L_ab)^share_power``, ``P`` a region's
+    boundary length with all other regions and ``L_ab`` the shared one.
 
     Parameters
     ----------
@@ -118,14 +172,18 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     features : (H, W, d) float ndarray
         Per-pixel features (e.g. CIELAB).
     edges : (H, W) float ndarray, optional
-        Edge strength per pixel; with ``edge_weight > 0`` the cost of merging two
-        regions is multiplied by ``1 + edge_weight * mean edge strength`` of
-        their shared boundary, so strong boundaries are merged last.
+        Edge strength per pixel; used with ``edge_weight > 0``.
     edge_weight : float, default=0
     n_regions : int, default=1
         Stop once this many regions are left.
     return_costs : bool, default=False
         Also return the cost of each merge.
+    codes : (H, W) int ndarray, optional
+        A histogram bin (0..n_codes-1) per pixel; used with ``hist_weight > 0``.
+    n_codes : int, default=0
+    hist_weight : float, default=0
+    size_power : float, default=1
+    share_power : float, default=0
 
     Returns
     -------
@@ -134,74 +192,32 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     costs : list of float
         With ``return_costs``: the cost of each merge.
     """
+    from ._merge_kernels import merge_regions
+
     m = int(labels.max()) + 1
-    d = features.shape[-1]
     counts, sums = region_stats(labels, features, m)
-    pairs, lengths = region_graph(labels)
-    strength = {}
-    if edges is not None and edge_weight > 0:
-        totals = boundary_strength(labels, edges, pairs)
-        for (a, b), s, n in zip(pairs.tolist(), totals.tolist(), lengths.tolist()):
-            strength[(a, b)] = (s, n)
-    neighbours = [set() for _ in range(m)]
-    for a, b in pairs.tolist():
-        neighbours[a].add(b)
-        neighbours[b].add(a)
-
-    # plain Python floats: thousands of tiny evaluations, where NumPy's per-call cost dominates
-    counts = counts.tolist()
-    sums = sums.tolist()
-
-    def cost(a, b):
-        na, nb = counts[a], counts[b]
-        sa, sb = sums[a], sums[b]
-        dd = 0.0
-        for f in range(d):
-            t = sa[f] / na - sb[f] / nb
-            dd += t * t
-        c = na * nb / (na + nb) * dd
-        if strength:
-            s, n = strength[(a, b) if a < b else (b, a)]
-            c *= 1.0 + edge_weight * s / n
-        return c
-
-    version = [0] * m
-    heap = [(cost(a, b), a, b, 0, 0) for a, b in pairs.tolist()]
-    heapq.heapify(heap)
-    merges = []
-    costs = []
-    alive = m
-    while alive > n_regions and heap:
-        c, a, b, va, vb = heapq.heappop(heap)
-        if version[a] != va or version[b] != vb:
-            continue  # stale: one side has merged since
-        # merge b into a
-        counts[a] += counts[b]
-        sums[a] = [x + y for x, y in zip(sums[a], sums[b])]
-        merges.append((a, b))
-        costs.append(c)
-        version[a] += 1
-        version[b] = -1
-        alive -= 1
-        neighbours[a].discard(b)
-        for nb in neighbours[b]:
-            if nb == a:
-                continue
-            neighbours[nb].discard(b)
-            neighbours[nb].add(a)
-            neighbours[a].add(nb)
-            if strength:
-                s1, n1 = strength.pop((min(b, nb), max(b, nb)))
-                s0, n0 = strength.get((min(a, nb), max(a, nb)), (0.0, 0))
-                strength[(min(a, nb), max(a, nb))] = (s0 + s1, n0 + n1)
-        neighbours[b] = set()
-        if strength:
-            strength.pop((min(a, b), max(a, b)), None)
-        for nb in neighbours[a]:
-            heapq.heappush(heap, (cost(a, nb), a, nb, version[a], version[nb]) if a < nb
-                           else (cost(nb, a), nb, a, version[nb], version[a]))
+    use_edges = edges is not None and edge_weight > 0
+    if use_edges:
+        pairs, lengths, strength = region_graph(labels, edges)
+    else:
+        pairs, lengths = region_graph(labels)
+        strength = np.zeros(len(pairs))
+    if codes is not None and hist_weight > 0:
+        hists = np.bincount(labels.ravel().astype(np.int64) * n_codes + codes.ravel(),
+                            minlength=m * n_codes).astype(np.float64).reshape(m, n_codes)
+    else:
+        hists, hist_weight = np.zeros((m, 0)), 0.0
+    into = np.empty(m, np.int64)
+    frm = np.empty(m, np.int64)
+    cost = np.empty(m)
+    done = merge_regions(counts, np.ascontiguousarray(sums), hists, np.ascontiguousarray(pairs[:, 0]),
+                         np.ascontiguousarray(pairs[:, 1]), strength.astype(np.float64),
+                         lengths.astype(np.float64), float(edge_weight) if use_edges else 0.0,
+                         float(hist_weight), float(size_power),
+                         float(share_power), int(n_regions), into, frm, cost)
+    merges = list(zip(into[:done].tolist(), frm[:done].tolist()))
     if return_costs:
-        return merges, costs
+        return merges, cost[:done].tolist()
     return merges
 
 

@@ -1,9 +1,10 @@
 """segment_regions(): k connected segments that follow objects.
 
-image -> CIELAB per pixel -> SLIC superpixels (local k-means in Lab + xy, connected;
-kmseg's own kernels, see _superpixels.py)
--> adjacent superpixels merged by Ward's criterion weighted by boundary strength
--> k connected regions, largest first.
+image -> CIELAB per pixel (optionally smoothed, edges kept: color/_smooth.py)
+-> SLIC superpixels (local k-means in Lab + xy, connected; kmseg's own kernels, see _superpixels.py)
+-> adjacent superpixels merged by Ward's criterion on Lab plus local contrast, with a colour
+   histogram distance, weighted by boundary strength (_merge.py)
+-> k connected regions, largest first, or those left when the cheapest merge costs too much.
 """
 
 import numpy as np
@@ -15,10 +16,24 @@ from ..labels._order import label_dtype, size_order
 from ._merge import absorb_small, cut_tree, merge_tree, region_stats
 from ._superpixels import slic_superpixels
 
-#: Defaults, tuned on the BSDS500 train and val photos (see BENCHMARKS.md).
-DEFAULT_N_SUPERPIXELS = 1000
+#: Defaults, tuned on the BSDS500 train photos (benchmarks/tune_regions.py; see BENCHMARKS.md).
+DEFAULT_N_SUPERPIXELS = 1500
 DEFAULT_COMPACTNESS = 10.0
+#: SLIC rounds: 7 instead of SLIC's usual 10 costs about 0.005 of Covering on the train photos and
+#: saves about a fifth of the time of the whole pipeline.
+SLIC_ITERATIONS = 7
 DEFAULT_EDGE_WEIGHT = 30.0
+DEFAULT_TEXTURE_WEIGHT = 3.0
+DEFAULT_HIST_WEIGHT = 1000.0
+DEFAULT_STOP_SIZE_POWER = 0.25
+#: A pair's cost is also multiplied by (shorter perimeter / shared boundary)^this (see _merge.py).
+DEFAULT_SHARE_POWER = 0.25
+#: Scale (pixels) over which the local contrast feature is averaged.
+TEXTURE_SIGMA = 3.0
+#: CIELAB a and b ranges cut into 8 bins each for the colour histograms (beyond: the end bins).
+HIST_BINS = 8
+HIST_A_RANGE = (-40.0, 40.0)
+HIST_B_RANGE = (-40.0, 60.0)
 
 
 class Regions:
@@ -59,10 +74,31 @@ class Regions:
         return self.palette[self.labels]
 
 
-def _edge_map(lab):
+def _sobel_lab(lab):
+    """Sobel gradient magnitude of each CIELAB channel, (3, H, W)."""
     from skimage import filters
 
-    return np.sqrt(sum(filters.sobel(lab[:, :, c]) ** 2 for c in range(3)))
+    return np.stack([filters.sobel(lab[:, :, c]) for c in range(3)])
+
+
+def _features(lab, grads, texture_weight):
+    """Per-pixel merge features: CIELAB, plus the local contrast (Gaussian-averaged
+    gradient magnitude of L) times ``texture_weight``, so that plain and textured
+    areas of the same mean colour stay apart."""
+    if texture_weight <= 0:
+        return lab
+    from scipy import ndimage
+
+    contrast = ndimage.gaussian_filter(grads[0], TEXTURE_SIGMA)
+    return np.concatenate([lab, texture_weight * contrast[:, :, None]], axis=2)
+
+
+def _ab_codes(lab):
+    """Colour histogram bin (a and b, ``HIST_BINS`` each) of every pixel."""
+    def bins(x, lo, hi):
+        return np.clip(((x - lo) / (hi - lo) * HIST_BINS).astype(np.int64), 0, HIST_BINS - 1)
+
+    return bins(lab[:, :, 1], *HIST_A_RANGE) * HIST_BINS + bins(lab[:, :, 2], *HIST_B_RANGE)
 
 
 def segment_regions(
@@ -74,14 +110,23 @@ def segment_regions(
     n_superpixels=DEFAULT_N_SUPERPIXELS,
     compactness=DEFAULT_COMPACTNESS,
     edge_weight=DEFAULT_EDGE_WEIGHT,
+    texture_weight=DEFAULT_TEXTURE_WEIGHT,
+    hist_weight=DEFAULT_HIST_WEIGHT,
+    smooth=False,
 ):
     """Segment an image into ``n_segments`` connected regions that follow objects.
 
     Superpixels (SLIC: local k-means in CIELAB plus position, with connectivity
     enforced, on kmseg's kernels) are merged pairwise, adjacent pairs only, always the
-    pair whose merge raises the within-segment sum of squares (CIELAB) the least
-    (Ward's criterion), that cost multiplied by ``1 + edge_weight * s`` where
-    ``s`` is the mean Sobel gradient (CIELAB) along their shared boundary.
+    cheapest pair. The cost is Ward's criterion (the rise of the within-segment sum
+    of squares) on CIELAB plus a local contrast feature, with the distance of the
+    two segments' colour histograms added, multiplied by ``1 + edge_weight * s``
+    where ``s`` is the mean Sobel gradient (CIELAB) along their shared boundary, and
+    by ``(P / L)^0.25`` where ``L`` is the length of that boundary and ``P`` the
+    shorter of the two segments' boundaries with all others::
+
+        n_a n_b / (n_a + n_b) * (|mu_a - mu_b|^2 + hist_weight * chi2(h_a, h_b))
+        * (1 + edge_weight * s) * (P / L)^0.25
 
     Parameters
     ----------
@@ -92,18 +137,31 @@ def segment_regions(
         when ``threshold`` is given.
     threshold : float, optional
         Instead of a number of segments, stop merging before the first merge
-        whose cost, per pixel of the image, exceeds this (so busy photos keep
-        more segments than plain ones); see BENCHMARKS.md for values that score
-        well on BSDS500 photos.
+        whose cost exceeds this, the cost taken per pixel of the image and
+        divided by the merged pair's share of it to the power 0.25 (so busy
+        photos keep more segments than plain ones, and a merge of two large
+        segments is weighed a little less than Ward's criterion alone weighs
+        it); see BENCHMARKS.md for values that score well on BSDS500 photos.
     min_size : int, default=0
         Segments smaller than this many pixels are merged into a neighbour
         (so fewer than ``n_segments`` may remain).
-    n_superpixels : int, default=1000
+    n_superpixels : int, default=1500
         Approximate number of superpixels.
     compactness : float, default=10
         SLIC's balance of colour against position (higher: squarer superpixels).
     edge_weight : float, default=30
         How strongly boundary gradients resist merging (0: plain Ward).
+    texture_weight : float, default=3
+        Weight of the local contrast feature (the gradient magnitude of L,
+        averaged over a few pixels) beside CIELAB; 0 leaves it out.
+    hist_weight : float, default=1000
+        Weight (in squared CIELAB units) of the chi-squared distance, 0 to 1,
+        between the two segments' histograms of a and b (8 x 8 bins); 0
+        leaves it out.
+    smooth : bool, default=False
+        Smooth the image first with an edge-preserving (bilateral) filter, two
+        passes over a 5 x 5 window: superpixels and merging then see less
+        noise and fine texture. Slower; it did not score better on BSDS500.
 
     Returns
     -------
@@ -124,7 +182,8 @@ def segment_regions(
     (3, [1, 2])
     """
     hierarchy = region_hierarchy(image, n_superpixels=n_superpixels, compactness=compactness,
-                                 edge_weight=edge_weight)
+                                 edge_weight=edge_weight, texture_weight=texture_weight,
+                                 hist_weight=hist_weight, smooth=smooth)
     min_size = v.check_int("min_size", min_size, minimum=0)
     if threshold is not None:
         return hierarchy.regions_below(v.check_number("threshold", threshold), min_size)
@@ -141,10 +200,9 @@ class RegionHierarchy:
         self.superpixels = superpixels
         self.lab = lab
         self.merges = merges
-        # running maximum, per pixel: a threshold cuts the sequence at one place
-        self.costs = np.maximum.accumulate(np.asarray(costs, dtype=np.float64)) / superpixels.size
         self.n_superpixels = int(superpixels.max()) + 1
         self._counts, self._sums = region_stats(superpixels, lab, self.n_superpixels)
+        self.costs = _stopping_costs(costs, merges, self._counts, superpixels.size)
 
     def regions_below(self, threshold, min_size=0):
         """The :class:`Regions` left when merging stops before a cost above ``threshold``."""
@@ -171,8 +229,23 @@ class RegionHierarchy:
                        counts[order].astype(np.int64), self.n_superpixels)
 
 
+def _stopping_costs(costs, merges, counts, n_pixels):
+    """What a threshold is compared with, merge by merge: the cost per pixel of the
+    image times ``(n_pixels / h) ** DEFAULT_STOP_SIZE_POWER``, ``h`` the merged pair's
+    harmonic size ``n_a n_b / (n_a + n_b)``; then its running maximum, so that a
+    threshold cuts the sequence at one place."""
+    counts = counts.tolist()
+    harmonic = np.empty(len(merges))
+    for i, (a, b) in enumerate(merges):
+        harmonic[i] = counts[a] * counts[b] / (counts[a] + counts[b])
+        counts[a] += counts[b]
+    scaled = np.asarray(costs, dtype=np.float64) / n_pixels * (n_pixels / harmonic) ** DEFAULT_STOP_SIZE_POWER
+    return np.maximum.accumulate(scaled) if len(scaled) else scaled
+
+
 def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=DEFAULT_COMPACTNESS,
-                     edge_weight=DEFAULT_EDGE_WEIGHT):
+                     edge_weight=DEFAULT_EDGE_WEIGHT, texture_weight=DEFAULT_TEXTURE_WEIGHT,
+                     hist_weight=DEFAULT_HIST_WEIGHT, smooth=False):
     """Superpixels of ``image`` and their full merge order (see :func:`segment_regions`).
 
     Returns
@@ -183,7 +256,17 @@ def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=
     n_superpixels = v.check_int("n_superpixels", n_superpixels)
     compactness = v.check_number("compactness", compactness)
     edge_weight = v.check_number("edge_weight", edge_weight)
+    texture_weight = v.check_number("texture_weight", texture_weight)
+    hist_weight = v.check_number("hist_weight", hist_weight)
     lab = lab_image(img)
-    sp = slic_superpixels(lab, n_superpixels, compactness)
-    merges, costs = merge_tree(sp, lab, _edge_map(lab), edge_weight, return_costs=True)
+    if smooth:
+        from ..color._smooth import edge_preserving_smooth
+
+        lab = edge_preserving_smooth(lab)
+    sp = slic_superpixels(lab, n_superpixels, compactness, max_iter=SLIC_ITERATIONS)
+    grads = _sobel_lab(lab)
+    edges = np.sqrt((grads ** 2).sum(axis=0))
+    merges, costs = merge_tree(sp, _features(lab, grads, texture_weight), edges, edge_weight,
+                               return_costs=True, codes=_ab_codes(lab) if hist_weight > 0 else None,
+                               n_codes=HIST_BINS ** 2, hist_weight=hist_weight, share_power=DEFAULT_SHARE_POWER)
     return RegionHierarchy(sp, lab, merges, costs)

@@ -43,26 +43,33 @@ def slic_assign(lab, centers, cell_of, step, spatial, labels, sums):
                 gx = min(nx - 1, int(x * nx / w))
                 best = np.inf
                 best_c = -1
-                near = np.inf
-                near_c = 0
                 for cy in range(max(0, gy - 1), min(ny, gy + 2)):
                     for cx in range(max(0, gx - 1), min(nx, gx + 2)):
                         c = cell_of[cy, cx]
                         dy = y - centers[c, 3]
                         dx = x - centers[c, 4]
+                        if abs(dy) > step or abs(dx) > step:
+                            continue  # outside the centre's window: only a fallback, below
                         d0 = lab[y, x, 0] - centers[c, 0]
                         d1 = lab[y, x, 1] - centers[c, 1]
                         d2 = lab[y, x, 2] - centers[c, 2]
                         dist = d0 * d0 + d1 * d1 + d2 * d2 + spatial * (dy * dy + dx * dx)
-                        if abs(dy) <= step and abs(dx) <= step:
+                        if dist < best:
+                            best = dist
+                            best_c = c
+                if best_c < 0:  # no centre's window covers the pixel: take the nearest
+                    for cy in range(max(0, gy - 1), min(ny, gy + 2)):
+                        for cx in range(max(0, gx - 1), min(nx, gx + 2)):
+                            c = cell_of[cy, cx]
+                            dy = y - centers[c, 3]
+                            dx = x - centers[c, 4]
+                            d0 = lab[y, x, 0] - centers[c, 0]
+                            d1 = lab[y, x, 1] - centers[c, 1]
+                            d2 = lab[y, x, 2] - centers[c, 2]
+                            dist = d0 * d0 + d1 * d1 + d2 * d2 + spatial * (dy * dy + dx * dx)
                             if dist < best:
                                 best = dist
                                 best_c = c
-                        elif dist < near:
-                            near = dist
-                            near_c = c
-                if best_c < 0:  # no centre's window covers the pixel: take the nearest
-                    best_c = near_c
                 labels[y, x] = best_c
                 sums[blk, best_c, 0] += lab[y, x, 0]
                 sums[blk, best_c, 1] += lab[y, x, 1]
