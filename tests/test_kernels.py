@@ -178,6 +178,17 @@ def test_unique_codes_matches_numpy(n, spread):
     assert_array_equal(inverse, e_inverse)
 
 
+def test_add_counts_matches_numpy_add_at():
+    rng = np.random.default_rng(8)
+    codes = rng.integers(0, 50, size=400).astype(np.int64)  # many repeats
+    counts = rng.integers(1, 1000, size=400).astype(np.int64)
+    table = np.arange(64, dtype=np.int64)
+    expected = table.copy()
+    np.add.at(expected, codes, counts)
+    H.add_counts(table, codes, counts)
+    assert_array_equal(table, expected)
+
+
 @pytest.mark.parametrize("k", [1, 3, 8])
 def test_kmeans_plusplus_matches_naive(k):
     X, w, _ = _data(200, 3, 1, zero_weights=True)

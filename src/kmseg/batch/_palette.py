@@ -5,7 +5,8 @@ import numpy as np
 from .. import _validation as v
 
 
-#: Merge pending histograms once they hold this many rows (keeps memory bounded).
+#: Merge pending histograms of images that are not 8-bit once they hold this many
+#: rows (keeps memory bounded); 8-bit colours are counted in one 2**24 table.
 COMPACT_ROWS = 4_000_000
 
 
@@ -119,41 +120,50 @@ class PaletteFitter:
         self.color_space = color_space
         self.params = dict(n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
                            n_threads=n_threads)
-        self._pending = {"rgb8": [], "unit": []}
+        self._table = None  # counts of 8-bit colours by 24-bit code, allocated on first use
+        self._pending = []  # (colours, counts) of other images, merged now and then
         self._rows = 0
         self.n_images = 0
 
     def partial_fit(self, image=None, *, histogram=None):
         """Add an image (or its histogram from :func:`image_histogram`)."""
         kind, keys, counts = image_histogram(image) if histogram is None else histogram
-        self._pending[kind].append((keys, counts))
-        self._rows += len(counts)
+        if kind == "rgb8":
+            from ..histogram._kernels import N_CODES, add_counts
+
+            if self._table is None:
+                self._table = np.zeros(N_CODES, dtype=np.int64)  # 128 MB, pages touched as used
+            add_counts(self._table, np.asarray(keys, dtype=np.int64), np.asarray(counts, dtype=np.int64))
+        else:
+            self._pending.append((keys, counts))
+            self._rows += len(counts)
+            if self._rows > COMPACT_ROWS:
+                self._compact()
         self.n_images += 1
-        if self._rows > COMPACT_ROWS:
-            self._compact()
         return self
 
     def _compact(self):
-        """Merge the pending histograms of each kind into one."""
-        self._rows = 0
-        for kind, parts in self._pending.items():
-            if len(parts) > 1:
-                keys = np.concatenate([k for k, _ in parts])
-                parts[:] = [_add(keys, np.concatenate([c for _, c in parts]))]
-            self._rows += sum(len(c) for _, c in parts)
+        """Merge the pending histograms of images that are not 8-bit into one."""
+        if len(self._pending) > 1:
+            self._pending[:] = [_add(np.concatenate([k for k, _ in self._pending]),
+                                     np.concatenate([c for _, c in self._pending]))]
+        self._rows = sum(len(c) for _, c in self._pending)
 
     def histogram(self):
-        """The merged histogram: distinct colours as (m, 3) float64 RGB in [0, 1], and counts."""
+        """The merged histogram: distinct colours as (m, 3) float64 RGB in [0, 1]
+        (in ascending order), and counts."""
         self._compact()
         colors, counts = [], []
-        for kind, parts in self._pending.items():
-            for keys, c in parts:
-                if kind == "rgb8":
-                    keys = np.stack([(keys >> 16) & 255, (keys >> 8) & 255, keys & 255], 1) / 255.0
-                colors.append(keys)
-                counts.append(c)
+        if self._table is not None:
+            codes = np.flatnonzero(self._table)
+            colors.append(np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], 1) / 255.0)
+            counts.append(self._table[codes])
+        colors += [k for k, _ in self._pending]
+        counts += [c for _, c in self._pending]
         if not colors:
             return np.empty((0, 3)), np.empty(0, np.int64)
+        if len(colors) == 1:  # already distinct and sorted
+            return colors[0], counts[0]
         return _add(np.concatenate(colors), np.concatenate(counts))
 
     def fit(self):
@@ -168,7 +178,8 @@ class PaletteFitter:
         colors, counts = self.histogram()
         feats = to_features(colors, space)
         weights = counts.astype(np.float64)
-        n_distinct = len(np.unique(feats, axis=0))
+        # distinct colours stay distinct in RGB and CIELAB; grey and HSV may merge some
+        n_distinct = len(feats) if space in ("rgb", "lab") else len(np.unique(feats, axis=0))
         if isinstance(self.n_colors, str) and self.n_colors.lower() == "auto":
             from ..choose._sweep import sweep
 

@@ -157,3 +157,10 @@ def unique_codes(codes):
         for q in range(n_seen):
             table[low_sorted[q]] = 0
     return distinct[:m].copy(), counts[:m].copy(), inverse
+
+
+@njit(cache=True, nogil=True)
+def add_counts(table, codes, counts):
+    """``table[codes[i]] += counts[i]`` for every i, repeated codes included."""
+    for i in range(codes.shape[0]):
+        table[codes[i]] += counts[i]
