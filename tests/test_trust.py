@@ -274,6 +274,21 @@ def test_strict_applies_pillows_bomb_warning(tmp_path, monkeypatch):
     assert Image.MAX_IMAGE_PIXELS == 1000
 
 
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_max_pixels_alone_decides_for_tiff(tmp_path, monkeypatch, mode):
+    """Pillow checks a TIFF's size again when it loads it (not only at open): an
+    image under max_pixels but over Pillow's limit is still read, RGB or grey."""
+    path = tmp_path / "big.tif"
+    shape = (40, 50) if mode == "L" else (40, 50, 3)
+    Image.fromarray(np.full(shape, 7, np.uint8)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 300)  # 2,000 pixels: over twice the limit
+    assert kmseg.read_image(path).shape == shape
+    assert Image.MAX_IMAGE_PIXELS == 300
+    with kmseg.config_context(max_pixels=1999):
+        with pytest.raises(ImageReadError, match="too large"):
+            kmseg.read_image(path)
+
+
 def test_modes_keep_their_precision(corpus):
     folder, _, _ = corpus
     read = kmseg.read_image

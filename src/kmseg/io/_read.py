@@ -4,6 +4,7 @@ import os
 import shutil
 import threading
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -80,19 +81,29 @@ def _rescale(arr):
 _PIL_LIMIT_LOCK = threading.Lock()
 
 
-def _open(path):
-    """``(image, pillow_limit)``: ``Image.open`` without Pillow's bomb check (it reads
-    the header only, and the caller checks the size before decoding anything), and
-    the limit Pillow would have warned above."""
+@contextmanager
+def _no_pillow_limit():
+    """Pillow's bomb check lifted (kmseg checks ``max_pixels`` itself, from the
+    header), under a lock so that threads restore it in order."""
     from PIL import Image
 
     with _PIL_LIMIT_LOCK:
         previous = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None
         try:
-            return Image.open(path), previous
+            yield previous
         finally:
             Image.MAX_IMAGE_PIXELS = previous
+
+
+def _open(path):
+    """``(image, pillow_limit)``: ``Image.open`` without Pillow's bomb check (it reads
+    the header only, and the caller checks the size before decoding anything), and
+    the limit Pillow would have warned above."""
+    from PIL import Image
+
+    with _no_pillow_limit() as previous:
+        return Image.open(path), previous
 
 
 def _check_size(name, w, h, n_frames=1):
@@ -159,7 +170,11 @@ def _decode_frame(im, path, fmt, notes):
         if arr is not None:
             return arr
         notes.append("16-bit colour TIFF read at 8 bits per channel (tifffile is not installed)")
-    im.load()
+    if fmt == "TIFF":  # Pillow checks a TIFF's size again as it loads; kmseg has checked it
+        with _no_pillow_limit():
+            im.load()
+    else:
+        im.load()
     return _from_pil(im, notes)
 
 
