@@ -48,8 +48,6 @@ if mode == "large":
     seg = kmseg.segment_large(path, k, out + "/labels.tif", recolor=out + "/recolor.tif")
 elif mode == "whole":
     import tifffile
-    from PIL import Image
-    Image.MAX_IMAGE_PIXELS = None  # Pillow's own bomb check, met again when a TIFF is decoded
     with kmseg.config_context(max_pixels=1 << 40):
         seg = kmseg.segment(path, k)
     painted = seg.recolor()
