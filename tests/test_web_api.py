@@ -292,6 +292,24 @@ def test_grey_and_16_bit_uploads(client):
     assert labels.size == (48, 32)
 
 
+def test_transparent_pixels_have_their_own_label_in_views_and_downloads(client):
+    img = np.dstack([quadrants(), np.full((40, 60), 255, np.uint8)])
+    img[:10, :15, 3] = 0  # a transparent corner: left out of the clustering
+    info = upload(client, png(img), "clear.png")
+    out = client.post("/api/segment", json={"id": info["id"], "k": 3}).json()
+    assert out["k"] == 3
+    for name, url in out["views"].items():
+        r = client.get(url)
+        assert r.status_code == 200, (name, r.text)
+        assert decode_png(r.content).size == (60, 40)
+    labels_png = decode_png(client.get(out["downloads"]["labels.png"]).content)
+    labels = np.asarray(labels_png)
+    assert (labels[:10, :15] == 3).all() and labels[10:].max() < 3
+    assert labels_png.info.get("transparency") == 3
+    recolor = np.asarray(decode_png(client.get(out["downloads"]["recolor.png"]).content))
+    assert recolor.shape == (40, 60, 4) and (recolor[:10, :15, 3] == 0).all()
+
+
 def test_sample_photo(client):
     r = client.post("/api/sample")
     assert r.status_code == 200

@@ -24,12 +24,15 @@ def display_rgb(image):
     return np.ascontiguousarray(out)
 
 
-def png_bytes(array, compress_level=PNG_COMPRESS_LEVEL):
-    """PNG file bytes of a uint8 grey or RGB array."""
+def png_bytes(array, compress_level=PNG_COMPRESS_LEVEL, transparency=None):
+    """PNG file bytes of a uint8 grey or RGB(A) array; ``transparency``: a grey
+    value shown transparent (a tRNS chunk)."""
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(array)).save(buf, format="PNG", compress_level=compress_level)
+    options = {} if transparency is None else {"transparency": int(transparency)}
+    Image.fromarray(np.ascontiguousarray(array)).save(buf, format="PNG", compress_level=compress_level,
+                                                      **options)
     return buf.getvalue()
 
 
@@ -70,8 +73,9 @@ def label_colors(k):
 
 
 def label_view(labels, k):
-    """The label map painted with distinct colours."""
-    return label_colors(k)[labels]
+    """The label map painted with distinct colours; pixels left out of the
+    clustering (label ``k``: transparent, masked) white."""
+    return np.concatenate([label_colors(k), np.full((1, 3), 255, np.uint8)])[labels]
 
 
 def highlight(rgb, labels, label):
