@@ -289,6 +289,32 @@ def test_max_pixels_alone_decides_for_tiff(tmp_path, monkeypatch, mode):
             kmseg.read_image(path)
 
 
+def test_tiff_samples_count_towards_the_size_limit(tmp_path):
+    """Every sample of a page is decoded before the extra ones are dropped: a small
+    file of many samples per pixel must not decode into memory max_pixels allows not."""
+    import tifffile
+
+    path = tmp_path / "many.tif"
+    tifffile.imwrite(path, np.zeros((200, 100, 100), np.float32), planarconfig="separate",
+                     photometric="rgb", compression="zlib")  # RGB and 197 extra samples
+    assert kmseg.read_image(path).shape == (100, 100, 4)  # extra samples beyond RGBA dropped
+    with kmseg.config_context(max_pixels=100 * 100 * 10):
+        with pytest.raises(ImageReadError, match="many.tif': too large .* 200 samples"):
+            kmseg.read_image(path)
+
+
+def test_strict_applies_pillows_bomb_warning_to_tiffs_pillow_cannot_open(tmp_path, monkeypatch):
+    import tifffile
+
+    path = tmp_path / "planar.tif"
+    tifffile.imwrite(path, np.zeros((3, 40, 50), np.float32), planarconfig="separate", photometric="rgb")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    assert kmseg.read_image(path).shape == (40, 50, 3)
+    with kmseg.config_context(strict=True):
+        with pytest.raises(ImageReadError, match="possible decompression bomb .50x40 = 2,000 pixels"):
+            kmseg.read_image(path)
+
+
 def test_modes_keep_their_precision(corpus):
     folder, _, _ = corpus
     read = kmseg.read_image

@@ -96,6 +96,13 @@ def _no_pillow_limit():
             Image.MAX_IMAGE_PIXELS = previous
 
 
+def _pillow_limit():
+    """Pillow's decompression-bomb warning threshold (None: off)."""
+    from PIL import Image
+
+    return Image.MAX_IMAGE_PIXELS
+
+
 def _open(path):
     """``(image, pillow_limit)``: ``Image.open`` without Pillow's bomb check (it reads
     the header only, and the caller checks the size before decoding anything), and
@@ -189,11 +196,24 @@ def _tifffile_page(path, index):
     except ImportError:  # pragma: no cover - scikit-image requires tifffile
         return None
     with tifffile.TiffFile(path) as tif:
-        return _tiff_array(tif.pages[index])
+        return _tiff_array(tif.pages[index], describe(path))
 
 
-def _tiff_array(page):
-    """A tifffile page as an image array: samples last, at most RGBA, 8/16-bit or float."""
+def _tiff_array(page, name):
+    """A tifffile page as an image array: samples last, at most RGBA, 8/16-bit or float.
+
+    All of a page's samples are decoded before the extra ones are dropped, so
+    their number is bounded too: at most four values per pixel of ``max_pixels``."""
+    from .._config import get_config
+
+    values = page.imagewidth * page.imagelength * max(1, page.imagedepth) * max(1, page.samplesperpixel)
+    budget = 4 * get_config()["max_pixels"]
+    if values > budget:
+        raise ImageReadError(
+            f"{name}: too large ({page.imagewidth}x{page.imagelength} pixels of "
+            f"{page.samplesperpixel} samples x depth {page.imagedepth} = {values:,} values, more than "
+            f"4 x max_pixels = {budget:,}; raise it with kmseg.set_config(max_pixels=...) or --max-pixels)"
+        )
     arr = page.asarray()
     if arr.ndim == 3 and int(page.planarconfig) == 2:  # planes stored one after the other
         arr = np.moveaxis(arr, 0, -1)
@@ -217,12 +237,17 @@ def _read_tiff(path, name, frames, strict):
         n_frames = len(pages)
         first = pages[0]
         _check_size(name, first.imagewidth, first.imagelength, n_frames if frames == "all" else 1)
+        pillow_limit = _pillow_limit()
+        if strict and pillow_limit is not None and first.imagewidth * first.imagelength > pillow_limit:
+            notes.append(f"possible decompression bomb ({first.imagewidth}x{first.imagelength} = "
+                         f"{first.imagewidth * first.imagelength:,} pixels, more than Pillow's limit of "
+                         f"{pillow_limit:,})")
         _note_frames(name, n_frames, frames, notes, strict)
         arrays = []
         for i in range(n_frames if frames == "all" else 1):
             page = pages[i]
             _check_size(name, page.imagewidth, page.imagelength, n_frames if frames == "all" else 1)
-            arrays.append(_tiff_array(page))
+            arrays.append(_tiff_array(page, name))
     return arrays, notes
 
 
