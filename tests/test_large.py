@@ -96,6 +96,8 @@ def test_band_over_max_pixels_is_refused_from_the_header(tmp_path):
     tifffile.imwrite(path, _noise((40, 50, 3)), rowsperstrip=4)
     with kmseg.config_context(max_pixels=1999):  # 200-pixel strips: the whole image is never held
         assert segment_large(path, 2).counts.sum() == 2000
+        with _tiles.open_bands(str(path)) as bands:  # and a default band stays within max_pixels
+            assert bands.band_rows * 50 <= 1999 and bands.band_rows % 4 == 0
 
 
 def test_strips_recut_any_band_heights():

@@ -121,9 +121,15 @@ class TiffBands:
             self._seg_rows, self._per_row = max(1, min(int(page.rowsperstrip) or h, h)), 1
         self._n_seg_rows = -(-h // self._seg_rows)
         self._planes = self.channels + self.alpha if page.planarconfig == 2 else 1
-        want = max(1, BAND_PIXELS // max(w, 1)) if rows is None else int(rows)
-        self.band_rows = -(-want // self._seg_rows) * self._seg_rows
-        self._check_band(self._seg_rows * (self._per_row * int(page.tilewidth) if page.is_tiled else w))
+        seg_width = self._per_row * int(page.tilewidth) if page.is_tiled else w
+        self._check_band(self._seg_rows * seg_width)
+        from .._config import get_config
+
+        # a default band also stays within max_pixels (whole rows of segments, at least one)
+        budget = min(BAND_PIXELS, get_config()["max_pixels"])
+        want = max(1, budget // max(seg_width, 1)) if rows is None else int(rows)
+        whole = (want // self._seg_rows) * self._seg_rows if rows is None else -(-want // self._seg_rows) * self._seg_rows
+        self.band_rows = max(self._seg_rows, whole)
 
     def _check_band(self, pixels):
         """The image is never held whole, but its smallest band is: refuse one over ``max_pixels``."""
