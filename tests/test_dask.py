@@ -149,7 +149,7 @@ def test_killing_a_worker_loses_no_image_and_repeats_none(tmp_path, client):
     folder = tmp_path / "slow"
     folder.mkdir()
     for i in range(n):  # noisy photos: each takes a while to segment
-        Image.fromarray(quadrants(200, 300, noise=60, seed=100 + i)).save(folder / f"s{i:02d}.png")
+        Image.fromarray(quadrants(400, 600, noise=60, seed=100 + i)).save(folder / f"s{i:02d}.png")
     out = tmp_path / "out"
     pids = client.run(os.getpid)
     seen = {}
@@ -170,6 +170,7 @@ def test_killing_a_worker_loses_no_image_and_repeats_none(tmp_path, client):
     killer.start()
     summary = kmseg.segment_many([str(folder)], 8, str(out), outputs=("labels", "palette"), scheduler=client)
     killer.join()
+    assert "done" in seen, "the run ended before a busy worker could be killed"
     assert 2 <= seen["done"] < n  # killed mid-run, while the worker held a task
     lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     assert sorted(r["input"] for r in lines) == sorted(str(p) for p in folder.glob("*.png"))  # once each

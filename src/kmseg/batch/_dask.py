@@ -105,9 +105,12 @@ class DaskExecutor:
             # would take 8787, and warn when that one is in use
             cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                                dashboard_address=":0")
-            self._owned.append(cluster)
-            self.client = distributed.Client(cluster)
-            self._owned.append(self.client)
+            try:
+                self.client = distributed.Client(cluster)
+            except BaseException:
+                cluster.close()  # __exit__ will not run: do not leave the workers behind
+                raise
+            self._owned += [cluster, self.client]
         elif isinstance(scheduler, str) and scheduler:
             try:
                 self.client = distributed.Client(scheduler)
