@@ -4,6 +4,7 @@ Every error reaches the client as ``{"error": "one line"}`` with a 4xx status
 (500 for a bug, whose traceback goes to the server log only).
 """
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -22,7 +23,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import _validation as v
 from .._version import __version__
-from ._limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_IMAGES, DEFAULT_MAX_PIXELS, DEFAULT_MAX_RESULTS
+from ._limits import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_IMAGES,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MAX_RESULTS,
+    MAX_CONCURRENT_UPLOADS,
+)
 from ._upload import ELBOW_K_MAX, MAX_K, ImageStore, Upload, read_upload
 
 #: Bytes a multipart form may add around its file.
@@ -207,13 +214,16 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
         }
     }
 
+    upload_gate = asyncio.Semaphore(MAX_CONCURRENT_UPLOADS)
+
     @app.post("/api/images", summary="Upload an image (decoded once, its colour histogram kept)",
               openapi_extra=upload_body)
     async def upload(request: Request, name: Optional[str] = None):
         """Send the file as multipart field ``file``, or as the raw body (``?name=`` names it).
         Returns the image's ``id`` and size."""
-        data, name = await _receive(request, name, max_bytes)
-        return await run_in_threadpool(add, name, lambda: read_upload(data, name))
+        async with upload_gate:  # bodies read one or two at a time: bounded memory
+            data, name = await _receive(request, name, max_bytes)
+            return await run_in_threadpool(add, name, lambda: read_upload(data, name))
 
     @app.post("/api/sample", summary="Use the sample photo (scikit-learn's china.jpg)")
     def sample():

@@ -8,3 +8,6 @@ DEFAULT_MAX_PIXELS = 25_000_000
 DEFAULT_MAX_IMAGES = 4
 #: Settings (k, colour space, spatial) whose results are kept per upload.
 DEFAULT_MAX_RESULTS = 8
+#: Uploads received and decoded at once; more wait (unread) for their turn, so
+#: memory holds at most this many request bodies.
+MAX_CONCURRENT_UPLOADS = 2
