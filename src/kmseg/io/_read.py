@@ -177,7 +177,10 @@ def _decode_frame(im, path, fmt, notes):
         if arr is not None:
             return arr
         notes.append("16-bit colour TIFF read at 8 bits per channel (tifffile is not installed)")
-    if fmt == "TIFF":  # Pillow checks a TIFF's size again as it loads; kmseg has checked it
+    limit = _pillow_limit()
+    if fmt == "TIFF" and limit is not None and im.size[0] * im.size[1] > limit:
+        # Pillow checks a TIFF's size again as it loads; kmseg has checked it against
+        # max_pixels. Lifted (process-wide, under the lock) only for such large TIFFs.
         with _no_pillow_limit():
             im.load()
     else:
