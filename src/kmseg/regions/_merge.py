@@ -85,33 +85,6 @@ def region_stats(labels, features, m=None):
     return counts, sums
 
 
-def boundary_strength(labels, edges, pairs):
-    """Sum of an edge map over each boundary (both pixels of each 4-neighbour pair).
-
-    Parameters
-    ----------
-    labels : (H, W) int ndarray
-    edges : (H, W) float ndarray
-        Edge strength per pixel, e.g. a gradient magnitude.
-    pairs : (m, 2) int ndarray
-        From :func:`region_graph`.
-
-    Returns
-    -------
-    (m,) float ndarray, aligned with ``pairs``.
-    """
-    n = int(labels.max()) + 1
-    a = np.concatenate([labels[:, :-1].ravel(), labels[:-1, :].ravel()])
-    b = np.concatenate([labels[:, 1:].ravel(), labels[1:, :].ravel()])
-    e = np.concatenate([(edges[:, :-1] + edges[:, 1:]).ravel(), (edges[:-1, :] + edges[1:, :]).ravel()]) / 2
-    cut = a != b
-    lo, hi = np.minimum(a[cut], b[cut]), np.maximum(a[cut], b[cut])
-    key = lo.astype(np.int64) * n + hi
-    sums = np.bincount(np.searchsorted(pairs[:, 0] * n + pairs[:, 1], key), weights=e[cut],
-                       minlength=len(pairs))
-    return sums
-
-
 def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0, **histogram):
     """Merge adjacent regions greedily by Ward's criterion down to ``n_regions``.
 
