@@ -43,26 +43,17 @@ def slic_assign(lab, centers, cell_of, step, spatial, labels, sums):
                 gx = min(nx - 1, int(x * nx / w))
                 best = np.inf
                 best_c = -1
-                for cy in range(max(0, gy - 1), min(ny, gy + 2)):
-                    for cx in range(max(0, gx - 1), min(nx, gx + 2)):
-                        c = cell_of[cy, cx]
-                        dy = y - centers[c, 3]
-                        dx = x - centers[c, 4]
-                        if abs(dy) > step or abs(dx) > step:
-                            continue  # outside the centre's window: only a fallback, below
-                        d0 = lab[y, x, 0] - centers[c, 0]
-                        d1 = lab[y, x, 1] - centers[c, 1]
-                        d2 = lab[y, x, 2] - centers[c, 2]
-                        dist = d0 * d0 + d1 * d1 + d2 * d2 + spatial * (dy * dy + dx * dx)
-                        if dist < best:
-                            best = dist
-                            best_c = c
-                if best_c < 0:  # no centre's window covers the pixel: take the nearest
+                # first the centres whose window holds the pixel; if none does, the nearest
+                for windowed in range(1, -1, -1):
+                    if best_c >= 0:
+                        break
                     for cy in range(max(0, gy - 1), min(ny, gy + 2)):
                         for cx in range(max(0, gx - 1), min(nx, gx + 2)):
                             c = cell_of[cy, cx]
                             dy = y - centers[c, 3]
                             dx = x - centers[c, 4]
+                            if windowed and (abs(dy) > step or abs(dx) > step):
+                                continue
                             d0 = lab[y, x, 0] - centers[c, 0]
                             d1 = lab[y, x, 1] - centers[c, 1]
                             d2 = lab[y, x, 2] - centers[c, 2]
