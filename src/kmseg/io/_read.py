@@ -435,8 +435,11 @@ def excluded_pixels(image, mask=None, name="the image"):
     ``nan='mask'``), or when ``mask`` (True = cluster this pixel) is False there.
     """
     h, w = image.shape[:2]
+    has_alpha = image.ndim == 3 and image.shape[2] in (2, 4)
+    if not has_alpha and image.dtype.kind != "f" and mask is None:
+        return None  # nothing can be left out: no pass over the pixels
     out = np.zeros((h, w), dtype=bool)
-    if image.ndim == 3 and image.shape[2] in (2, 4):
+    if has_alpha:
         out |= image[:, :, -1] == 0
     if image.dtype.kind == "f":
         bad = ~np.isfinite(image)
