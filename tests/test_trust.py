@@ -513,15 +513,16 @@ def test_full_disk_leaves_no_partial_file(tmp_path, monkeypatch, capsys, where):
     (out / "in_labels.png").write_bytes(b"old")  # an earlier result stays whole
     enospc = OSError(errno.ENOSPC, "No space left on device")
     if where == "write":
-        real_save = Image.Image.save
+        class FillingFile(io.FileIO):
+            def write(self, data):  # half the file is on disk when the disk fills
+                super().write(bytes(data)[: len(data) // 2])
+                raise enospc
 
-        def save(self, fp, *args, **kwargs):
-            real_save(self, fp, *args, **kwargs)
-            with open(fp, "r+b") as fh:  # half the file is on disk when the disk fills
-                fh.truncate(os.path.getsize(fp) // 2)
-            raise enospc
+        def open_filling(path, mode="r", *args, **kwargs):
+            return FillingFile(path, mode.replace("b", "")) if "w" in mode and "b" in mode else open(
+                path, mode, *args, **kwargs)
 
-        monkeypatch.setattr(Image.Image, "save", save)
+        monkeypatch.setattr(_write, "open", open_filling, raising=False)
     else:
         def replace(a, b):
             raise enospc

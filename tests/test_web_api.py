@@ -310,6 +310,23 @@ def test_transparent_pixels_have_their_own_label_in_views_and_downloads(client):
     assert recolor.shape == (40, 60, 4) and (recolor[:10, :15, 3] == 0).all()
 
 
+def test_colour_16_bit_upload_downloads_at_16_bits(client):
+    from kmseg.io._png import png16_bytes
+
+    rgb16 = (quadrants().astype(np.uint16) * 257)
+    info = upload(client, png16_bytes(rgb16), "deep.png")
+    out = client.post("/api/segment", json={"id": info["id"], "k": 4}).json()
+    for url in list(out["views"].values()) + [out["downloads"]["labels.png"]]:
+        assert client.get(url).status_code == 200, url
+    r = client.get(out["downloads"]["recolor.png"])
+    assert r.status_code == 200, r.text
+    from kmseg.io._png import read_png16
+
+    painted = read_png16(r.content)
+    assert painted.dtype == np.uint16 and painted.shape == (40, 60, 3)
+    assert len(np.unique(painted.reshape(-1, 3), axis=0)) == 4
+
+
 def test_sample_photo(client):
     r = client.post("/api/sample")
     assert r.status_code == 200

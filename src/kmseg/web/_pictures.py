@@ -1,13 +1,12 @@
 """The pictures and files of the page: views as PNG bytes, palettes as text."""
 
 import colorsys
-import io
 import json
 
 import numpy as np
 
-#: zlib level of the PNGs sent to the page: fast to write, a little larger.
-PNG_COMPRESS_LEVEL = 1
+from ..io._write import PNG_COMPRESS_LEVEL, encode_image
+
 #: Boundary colour of the overlay (yellow) and how much the rest is dimmed when
 #: one region is highlighted.
 BOUNDARY_RGB = (255, 255, 0)
@@ -25,15 +24,9 @@ def display_rgb(image):
 
 
 def png_bytes(array, compress_level=PNG_COMPRESS_LEVEL, transparency=None):
-    """PNG file bytes of a uint8 grey or RGB(A) array; ``transparency``: a grey
-    value shown transparent (a tRNS chunk)."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    options = {} if transparency is None else {"transparency": int(transparency)}
-    Image.fromarray(np.ascontiguousarray(array)).save(buf, format="PNG", compress_level=compress_level,
-                                                      **options)
-    return buf.getvalue()
+    """PNG file bytes of an image array of any supported dtype (16 bits kept);
+    ``transparency``: a grey value shown transparent (a tRNS chunk)."""
+    return encode_image(array, "PNG", transparency, compress_level)
 
 
 def boundary_mask(labels):
