@@ -129,9 +129,7 @@ class Segmentation:
             table = (np.rint(unit * 65535).astype(np.uint16) if self._dtype == np.uint16
                      else unit.astype(np.float32))
         table = np.concatenate([table, np.zeros((1, 3), table.dtype)])  # left-out pixels
-        painted = table[self.labels]
-        if self._grey:
-            painted = painted[:, :, :1]
+        painted = (table[:, :1] if self._grey else table)[self.labels]
         alpha = self._alpha
         if alpha is None and self.mask is not None:
             full = 1.0 if table.dtype.kind == "f" else np.iinfo(table.dtype).max
@@ -407,7 +405,9 @@ class Prepared:
         return dict(
             grey=self.grey and space == "gray",
             mask=None if self.keep is None else self.keep.reshape(img.shape[:2]),
-            alpha=np.where(np.isfinite(img[:, :, -1]), img[:, :, -1], 0) if has_alpha else None,
+            # a copy of the alpha channel (not a view that would keep the image alive)
+            alpha=(None if not has_alpha else img[:, :, -1].copy() if img.dtype.kind != "f"
+                   else np.where(np.isfinite(img[:, :, -1]), img[:, :, -1], 0)),
             dtype=img.dtype,
         )
 
