@@ -217,7 +217,6 @@ class RegionHierarchy:
         merged = cut_tree(self.n_superpixels, self.merges, n_segments)
         if min_size > 1:
             merged = absorb_small(merged[self.superpixels], self.lab, min_size)[merged]
-        labels = merged[self.superpixels]
         # segment statistics add up from the superpixels': no pass over the pixels
         k = int(merged.max()) + 1
         counts = np.bincount(merged, weights=self._counts, minlength=k)
@@ -225,7 +224,8 @@ class RegionHierarchy:
                             for f in range(3)], 1) / counts[:, None]
         order, rank = size_order(counts, centers)
         centers = centers[order]
-        return Regions(rank[labels].astype(label_dtype(k)), centers, to_rgb8(centers, "lab"),
+        per_superpixel = rank[merged].astype(label_dtype(k))  # composed on the small arrays
+        return Regions(per_superpixel[self.superpixels], centers, to_rgb8(centers, "lab"),
                        counts[order].astype(np.int64), self.n_superpixels)
 
 
