@@ -136,3 +136,14 @@ def test_dask_scheduler_without_dask_says_what_to_install(folder, tmp_path, monk
     assert main(["batch", str(folder), "-o", str(tmp_path / "o"), "--cluster", "local", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert err.strip() == 'kmseg: error: a Dask scheduler needs Dask: pip install "kmseg[dask]"'
+
+
+def test_shared_palette_auto_equals_fitting_its_k():
+    """'auto' takes the sweep's own fit of the chosen k: the same palette as asking for that k."""
+    imgs = [quadrants(seed=s, noise=10) for s in (20, 21)]
+    auto = kmseg.fit_palette(imgs, "auto", n_init=2)
+    fixed = kmseg.fit_palette(imgs, auto.n_colors, n_init=2)
+    assert 2 <= auto.n_colors <= 10
+    assert_allclose(auto.centers, fixed.centers, rtol=1e-12)
+    assert_array_equal(auto.counts, fixed.counts)
+    assert auto.inertia == pytest.approx(fixed.inertia, rel=1e-12)

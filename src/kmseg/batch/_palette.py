@@ -181,19 +181,24 @@ class PaletteFitter:
         # distinct colours stay distinct in RGB and CIELAB; grey and HSV may merge some
         n_distinct = len(feats) if space in ("rgb", "lab") else len(np.unique(feats, axis=0))
         if isinstance(self.n_colors, str) and self.n_colors.lower() == "auto":
+            from .._segment import AUTO_K_MAX
             from ..choose._sweep import sweep
+            from ..cluster._lloyd import assign
 
-            curve = sweep(feats, weights, list(range(1, min(10, n_distinct) + 1)), self.params, 0, space,
-                          False)
-            k = curve.best_k
+            curve = sweep(feats, weights, list(range(1, min(AUTO_K_MAX, n_distinct) + 1)), self.params, 0,
+                          space, False)
+            i = int(np.flatnonzero(curve.k == curve.best_k)[0])  # the sweep's own fit of that k
+            k, centers, inertia = curve.best_k, curve.centers[i], curve.wcss[i]
+            labels = assign(feats, weights, np.ascontiguousarray(centers, dtype=np.float64))[0]
         else:
             k = min(v.check_int("n_colors", self.n_colors), n_distinct)
-        km = fit(feats, weights, k, self.params)
-        counts = np.bincount(km.labels_, weights=weights, minlength=k)
-        order, _ = size_order(counts, km.cluster_centers_)
-        centers = np.ascontiguousarray(km.cluster_centers_[order])
+            km = fit(feats, weights, k, self.params)
+            centers, labels, inertia = km.cluster_centers_, km.labels_, km.inertia_
+        counts = np.bincount(labels, weights=weights, minlength=k)
+        order, _ = size_order(counts, centers)
+        centers = np.ascontiguousarray(centers[order])
         return Palette(centers, to_rgb8(centers, space), counts[order].astype(np.int64), space,
-                       float(km.inertia_))
+                       float(inertia))
 
 
 def _fitter(n_colors=8, *, color_space=None, n_init=4, max_iter=300, tol=1e-4, random_state=0,
