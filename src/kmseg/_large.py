@@ -7,15 +7,13 @@ writes them painted with the palette.
 """
 
 import os
-import warnings
 
 import numpy as np
 
 from . import _validation as v
-from ._segment import AUTO_K_MAX, DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, fit
-from ._validation import KmsegWarning
+from ._segment import DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, fit_colors, order_clusters
 from .color._spaces import to_features, to_rgb8
-from .labels._order import label_dtype, size_order
+from .labels._order import label_dtype
 
 #: Colour counts are kept in uint32 and flushed to int64 before this many pixels.
 _FLUSH_PIXELS = (1 << 32) - 1
@@ -276,41 +274,14 @@ def segment_large(
 
 def _fit(summary, n_clusters, fit_params, shape):
     """Fit the histogram as :func:`segment` does; the result and a label per colour."""
-    from .cluster._lloyd import assign
-
-    elbow = None
-    if isinstance(n_clusters, str) and n_clusters.lower() == "auto":
-        from .choose._sweep import sweep_prepared, warn_unclear
-
-        elbow = sweep_prepared(summary, range(1, AUTO_K_MAX + 1), fit_params, silhouette_samples=0,
-                               auto=True)
-        warn_unclear(elbow, stacklevel=3)
-        i = int(np.flatnonzero(elbow.k == elbow.knee.k)[0])
-        centers, inertia, n_iter = elbow.centers[i], elbow.wcss[i], elbow.n_iter[i]
-        color_labels = None
-    else:
-        n_clusters = v.check_int("n_clusters", n_clusters)
-        if n_clusters > summary.n_distinct:
-            warnings.warn(
-                f"n_clusters={n_clusters} is more than the {summary.n_distinct} distinct colours "
-                f"of {summary.name}; using n_clusters={summary.n_distinct}",
-                KmsegWarning, stacklevel=3,
-            )
-            n_clusters = summary.n_distinct
-        km = fit(summary.features, summary.weights, n_clusters, fit_params)
-        centers, inertia, n_iter, color_labels = km.cluster_centers_, km.inertia_, km.n_iter_, km.labels_
-    centers = np.ascontiguousarray(centers, dtype=np.float64)
-    k = len(centers)
-    with v.thread_limit(fit_params["n_threads"]):
-        if color_labels is None:
-            color_labels = assign(summary.features, summary.weights, centers)[0]
-    counts = np.bincount(color_labels, weights=summary.weights, minlength=k)
-    order, rank = size_order(counts, centers)
-    centers = np.ascontiguousarray(centers[order])
-    seg = LargeSegmentation(shape, centers, to_rgb8(centers, summary.space),
-                            counts[order].astype(np.int64), float(inertia), int(n_iter), summary.space)
+    centers, color_labels, inertia, n_iter, elbow = fit_colors(summary, n_clusters, fit_params,
+                                                               stacklevel=3)
+    centers, counts, color_labels = order_clusters(summary.features, summary.weights, centers,
+                                                   color_labels, fit_params["n_threads"])
+    seg = LargeSegmentation(shape, centers, to_rgb8(centers, summary.space), counts, float(inertia),
+                            int(n_iter), summary.space)
     seg.elbow = elbow
-    return seg, rank[color_labels]
+    return seg, color_labels
 
 
 def _label_table(hist, codes, color_labels, dtype):

@@ -297,32 +297,65 @@ def segment(
     fit_params = dict(n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
                       n_threads=n_threads)
     spatial_weight = v.check_number("spatial_weight", spatial_weight)
+    if isinstance(n_clusters, str) and n_clusters.lower() == "auto" and spatial_weight > 0:
+        raise v.KmsegError("n_clusters='auto' chooses k on colours alone: give an integer "
+                           "n_clusters with spatial_weight > 0")
+    if spatial_weight > 0:
+        return _segment_spatial(prep, v.check_int("n_clusters", n_clusters), spatial_weight, fit_params)
+    centers, color_labels, inertia, n_iter, curve = fit_colors(prep, n_clusters, fit_params, stacklevel=2)
+    seg = build(prep, centers, color_labels, inertia, n_iter, n_threads)
+    seg.elbow = curve
+    return seg
+
+
+def fit_colors(prep, n_clusters, fit_params, stacklevel=2):
+    """k-means of a prepared image's distinct colours, k given or 'auto'.
+
+    ``prep`` is anything with ``features``, ``weights``, ``n_distinct``, ``space``
+    and ``name``. More clusters than distinct colours: a warning and that many.
+
+    Returns
+    -------
+    centers, color_labels (None for 'auto': the sweep keeps none), inertia, n_iter,
+    elbow (the :class:`~kmseg.Elbow` sweep for 'auto', else None)
+    """
     if isinstance(n_clusters, str) and n_clusters.lower() == "auto":
-        if spatial_weight > 0:
-            raise v.KmsegError("n_clusters='auto' chooses k on colours alone: give an integer "
-                               "n_clusters with spatial_weight > 0")
         from .choose._sweep import sweep_prepared, warn_unclear
 
         curve = sweep_prepared(prep, range(1, AUTO_K_MAX + 1), fit_params, silhouette_samples=0,
                                auto=True)
-        warn_unclear(curve, stacklevel=2)
+        warn_unclear(curve, stacklevel=stacklevel + 1)
         i = int(np.flatnonzero(curve.k == curve.knee.k)[0])
-        seg = build(prep, curve.centers[i], None, curve.wcss[i], curve.n_iter[i], n_threads)
-        seg.elbow = curve
-        return seg
+        return curve.centers[i], None, curve.wcss[i], curve.n_iter[i], curve
     n_clusters = v.check_int("n_clusters", n_clusters)
-    if spatial_weight > 0:
-        return _segment_spatial(prep, n_clusters, spatial_weight, fit_params)
     if n_clusters > prep.n_distinct:
         warnings.warn(
             f"n_clusters={n_clusters} is more than the {prep.n_distinct} distinct colours "
             f"of {prep.name}; using n_clusters={prep.n_distinct}",
             KmsegWarning,
-            stacklevel=2,
+            stacklevel=stacklevel + 1,
         )
         n_clusters = prep.n_distinct
     km = fit(prep.features, prep.weights, n_clusters, fit_params)
-    return build(prep, km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_, n_threads)
+    return km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_, None
+
+
+def order_clusters(features, weights, centers, color_labels, n_threads):
+    """Clusters numbered largest first (see :func:`~kmseg.labels._order.size_order`).
+
+    ``color_labels`` (a label per distinct colour) is computed from the centres
+    when None. Returns the ordered centres and pixel counts, and the new label of
+    each distinct colour.
+    """
+    from .cluster._lloyd import assign
+
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    with v.thread_limit(v.resolve_n_threads(n_threads)):
+        if color_labels is None:
+            color_labels = assign(features, weights, centers)[0]
+    counts = np.bincount(color_labels, weights=weights, minlength=len(centers))
+    order, rank = size_order(counts, centers)
+    return np.ascontiguousarray(centers[order]), counts[order].astype(np.int64), rank[color_labels]
 
 
 def _segment_spatial(prep, n_clusters, spatial_weight, fit_params):
@@ -445,22 +478,15 @@ def build(prep, centers, color_labels, inertia, n_iter, n_threads):
     ``color_labels`` (a label per distinct colour) is computed from the centres
     when None.
     """
-    from .cluster._lloyd import assign
-
-    centers = np.ascontiguousarray(centers, dtype=np.float64)
-    k = len(centers)
+    centers, counts, color_labels = order_clusters(prep.features, prep.weights, centers, color_labels,
+                                                   n_threads)
     with v.thread_limit(v.resolve_n_threads(n_threads)):
-        if color_labels is None:
-            color_labels = assign(prep.features, prep.weights, centers)[0]
-        counts = np.bincount(color_labels, weights=prep.weights, minlength=k)
-        order, rank = size_order(counts, centers)
-        centers = np.ascontiguousarray(centers[order])
-        labels = prep.to_label_map(rank[color_labels], k)
+        labels = prep.to_label_map(color_labels, len(centers))
     return Segmentation(
         labels,
         centers,
         to_rgb8(centers, prep.space),
-        counts[order].astype(np.int64),
+        counts,
         float(inertia),
         int(n_iter),
         prep.space,
