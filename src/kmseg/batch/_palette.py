@@ -22,7 +22,7 @@ def image_histogram(image):
     """
     from .._segment import clustered_pixels
     from ..color._spaces import unit_rgb
-    from ..histogram._histogram import ColorHistogram
+    from ..histogram._histogram import ColorHistogram, rgb8_codes
     from ..io._read import describe, read_image
 
     # colours only (no features needed here); transparent pixels left out
@@ -30,10 +30,8 @@ def image_histogram(image):
     if hist.codes is not None:
         return "rgb8", hist.codes.astype(np.int64), hist.counts
     if hist.colors.dtype == np.uint8:  # grey
-        rgb = hist.colors.reshape(len(hist), -1).astype(np.int64)
-        if rgb.shape[1] == 1:
-            rgb = np.repeat(rgb, 3, axis=1)
-        return "rgb8", (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2], hist.counts
+        grey = hist.colors.reshape(len(hist), 1)
+        return "rgb8", rgb8_codes(np.repeat(grey, 3, axis=1)).astype(np.int64), hist.counts
     return "unit", unit_rgb(hist.colors), hist.counts
 
 
@@ -152,11 +150,13 @@ class PaletteFitter:
     def histogram(self):
         """The merged histogram: distinct colours as (m, 3) float64 RGB in [0, 1]
         (in ascending order), and counts."""
+        from ..histogram._histogram import _decode
+
         self._compact()
         colors, counts = [], []
         if self._table is not None:
             codes = np.flatnonzero(self._table)
-            colors.append(np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], 1) / 255.0)
+            colors.append(_decode(codes) / 255.0)
             counts.append(self._table[codes])
         colors += [k for k, _ in self._pending]
         counts += [c for _, c in self._pending]

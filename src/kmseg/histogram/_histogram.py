@@ -36,11 +36,7 @@ class ColorHistogram:
         self.codes = None
         rgb8 = pixels.dtype == np.uint8 and pixels.ndim == 2 and pixels.shape[1] == 3
         if rgb8 and pixels.shape[0] < TABLE_MIN_PIXELS:
-            codes = (
-                (pixels[:, 0].astype(np.uint32) << 16)
-                | (pixels[:, 1].astype(np.uint32) << 8)
-                | pixels[:, 2]
-            )
+            codes = rgb8_codes(pixels)
             codes, counts, inverse = unique_codes(codes)
             self.codes = codes
             self.colors = _decode(codes)
@@ -104,6 +100,11 @@ class ColorHistogram:
         if self._inverse is None:
             return color_labels.astype(dtype)[self._lut_index[pixels]]
         return color_labels.astype(dtype)[self._inverse]
+
+
+def rgb8_codes(colors):
+    """24-bit codes ``r << 16 | g << 8 | b`` (uint32) of (n, 3) 8-bit colours."""
+    return (colors[:, 0].astype(np.uint32) << 16) | (colors[:, 1].astype(np.uint32) << 8) | colors[:, 2]
 
 
 def _decode(codes):
