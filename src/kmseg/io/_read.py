@@ -113,10 +113,15 @@ def _open(path):
         return Image.open(path), previous
 
 
-def _check_size(name, w, h, n_frames=1):
+def _check_size(name, w, h, n_frames=1, strict_notes=None, pillow_limit=None):
     """Refuse an image whose header promises more than ``max_pixels`` pixels (over
-    all frames read), or in strict mode more than Pillow's warning threshold."""
+    all frames read). With ``strict_notes`` (a list, in strict mode), note an image
+    over Pillow's warning threshold ``pillow_limit`` there."""
     from .._config import get_config
+
+    if strict_notes is not None and pillow_limit is not None and w * h > pillow_limit:
+        strict_notes.append(f"possible decompression bomb ({w}x{h} = {w * h:,} pixels, more than "
+                            f"Pillow's limit of {pillow_limit:,})")
 
     max_pixels = get_config()["max_pixels"]
     total = w * h * n_frames
@@ -239,12 +244,8 @@ def _read_tiff(path, name, frames, strict):
         pages = tif.pages
         n_frames = len(pages)
         first = pages[0]
-        _check_size(name, first.imagewidth, first.imagelength, n_frames if frames == "all" else 1)
-        pillow_limit = _pillow_limit()
-        if strict and pillow_limit is not None and first.imagewidth * first.imagelength > pillow_limit:
-            notes.append(f"possible decompression bomb ({first.imagewidth}x{first.imagelength} = "
-                         f"{first.imagewidth * first.imagelength:,} pixels, more than Pillow's limit of "
-                         f"{pillow_limit:,})")
+        _check_size(name, first.imagewidth, first.imagelength, n_frames if frames == "all" else 1,
+                    notes if strict else None, _pillow_limit())
         _note_frames(name, n_frames, frames, notes, strict)
         arrays = []
         for i in range(n_frames if frames == "all" else 1):
@@ -341,10 +342,7 @@ def _read_pillow(path, name, frames, strict):
         w, h = im.size
         fmt = im.format
         n_frames = getattr(im, "n_frames", 1)
-        _check_size(name, w, h, n_frames if frames == "all" else 1)
-        if strict and pillow_limit is not None and w * h > pillow_limit:
-            notes.append(f"possible decompression bomb ({w}x{h} = {w * h:,} pixels, more "
-                         f"than Pillow's limit of {pillow_limit:,})")
+        _check_size(name, w, h, n_frames if frames == "all" else 1, notes if strict else None, pillow_limit)
         problem = _end_problem(path, fmt, verify=strict)
         if problem:
             notes.append(problem)
