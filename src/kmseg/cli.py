@@ -252,7 +252,7 @@ def _check_writable(folder, target):
 
 def _segment_one(source, args, out_dir, image=None):
     """Segment one image and write the requested outputs; returns the paths."""
-    from .io._write import palette_record, save_image, save_json, save_labels
+    from .io._write import OUTPUT_SUFFIXES, save_segmentation
 
     if image is None and getattr(args, "strips", False):
         return _segment_strips(source, args, out_dir)
@@ -262,18 +262,10 @@ def _segment_one(source, args, out_dir, image=None):
         random_state=getattr(args, "seed", lib.DEFAULT_RANDOM_STATE), n_threads=getattr(args, "threads", None),
     )
     stem = os.path.splitext(os.path.basename(source))[0]
-    written = []
-    outputs = getattr(args, "outputs", OUTPUTS)
-    if "labels" in outputs:
-        written.append(os.path.join(out_dir, f"{stem}_labels.png"))
-        save_labels(written[-1], seg.labels, seg.n_clusters,
-                    transparent=None if seg.mask is None else seg.n_clusters)
-    if "recolor" in outputs:
-        written.append(os.path.join(out_dir, f"{stem}_recolor.png"))
-        save_image(written[-1], seg.recolor())
-    if "palette" in outputs:
-        written.append(os.path.join(out_dir, f"{stem}_palette.json"))
-        save_json(written[-1], palette_record(seg, source))
+    targets = {kind: os.path.join(out_dir, stem + OUTPUT_SUFFIXES[kind])
+               for kind in OUTPUTS if kind in getattr(args, "outputs", OUTPUTS)}
+    save_segmentation(seg, targets, source)
+    written = list(targets.values())
     if getattr(args, "figure", False):
         from .io._write import save_figure
         from .plot._figures import plot_segmentation

@@ -10,10 +10,9 @@ import sys
 import time
 
 from .._validation import KmsegError, check_int
+from ..io._write import OUTPUT_SUFFIXES
 from ._inputs import expand_inputs
 
-#: The files a run can write per image, and their name after the image's stem.
-OUTPUT_SUFFIXES = {"labels": "_labels.png", "recolor": "_recolor.png", "palette": "_palette.json"}
 MANIFEST = "manifest.jsonl"
 
 
@@ -48,7 +47,7 @@ def _process_one(path, targets, n_clusters, params, palette, config=None, base=N
 
 def _process(path, targets, n_clusters, params, palette, base=None):
     from .._segment import segment
-    from ..io._write import palette_record, save_image, save_json, save_labels
+    from ..io._write import save_segmentation
 
     start = time.perf_counter()
     record = {"input": path, "outputs": sorted(targets.values())}
@@ -63,13 +62,7 @@ def _process(path, targets, n_clusters, params, palette, base=None):
             seg = segment(path, n_clusters, **params)
         for folder in {os.path.dirname(t) for t in targets.values()}:
             os.makedirs(folder, exist_ok=True)
-        if "labels" in targets:
-            save_labels(targets["labels"], seg.labels, seg.n_clusters,
-                        transparent=None if seg.mask is None else seg.n_clusters)
-        if "recolor" in targets:
-            save_image(targets["recolor"], seg.recolor())
-        if "palette" in targets:
-            save_json(targets["palette"], palette_record(seg, given))
+        save_segmentation(seg, targets, given)
         record.update(status="ok", reason="", k=int(seg.n_clusters), inertia=float(seg.inertia))
     except (KmsegError, OSError, ValueError, MemoryError) as exc:
         reason = str(exc) or type(exc).__name__

@@ -131,6 +131,26 @@ def save_labels(path, labels, n_labels, transparent=None):
     save_image(path, *label_image(labels, n_labels, transparent))
 
 
+#: The files of a segmentation, named after the image's stem plus these suffixes.
+OUTPUT_SUFFIXES = {"labels": "_labels.png", "recolor": "_recolor.png", "palette": "_palette.json"}
+
+
+def save_segmentation(seg, targets, source=None):
+    """Write a segmentation's outputs, each atomically.
+
+    ``targets`` maps 'labels' (label PNG, left-out pixels transparent), 'recolor'
+    (the recoloured image) and 'palette' (:func:`palette_record` as JSON, naming
+    ``source``) to their paths; absent keys are not written.
+    """
+    if "labels" in targets:
+        save_labels(targets["labels"], seg.labels, seg.n_clusters,
+                    transparent=None if seg.mask is None else seg.n_clusters)
+    if "recolor" in targets:
+        save_image(targets["recolor"], seg.recolor())
+    if "palette" in targets:
+        save_json(targets["palette"], palette_record(seg, source))
+
+
 def save_json(path, obj):
     """Write ``obj`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:
