@@ -376,8 +376,8 @@ def _check_figure_path(path):
 
 
 def _cmd_palette(args):
-    from .io._palette import palette_css, palette_gpl
-    from .io._write import palette_record, save_figure, save_json, save_text
+    from .io._palette import palette_text
+    from .io._write import save_figure, save_text
 
     _prepare_dir(args.output)
     seg = lib.segment(args.image, args.n_colors, color_space=args.color_space, n_init=args.n_init,
@@ -391,12 +391,8 @@ def _cmd_palette(args):
             from .plot._figures import plot_palette
 
             save_figure(path, plot_palette(seg))
-        elif fmt == "json":
-            save_json(path, palette_record(seg, args.image))
-        elif fmt == "css":
-            save_text(path, palette_css(seg.palette, seg.counts))
         else:
-            save_text(path, palette_gpl(seg.palette, name=stem))
+            save_text(path, palette_text(seg, fmt, args.image, stem))
         written.append(path)
     _report_auto(args.image, seg)
     total = seg.counts.sum()

@@ -42,3 +42,17 @@ def palette_gpl(palette, name="kmseg", columns=8):
         r, g, b = (int(c) for c in rgb)
         lines.append(f"{r:3d} {g:3d} {b:3d}\t{_hex(rgb)}")
     return "\n".join(lines) + "\n"
+
+
+def palette_text(seg, fmt, source=None, name="kmseg"):
+    """A segmentation's palette as text: 'json' (:func:`~kmseg.io._write.palette_record`,
+    naming ``source``), 'css' or 'gpl' (a GIMP palette called ``name``)."""
+    if fmt == "json":
+        import json
+
+        from ._write import palette_record
+
+        return json.dumps(palette_record(seg, source), indent=2) + "\n"
+    if fmt == "css":
+        return palette_css(seg.palette, seg.counts)
+    return palette_gpl(seg.palette, name=name)

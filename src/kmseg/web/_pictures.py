@@ -1,7 +1,6 @@
 """The pictures and files of the page: views as PNG bytes, palettes as text."""
 
 import colorsys
-import json
 
 import numpy as np
 
@@ -82,11 +81,6 @@ def highlight(rgb, labels, label):
 
 def palette_file(seg, fmt, name, stem):
     """The palette as JSON, CSS or GIMP .gpl text."""
-    from ..io._palette import palette_css, palette_gpl
-    from ..io._write import palette_record
+    from ..io._palette import palette_text
 
-    if fmt == "json":
-        return json.dumps(palette_record(seg, name), indent=2) + "\n"
-    if fmt == "css":
-        return palette_css(seg.palette, seg.counts)
-    return palette_gpl(seg.palette, name=stem)
+    return palette_text(seg, fmt, name, stem)
