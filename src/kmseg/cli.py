@@ -376,7 +376,7 @@ def _check_figure_path(path):
 
 
 def _cmd_palette(args):
-    from .io._palette import palette_text
+    from .io._palette import hex_color, palette_text
     from .io._write import save_figure, save_text
 
     _prepare_dir(args.output)
@@ -397,7 +397,7 @@ def _cmd_palette(args):
     _report_auto(args.image, seg)
     total = seg.counts.sum()
     for i, (rgb, count) in enumerate(zip(seg.palette, seg.counts)):
-        print(f"{i:3d}  #{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}  {100 * count / total:5.1f}%")
+        print(f"{i:3d}  {hex_color(rgb)}  {100 * count / total:5.1f}%")
     print(f"-> {', '.join(written)}")
     return 0
 

@@ -1,7 +1,8 @@
 """Stage 5: palettes as text, in the formats people paste into other tools."""
 
 
-def _hex(rgb):
+def hex_color(rgb):
+    """``#rrggbb`` of an RGB triple of 0..255 values."""
     return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb))
 
 
@@ -20,7 +21,7 @@ def palette_css(palette, counts=None, prefix="kmseg"):
     lines = [":root {"]
     for i, rgb in enumerate(palette):
         note = f" /* {100 * int(counts[i]) / total:.1f}% */" if total else ""
-        lines.append(f"  --{prefix}-{i}: {_hex(rgb)};{note}")
+        lines.append(f"  --{prefix}-{i}: {hex_color(rgb)};{note}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -40,7 +41,7 @@ def palette_gpl(palette, name="kmseg", columns=8):
     lines = ["GIMP Palette", f"Name: {name}", f"Columns: {columns}", "#"]
     for rgb in palette:
         r, g, b = (int(c) for c in rgb)
-        lines.append(f"{r:3d} {g:3d} {b:3d}\t{_hex(rgb)}")
+        lines.append(f"{r:3d} {g:3d} {b:3d}\t{hex_color(rgb)}")
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .._validation import OutputError
+from ._palette import hex_color
 
 #: zlib level of the PNGs written (1: fastest that still compresses).
 PNG_COMPRESS_LEVEL = 1
@@ -196,7 +197,7 @@ def palette_record(seg, source=None):
                 {
                     "label": i,
                     "rgb": [int(c) for c in rgb],
-                    "hex": "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb)),
+                    "hex": hex_color(rgb),
                     "count": int(count),
                     "share": round(int(count) / total, 6) if total else 0.0,
                     "center": [float(c) for c in center],

@@ -6,6 +6,7 @@ Each function returns a :class:`matplotlib.figure.Figure`; save it with
 
 import numpy as np
 
+from ..io._palette import hex_color
 from ..io._read import read_image
 
 
@@ -32,10 +33,6 @@ def _show(ax, img, title):
     ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
     ax.set_title(title)
     ax.set_axis_off()
-
-
-def _hex(rgb):
-    return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb))
 
 
 def plot_segmentation(image, seg, *, boundaries=True, boundary_color=(1.0, 1.0, 0.0)):
@@ -165,7 +162,7 @@ def plot_palette(palette, counts=None, *, columns=8):
     for i, rgb in enumerate(palette):
         r, c = divmod(i, cols)
         ax.add_patch(Rectangle((c, -r - 0.8), 0.92, 0.62, color=rgb / 255.0))
-        text = _hex(rgb) + ("" if shares is None else f"\n{100 * shares[i]:.1f}%")
+        text = hex_color(rgb) + ("" if shares is None else f"\n{100 * shares[i]:.1f}%")
         ax.text(c + 0.46, -r - 0.86, text, ha="center", va="top", fontsize=8, family="monospace")
     if shares is not None:
         left = 0.0
@@ -312,7 +309,7 @@ def plot_labels(seg, *, legend=True, cmap=None):
         total = seg.counts.sum()
         handles = [
             Patch(facecolor=colors[i], edgecolor=seg.palette[i] / 255.0, linewidth=3,
-                  label=f"{i}: {_hex(seg.palette[i])} {100 * seg.counts[i] / total:.1f}%")
+                  label=f"{i}: {hex_color(seg.palette[i])} {100 * seg.counts[i] / total:.1f}%")
             for i in range(min(k, 40))
         ]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
