@@ -527,15 +527,17 @@ def _search_max_error(prep, max_error, n_max, fit_params):
     Doubles n until the target is met, then bisects, assuming the error falls as
     n grows. Returns ``(km, error)`` of the chosen n.
     """
-    from .color._error import mean_delta_e
+    from .color._error import lab_colors, mean_delta_e
 
     tried = {}
+    colors_lab = lab_colors(prep.hist.colors)  # once, not once per n tried
 
     def error_of(n):
         if n not in tried:
             km = fit(prep.features, prep.weights, n, fit_params)
             palette = to_rgb8(km.cluster_centers_, prep.space)
-            tried[n] = (km, mean_delta_e(prep.hist.colors, prep.hist.counts, palette, km.labels_))
+            tried[n] = (km, mean_delta_e(prep.hist.colors, prep.hist.counts, palette, km.labels_,
+                                         colors_lab))
         return tried[n][1]
 
     lo, hi = 0, 1

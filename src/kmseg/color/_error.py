@@ -17,15 +17,19 @@ def delta_e(colors_a, colors_b):
     -------
     (n,) float64 ndarray
     """
-    from skimage.color import deltaE_ciede2000, rgb2lab
+    from skimage.color import deltaE_ciede2000
 
-    def lab(colors):
-        return rgb2lab(unit_rgb(colors)[:, None, :])[:, 0, :]
-
-    return deltaE_ciede2000(lab(colors_a), lab(colors_b))
+    return deltaE_ciede2000(lab_colors(colors_a), lab_colors(colors_b))
 
 
-def mean_delta_e(colors, counts, palette, color_labels):
+def lab_colors(colors):
+    """CIELAB of (n, 3) or (n,) colours (uint8, uint16 or float in [0, 1]), (n, 3) float64."""
+    from skimage.color import rgb2lab
+
+    return rgb2lab(unit_rgb(colors)[:, None, :])[:, 0, :]
+
+
+def mean_delta_e(colors, counts, palette, color_labels, colors_lab=None):
     """Pixel-weighted mean CIEDE2000 between colours and their palette colours.
 
     Parameters
@@ -38,9 +42,16 @@ def mean_delta_e(colors, counts, palette, color_labels):
         The colours they are painted with.
     color_labels : (m,) int array
         Which palette colour paints each distinct colour.
+    colors_lab : (m, 3) array, optional
+        ``lab_colors(colors)``, when already known (a search over palettes
+        converts the image's colours once); only the k palette colours are
+        converted here.
     """
+    from skimage.color import deltaE_ciede2000
+
     counts = np.asarray(counts, dtype=np.float64)
-    err = delta_e(colors, np.asarray(palette)[color_labels])
+    lab = lab_colors(colors) if colors_lab is None else colors_lab
+    err = deltaE_ciede2000(lab, lab_colors(np.asarray(palette))[color_labels])
     return float(err @ counts / counts.sum())
 
 
