@@ -6,6 +6,7 @@ from numpy.testing import assert_array_equal
 from scipy import ndimage
 
 import kmseg
+from test_segment import quadrants
 from kmseg.regions._merge import boundary_strength, region_graph, ward_merge
 
 
@@ -374,3 +375,14 @@ def test_segment_regions_with_smoothing():
     regions = kmseg.segment_regions(img, 2, n_superpixels=80, smooth=True)
     inside = regions.labels[12:33, 17:38]
     assert regions.n_segments == 2 and np.all(inside == inside[0, 0]) and regions.labels[0, 0] != inside[0, 0]
+
+
+@pytest.mark.parametrize("k, min_size", [(1, 0), (5, 0), (5, 30)])
+def test_regions_inertia_is_the_sum_of_squared_distances(k, min_size):
+    """A cut's inertia from segment sums equals the sum over the pixels."""
+    from kmseg.regions._pipeline import region_hierarchy
+
+    tree = region_hierarchy(quadrants(60, 80, noise=20), n_superpixels=60)
+    regions = tree.regions(k, min_size)
+    direct = float(((tree.lab[..., :3] - regions.centers[regions.labels]) ** 2).sum())
+    assert regions.inertia == pytest.approx(direct, rel=1e-9)

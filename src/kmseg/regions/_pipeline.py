@@ -51,14 +51,17 @@ class Regions:
         Pixels per segment.
     n_superpixels : int
         Superpixels before merging.
+    inertia : float or None
+        Sum over the pixels of the squared CIELAB distance to their segment's mean.
     """
 
-    def __init__(self, labels, centers, palette, counts, n_superpixels):
+    def __init__(self, labels, centers, palette, counts, n_superpixels, inertia=None):
         self.labels = labels
         self.centers = centers
         self.palette = palette
         self.counts = counts
         self.n_superpixels = n_superpixels
+        self.inertia = inertia
 
     @property
     def n_segments(self):
@@ -202,6 +205,8 @@ class RegionHierarchy:
         self.merges = merges
         self.n_superpixels = int(superpixels.max()) + 1
         self._counts, self._sums = region_stats(superpixels, lab, self.n_superpixels)
+        # sum of squared colours, once: a cut's inertia then needs only its segment sums
+        self._sq_total = float(np.einsum("ijk,ijk->", lab[..., :3], lab[..., :3]))
         self.costs = _stopping_costs(costs, merges, self._counts, superpixels.size)
 
     def regions_below(self, threshold, min_size=0):
@@ -222,11 +227,12 @@ class RegionHierarchy:
         counts = np.bincount(merged, weights=self._counts, minlength=k)
         centers = np.stack([np.bincount(merged, weights=self._sums[:, f], minlength=k)
                             for f in range(3)], 1) / counts[:, None]
+        inertia = self._sq_total - float(counts @ (centers ** 2).sum(axis=1))
         order, rank = size_order(counts, centers)
         centers = centers[order]
         per_superpixel = rank[merged].astype(label_dtype(k))  # composed on the small arrays
         return Regions(per_superpixel[self.superpixels], centers, to_rgb8(centers, "lab"),
-                       counts[order].astype(np.int64), self.n_superpixels)
+                       counts[order].astype(np.int64), self.n_superpixels, max(inertia, 0.0))
 
 
 def _stopping_costs(costs, merges, counts, n_pixels):

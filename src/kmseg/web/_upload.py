@@ -174,9 +174,8 @@ class Upload:
         note = None
         if regions.n_segments < k:
             note = f"{regions.n_segments} connected segments at most (one per superpixel)"
-        inertia = float(((tree.lab - regions.centers[regions.labels]) ** 2).sum())
         seg = lib.Segmentation(regions.labels, regions.centers, regions.palette, regions.counts,
-                               inertia, 0, "lab", grey=False)
+                               regions.inertia, 0, "lab", grey=False)
         return seg, note
 
     def display(self):
