@@ -30,6 +30,28 @@ def lloyd(X, weights, centers, n_iter):
     return centers
 
 
+def refill_empty(X, weights, centers, labels):
+    """Sums from the labels, then the clusters empty at the start each take the
+    farthest sample of positive weight (farthest first, lowest index on ties).
+    Returns labels, sums, sums of weights."""
+    k = len(centers)
+    sums = np.zeros((k, X.shape[1]))
+    wsums = np.zeros(k)
+    for i in range(len(X)):
+        sums[labels[i]] += weights[i] * X[i]
+        wsums[labels[i]] += weights[i]
+    dist = {i: ((X[i] - centers[labels[i]]) ** 2).sum() for i in range(len(X)) if weights[i] > 0}
+    far = sorted(dist, key=lambda i: (-dist[i], i))
+    for j, i in zip([j for j in range(k) if wsums[j] <= 0], far):
+        if dist[i] <= 0:
+            break
+        sums[labels[i]] -= weights[i] * X[i]
+        wsums[labels[i]] -= weights[i]
+        sums[j], wsums[j] = weights[i] * X[i], weights[i]
+        labels[i] = j
+    return labels, sums, wsums
+
+
 def grid_pool(X, weights, lo, hi, bins):
     """Weighted cell means and totals of non-empty cells, in C order of cells."""
     span = np.where(hi - lo == 0, 1.0, hi - lo)

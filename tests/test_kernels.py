@@ -6,7 +6,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import naive
 from kmseg.cluster import _kernels as K
-from kmseg.cluster._lloyd import half_separation
 from kmseg.cluster._seeding import kmeans_plusplus
 from kmseg.histogram import _kernels as H
 
@@ -66,6 +65,26 @@ def test_lloyd_step_ties_go_to_first_centre():
     assert_array_equal(labels, [0, 0])
 
 
+def _half_separation(C):
+    out = np.empty(len(C))
+    K.half_separation(C, out)
+    return out
+
+
+def _hamerly_step(X, w, C, drift, max_drift, labels, upper, lower, dsums, dwsums):
+    """hamerly_chunk over every chunk, as lloyd_run's parallel loop runs it."""
+    return sum(K.hamerly_chunk(c, X, w, C, _half_separation(C), drift, max_drift, labels, upper, lower,
+                               dsums, dwsums) for c in range(dsums.shape[0]))
+
+
+def test_half_separation_matches_naive():
+    _, _, C = _data(50, 3, 6)
+    gaps = np.sqrt(naive.sq_distances(C, C))
+    np.fill_diagonal(gaps, np.inf)
+    assert_allclose(_half_separation(C), 0.5 * gaps.min(1), rtol=1e-12)
+    assert _half_separation(C[:1])[0] == np.inf
+
+
 @pytest.mark.parametrize("n,d,k", CASES)
 def test_hamerly_iterations_match_naive_lloyd(n, d, k):
     """Several bounded iterations give the labels and sums of plain Lloyd."""
@@ -78,8 +97,7 @@ def test_hamerly_iterations_match_naive_lloyd(n, d, k):
     S[0], W[0] = w @ X, w.sum()  # all samples start in cluster 0
     dsums, dwsums = np.empty((nc, k, d)), np.empty((nc, k))
     for _ in range(6):
-        K.hamerly_step(X, w, C, half_separation(C), drift, max_drift, labels, upper, lower,
-                       dsums, dwsums)
+        _hamerly_step(X, w, C, drift, max_drift, labels, upper, lower, dsums, dwsums)
         S += dsums.sum(0)
         W += dwsums.sum(0)
         el, ed, es, ew = naive.lloyd_step(X, w, C)
@@ -100,8 +118,45 @@ def test_hamerly_counts_changes():
     n = len(X)
     labels = np.zeros(n, np.int32)
     args = (np.full(n, np.inf), np.zeros(n), np.empty((1, 4, 3)), np.empty((1, 4)))
-    changed = K.hamerly_step(X, w, C, half_separation(C), np.zeros(4), 0.0, labels, *args)
+    changed = _hamerly_step(X, w, C, np.zeros(4), 0.0, labels, *args)
     assert changed == np.count_nonzero(naive.lloyd_step(X, w, C)[0] != 0)
+
+
+@pytest.mark.parametrize("n,d,k", CASES)
+@pytest.mark.parametrize("max_iter", [1, 2, 5, 300])
+def test_lloyd_run_matches_naive_lloyd(n, d, k, max_iter):
+    """The whole bounded run gives the centres of plain Lloyd iterations, labels
+    nearest to them and their inertia."""
+    X, w, C = _data(n, d, k, seed=1)
+    centers, labels = C.copy(), np.empty(n, np.int32)
+    inertia, n_iter = K.lloyd_run(X, w, centers, labels, max_iter, 0.0)
+    assert 1 <= n_iter <= max_iter
+    expected = naive.lloyd(X, w, C, n_iter)
+    assert_allclose(centers, expected, rtol=1e-9, atol=1e-9)
+    el, ed, _, _ = naive.lloyd_step(X, w, centers)
+    assert_array_equal(labels, el)
+    assert_allclose(inertia, (w * ed).sum(), rtol=1e-9)
+    if n_iter < max_iter:  # stopped early: converged, a fixed point of Lloyd's step
+        assert_allclose(naive.lloyd(X, w, centers, 1), centers, rtol=1e-9, atol=1e-9)
+
+
+def test_refill_empty_matches_naive():
+    rng = np.random.default_rng(7)
+    X = np.ascontiguousarray(rng.normal(size=(40, 2)))
+    w = rng.integers(0, 3, size=40).astype(np.float64)
+    w[0] = 0.0
+    X[0] = 100.0  # the farthest sample has no weight: never moved
+    C = np.array([[0.0, 0.0], [50.0, 50.0], [0.5, 0.5], [-60.0, 0.0]])
+    labels = np.zeros(40, np.int32)
+    labels[rng.random(40) < 0.5] = 2  # clusters 1 and 3 are empty
+    sums, wsums = np.empty((4, 2)), np.empty(4)
+    expected = naive.refill_empty(X, w, C, labels.copy())
+    moved = K.refill_empty(X, w, C, labels, sums, wsums)
+    assert moved == 2
+    assert_array_equal(labels, expected[0])
+    assert_allclose(sums, expected[1], rtol=1e-12, atol=1e-12)
+    assert_allclose(wsums, expected[2])
+    assert labels[0] == 0 and wsums[1] > 0 and wsums[3] > 0
 
 
 @pytest.mark.parametrize("m,n,d", [(1, 1, 1), (3, K.CHUNK + 3, 3), (5, 40, 64)])
@@ -125,12 +180,10 @@ def test_assigned_sq_dist_matches_naive():
 def test_grid_pool_matches_naive(d, bins):
     X, w, _ = _data(3000, d, 1, zero_weights=True)
     lo, hi = X.min(0), X.max(0)
-    sums, totals = np.zeros((bins**d, d)), np.zeros(bins**d)
-    K.grid_pool(X, w, lo, bins / (hi - lo), bins, sums, totals)
-    keep = np.flatnonzero(totals)
+    means, totals = K.grid_pool(X, w, lo, bins / (hi - lo), bins)
     em, et = naive.grid_pool(X, w, lo, hi, bins)
-    assert_allclose(totals[keep], et)
-    assert_allclose(sums[keep] / totals[keep, None], em, rtol=1e-10)
+    assert_allclose(totals, et)
+    assert_allclose(means, em, rtol=1e-10)
 
 
 def test_weighted_summary_matches_naive():

@@ -40,16 +40,10 @@ def grid_pool(X, weights, bins, box=None):
     totals : (m,) float64 ndarray
         Their total weight.
     """
-    n, d = X.shape
     lo, hi = bounding_box(X, weights) if box is None else box
     span = hi - lo
     span[span == 0] = 1.0
-    sums = np.zeros((bins**d, d))
-    totals = np.zeros(bins**d)
-    grid_pool_kernel(X, weights, lo, bins / span, bins, sums, totals)
-    keep = np.flatnonzero(totals)
-    tot = totals[keep]
-    return np.ascontiguousarray(sums[keep] / tot[:, None]), tot
+    return grid_pool_kernel(X, weights, lo, bins / span, bins)
 
 
 def bounding_box(X, weights):

@@ -3,8 +3,7 @@
 import numpy as np
 
 from ._kernels import (
-    assigned_sq_dist,
-    hamerly_step,
+    lloyd_run,
     lloyd_step,
     lloyd_step3,
     n_chunks,
@@ -19,34 +18,6 @@ def summary(X, weights):
     out = [np.empty(X.shape[1]) for _ in range(4)]
     weighted_summary(X, weights, *out)
     return tuple(out)
-
-
-def half_separation(centers):
-    """Half the distance from each centre to its nearest other centre."""
-    k = centers.shape[0]
-    if k == 1:
-        return np.full(1, np.inf)
-    gaps = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
-    np.fill_diagonal(gaps, np.inf)
-    return 0.5 * gaps.min(axis=1)
-
-
-def _relocate_empty(X, weights, labels, dists, sums, wsums):
-    """Move the samples farthest from their centres into empty clusters."""
-    empty = np.flatnonzero(wsums <= 0)
-    if len(empty) == 0:
-        return
-    score = np.where(weights > 0, dists, -1.0)
-    far = np.argsort(-score, kind="stable")[: len(empty)]
-    for j, i in zip(empty, far):
-        if score[i] <= 0:
-            break
-        old = labels[i]
-        sums[old] -= weights[i] * X[i]
-        wsums[old] -= weights[i]
-        sums[j] = weights[i] * X[i]
-        wsums[j] = weights[i]
-        labels[i] = j
 
 
 # Sums of products use np.einsum, not BLAS (``@``): BLAS splits them over its
@@ -76,76 +47,17 @@ def lloyd(X, weights, centers, max_iter, tol_abs):
     the cost. Stops when no label changes (strict convergence) or when the total
     squared centre shift is at most ``tol_abs``; then the labels are brought up
     to date with the final centres. Empty clusters take the samples farthest
-    from their centres, so no centre is ever NaN.
+    from their centres, so no centre is ever NaN. The whole run is one kernel
+    call (:func:`kmseg.cluster._kernels.lloyd_run`).
 
     Returns
     -------
     centers : (k, d) float64, labels : (n,) int32, inertia : float, n_iter : int
     """
-    n, d = X.shape
-    k = centers.shape[0]
     centers = np.array(centers, dtype=np.float64, order="C")
-    labels = np.zeros(n, dtype=np.int32)
-    upper = np.full(n, np.inf)
-    lower = np.zeros(n)
-    drift = np.zeros(k)
-    max_drift = 0.0
-    # every sample starts in cluster 0; the first step moves each where it belongs
-    sums = np.zeros((k, d))
-    wsums = np.zeros(k)
-    sums[0] = np.einsum("i,ij->j", weights, X)
-    wsums[0] = weights.sum()
-    nc = n_chunks(n)
-    dsums = np.empty((nc, k, d))
-    dwsums = np.empty((nc, k))
-    strict = False
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        changed = hamerly_step(
-            X, weights, centers, half_separation(centers), drift, max_drift,
-            labels, upper, lower, dsums, dwsums,
-        )
-        sums += dsums.sum(axis=0)
-        wsums += dwsums.sum(axis=0)
-        if np.any(wsums <= 0):
-            sums, wsums, moved = _refill_empty(X, weights, centers, labels)
-            changed += moved
-            upper[:] = np.inf  # relocated samples: bounds no longer valid
-        new = centers.copy()
-        full = wsums > 0
-        new[full] = sums[full] / wsums[full, None]
-        shift = np.sqrt(((new - centers) ** 2).sum(axis=1))
-        drift += shift
-        max_drift += shift.max()
-        centers = new
-        if n_iter > 1 and changed == 0:
-            strict = True
-            break
-        if float((shift**2).sum()) <= tol_abs:
-            break
-    if not strict:
-        hamerly_step(
-            X, weights, centers, half_separation(centers), drift, max_drift,
-            labels, upper, lower, dsums, dwsums,
-        )
-    dists = np.empty(n)
-    assigned_sq_dist(X, centers, labels, dists)
-    return centers, labels, float(np.einsum("i,i->", dists, weights)), n_iter
-
-
-def _refill_empty(X, weights, centers, labels):
-    """Sums recomputed from the labels after moving far samples into empty clusters.
-
-    Returns the cluster sums, sums of weights and the number of samples moved.
-    """
-    k, d = centers.shape
-    dists = np.empty(len(X))
-    assigned_sq_dist(X, centers, labels, dists)
-    wsums = np.bincount(labels, weights=weights, minlength=k)
-    sums = np.stack([np.bincount(labels, weights=weights * X[:, f], minlength=k) for f in range(d)], 1)
-    before = labels.copy()
-    _relocate_empty(X, weights, labels, dists, sums, wsums)
-    return sums, wsums, int(np.count_nonzero(before != labels))
+    labels = np.empty(X.shape[0], dtype=np.int32)
+    inertia, n_iter = lloyd_run(X, weights, centers, labels, max_iter, tol_abs)
+    return centers, labels, float(inertia), int(n_iter)
 
 
 def canonical_order(X):
