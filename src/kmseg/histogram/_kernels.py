@@ -92,6 +92,13 @@ def compact_rgb8(table):
 
 #: Low bits of a code counted in the small table of :func:`unique_codes`.
 LOW_BITS = 12
+#: De Bruijn constant and table: the index of the lowest set bit ``t`` of a
+#: 64-bit word is ``DEBRUIJN[(t * MAGIC) >> 58]`` (arithmetic modulo 2**64).
+MAGIC = 0x03F79D71B4CB0A89
+DEBRUIJN = np.zeros(64, dtype=np.int64)
+for _i in range(64):
+    DEBRUIJN[(((1 << _i) * MAGIC) % (1 << 64)) >> 58] = _i
+del _i
 
 
 @njit(cache=True, nogil=True)
@@ -101,7 +108,8 @@ def unique_codes(codes):
     The same result as ``np.unique(codes, return_counts=True,
     return_inverse=True)``, in linear time: a counting sort on the high bits
     groups the codes into buckets, then each bucket is counted in a
-    ``2**LOW_BITS``-entry table (32 KB) with only its distinct entries sorted.
+    ``2**LOW_BITS``-entry table (32 KB), its distinct low bits marked in a
+    bitmap of 64 words that is read back in ascending order.
 
     Parameters
     ----------
@@ -129,33 +137,39 @@ def unique_codes(codes):
         low_of[fill[b]] = codes[i] & mask
         fill[b] += 1
     table = np.zeros(n_low, dtype=np.int64)
-    seen = np.empty(n_low, dtype=np.int64)
+    words = np.zeros(n_low // 64, dtype=np.uint64)
     distinct = np.empty(n, dtype=np.uint32)
     counts = np.empty(n, dtype=np.int64)
     inverse = np.empty(n, dtype=np.int32)
+    magic = np.uint64(MAGIC)
+    one = np.uint64(1)
     m = 0
     for b in range(n_buckets):
         lo, hi = start[b], start[b + 1]
         if lo == hi:
             continue
-        n_seen = 0
         for j in range(lo, hi):
             low = low_of[j]
-            if table[low] == 0:
-                seen[n_seen] = low
-                n_seen += 1
             table[low] += 1
-        low_sorted = np.sort(seen[:n_seen])
-        for q in range(n_seen):
-            low = low_sorted[q]
-            distinct[m] = (np.uint32(b) << LOW_BITS) | np.uint32(low)
-            counts[m] = table[low]
-            table[low] = m
-            m += 1
+            words[low >> 6] |= one << np.uint64(low & 63)
+        high = np.uint32(b) << LOW_BITS
+        for q in range(n_low // 64):  # distinct lows in ascending order
+            word = words[q]
+            if word == 0:
+                continue
+            words[q] = 0
+            while word != 0:
+                lowest = word & (~word + one)
+                low = q * 64 + DEBRUIJN[(lowest * magic) >> np.uint64(58)]
+                distinct[m] = high | np.uint32(low)
+                counts[m] = table[low]
+                table[low] = m  # from now on: the colour's index
+                m += 1
+                word ^= lowest
         for j in range(lo, hi):
             inverse[order[j]] = table[low_of[j]]
-        for q in range(n_seen):
-            table[low_sorted[q]] = 0
+        for j in range(lo, hi):
+            table[low_of[j]] = 0
     return distinct[:m].copy(), counts[:m].copy(), inverse
 
 
