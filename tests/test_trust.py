@@ -18,7 +18,7 @@ from PIL import Image
 import kmseg
 from kmseg import ImageReadError, KmsegError, KmsegWarning
 from kmseg.cli import main
-from kmseg.io._png import png16_bytes, read_png16, unfilter_rows
+from kmseg.io._png import png_bytes, read_png16, unfilter_rows
 
 from test_segment import quadrants
 
@@ -144,8 +144,8 @@ def _corpus_bytes():
         "cmyk.jpg": _encoded_cmyk(rgb),
         "bilevel.png": _encoded_mode(bw, "1"),
         "grey16.png": _encoded(np.arange(30, dtype=np.uint16).reshape(5, 6) * 2000, "PNG"),
-        "rgb16.png": png16_bytes(RGB16),
-        "rgba16.png": png16_bytes(np.dstack([RGB16, np.full(RGB16.shape[:2], 65535, np.uint16)])),
+        "rgb16.png": png_bytes(RGB16),
+        "rgba16.png": png_bytes(np.dstack([RGB16, np.full(RGB16.shape[:2], 65535, np.uint16)])),
         "rgb16.tif": _tiff(RGB16, photometric="rgb"),
         "float.tif": _tiff(np.linspace(-3, 40, 30, dtype=np.float32).reshape(5, 6)),
         "int32.tif": _tiff(np.arange(30, dtype=np.int32).reshape(5, 6) * 100_000),
@@ -405,7 +405,7 @@ def test_interlaced_png16_is_read_at_16_bits(tmp_path, shape):
 
 
 def test_png16_round_trip_and_checks():
-    data = png16_bytes(RGB16)
+    data = png_bytes(RGB16)
     np.testing.assert_array_equal(read_png16(data), RGB16)
     with pytest.raises(ValueError, match="truncated"):
         read_png16(data[:-20])
@@ -413,6 +413,26 @@ def test_png16_round_trip_and_checks():
     broken[60] ^= 0xFF
     with pytest.raises(ValueError, match="corrupt"):
         read_png16(bytes(broken))
+
+
+@pytest.mark.parametrize("n_labels,transparent", [(5, None), (5, 5), (300, None), (300, 300)])
+def test_label_png_is_read_back_exactly(tmp_path, n_labels, transparent):
+    """Label maps (8 or 16 bits, with a transparent label or not), written by the
+    run-length PNG writer, read back equal by Pillow and by scikit-image."""
+    from skimage.io import imread
+
+    from kmseg.io._write import label_png, save_labels
+
+    rng = np.random.default_rng(8)
+    labels = np.repeat(rng.integers(0, n_labels + (transparent is not None), size=(37, 9)), 7, axis=1)
+    path = tmp_path / "labels.png"
+    save_labels(path, labels, n_labels, transparent)
+    assert path.read_bytes() == label_png(labels, n_labels, transparent)
+    with Image.open(path) as im:
+        assert im.mode == ("L" if n_labels <= 256 else "I;16")
+        assert im.info.get("transparency") == transparent
+        np.testing.assert_array_equal(np.asarray(im), labels)
+    np.testing.assert_array_equal(imread(path), labels)
 
 
 def test_transparent_pixels_get_their_own_label(tmp_path):

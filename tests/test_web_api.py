@@ -311,10 +311,10 @@ def test_transparent_pixels_have_their_own_label_in_views_and_downloads(client):
 
 
 def test_colour_16_bit_upload_downloads_at_16_bits(client):
-    from kmseg.io._png import png16_bytes
+    from kmseg.io._png import png_bytes
 
     rgb16 = (quadrants().astype(np.uint16) * 257)
-    info = upload(client, png16_bytes(rgb16), "deep.png")
+    info = upload(client, png_bytes(rgb16), "deep.png")
     out = client.post("/api/segment", json={"id": info["id"], "k": 4}).json()
     for url in list(out["views"].values()) + [out["downloads"]["labels.png"]]:
         assert client.get(url).status_code == 200, url

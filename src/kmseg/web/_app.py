@@ -293,11 +293,10 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
         def make():
             seg = upload.result(k, color_space, spatial).seg
             if file == "labels.png":
-                from ..io._write import label_image
+                from ..io._write import label_png
 
                 left_out = seg.n_clusters if seg.mask is not None else None  # marked transparent
-                array, left_out = label_image(seg.labels, seg.n_clusters, left_out)
-                body = pic.png_bytes(array, compress_level=6, transparency=left_out)
+                body = label_png(seg.labels, seg.n_clusters, left_out)
             elif file == "recolor.png":
                 body = pic.png_bytes(seg.recolor(), compress_level=6)
             else:
