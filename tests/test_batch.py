@@ -36,10 +36,10 @@ def test_expand_inputs(folder):
         expand_inputs([str(folder / "none*.png")])
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_segment_many_matches_segment(folder, tmp_path, jobs):
+@pytest.mark.parametrize("jobs,workers", [(1, "threads"), (2, "threads"), (2, "processes")])
+def test_segment_many_matches_segment(folder, tmp_path, jobs, workers):
     out = tmp_path / f"out{jobs}"
-    summary = kmseg.segment_many([str(folder)], 4, str(out), jobs=jobs, recursive=True)
+    summary = kmseg.segment_many([str(folder)], 4, str(out), jobs=jobs, workers=workers, recursive=True)
     assert summary.count("ok") == 4 and not summary.failed
     labels = np.asarray(Image.open(out / "p1_labels.png"))
     assert_array_equal(labels, kmseg.segment(folder / "p1.png", 4).labels)
@@ -47,6 +47,39 @@ def test_segment_many_matches_segment(folder, tmp_path, jobs):
     lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     assert len(lines) == 4 and {r["status"] for r in lines} == {"ok"}
     assert all(r["k"] == 4 and r["inertia"] > 0 and r["seconds"] >= 0 for r in lines)
+
+
+def test_thread_workers_keep_each_files_warnings(tmp_path, monkeypatch):
+    """Threads decoding at once each get their own file's decoder warnings: in
+    strict mode exactly the files whose decoder warns fail, each for its own name.
+    The decoder here warns late, after a pause that lets the other thread run."""
+    import time
+    import warnings
+
+    from kmseg.io import _read
+
+    real = _read._read_pillow
+
+    def slow_decoder(path, *args):
+        out = real(path, *args)
+        time.sleep(0.005)
+        if "warns" in os.path.basename(path):
+            warnings.warn(f"decoder trouble in {os.path.basename(path)}")
+        time.sleep(0.005)
+        return out
+
+    monkeypatch.setattr(_read, "_read_pillow", slow_decoder)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(12):
+        for name in (f"good{i}", f"warns{i}"):
+            Image.fromarray(quadrants(seed=i)).save(folder / f"{name}.png")
+    with kmseg.config_context(strict=True):
+        summary = kmseg.segment_many([str(folder)], 2, str(tmp_path / "out"), outputs=("labels",), jobs=2)
+    failed = {os.path.basename(r["input"]): r["reason"] for r in summary.failed}
+    assert sorted(failed) == sorted(f"warns{i}.png" for i in range(12))
+    assert all(f"decoder trouble in {name}" in reason for name, reason in failed.items())
+    assert summary.count("ok") == 12
 
 
 def test_bad_file_reported_and_resume_skips_done(folder, tmp_path):

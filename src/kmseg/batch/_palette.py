@@ -208,12 +208,12 @@ def _fitter(n_colors=8, *, color_space=None, n_init=4, max_iter=300, tol=1e-4, r
                          tol=tol, random_state=random_state, n_threads=n_threads)
 
 
-def fit_palette(images, n_colors=8, *, jobs=1, scheduler=None, color_space=None, n_init=4, max_iter=300,
-                tol=1e-4, random_state=0, n_threads=None):
+def fit_palette(images, n_colors=8, *, jobs=1, workers="threads", scheduler=None, color_space=None,
+                n_init=4, max_iter=300, tol=1e-4, random_state=0, n_threads=None):
     """One palette for a set of images, fitted exactly on all their pixels.
 
-    Each image's colour histogram is computed (in ``jobs`` processes, or on a
-    Dask cluster), the histograms are added, and k-means runs once on the
+    Each image's colour histogram is computed (by ``jobs`` local workers, or on
+    a Dask cluster), the histograms are added, and k-means runs once on the
     merged histogram: the centres are those of clustering every pixel of every
     image together.
 
@@ -223,9 +223,12 @@ def fit_palette(images, n_colors=8, *, jobs=1, scheduler=None, color_space=None,
         Paths, PIL images or arrays.
     n_colors : int or 'auto', default=8
     jobs : int, default=1
-        Processes computing histograms (local ones, or those of ``scheduler='local'``).
+        Workers computing histograms (local ones, or the processes of ``scheduler='local'``).
+    workers : {'threads', 'processes'}, default='threads'
+        Local workers: threads of this process or spawned processes, as for
+        :func:`segment_many`.
     scheduler : None, str or dask.distributed.Client, default=None
-        None for local processes; else a Dask cluster as for
+        None for local workers; else a Dask cluster as for
         :func:`segment_many`: histograms are computed on its workers and added
         by a tree reduction, and the k-means runs once on a worker. The
         centres are the same as without it.
@@ -257,5 +260,5 @@ def fit_palette(images, n_colors=8, *, jobs=1, scheduler=None, color_space=None,
                      random_state=random_state, n_threads=n_threads)
     images = list(images)
     jobs = v.check_int("jobs", jobs)
-    with _executor(jobs, scheduler) as executor:
+    with _executor(jobs, scheduler, workers) as executor:
         return executor.fit_palette(images, fitter, get_config())

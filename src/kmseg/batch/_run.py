@@ -1,7 +1,7 @@
-"""segment_many(): many images, in parallel processes, with a manifest and resume.
+"""segment_many(): many images, in parallel, with a manifest and resume.
 
 The driving loop (inputs, resume, manifest, progress) is written once; the work
-runs on an executor: local processes here, a Dask cluster in ``_dask``.
+runs on an executor: local threads or processes here, a Dask cluster in ``_dask``.
 """
 
 import json
@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-from .._validation import KmsegError, check_int
+from .._validation import KmsegError, check_choice, check_int
 from ..io._write import OUTPUT_SUFFIXES
 from ._inputs import expand_inputs
 
@@ -79,8 +79,18 @@ def _record(path, targets, status, reason):
             "k": None, "inertia": None, "seconds": 0.0}
 
 
-class _Processes:
-    """Runs tasks here (``jobs=1``) or in ``jobs`` spawned local processes.
+#: Where local work runs: threads of this process, or spawned processes.
+WORKERS = ("threads", "processes")
+
+
+class _Local:
+    """Runs tasks here (``jobs=1``) or on ``jobs`` local workers.
+
+    Threads by default: the kernels, the decoders and zlib release the GIL, and
+    threads share the kernels this process has loaded, where every new process
+    pays about 1.5 s to import kmseg and load them. Processes (spawned) when
+    asked, or when numba's threading layer cannot take kernels from two threads
+    at once (its 'workqueue' layer).
 
     An executor gives ``task_threads`` (kernel threads per task, None for every
     core), ``base`` (folder for relative paths, None when tasks share ours),
@@ -90,9 +100,14 @@ class _Processes:
 
     base = None
 
-    def __init__(self, jobs):
+    def __init__(self, jobs, workers="threads"):
         self.jobs = jobs
         self.task_threads = 1 if jobs > 1 else None
+        if workers == "threads" and jobs > 1:
+            from ..cluster._kernels import concurrent_launches
+
+            workers = "threads" if concurrent_launches() else "processes"
+        self.workers = workers
         self._pool = None
 
     def __enter__(self):
@@ -102,11 +117,14 @@ class _Processes:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
-    def _processes(self):
+    def _workers(self):
         if self._pool is None:
-            from concurrent.futures import ProcessPoolExecutor
+            from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_spawn())
+            if self.workers == "threads":
+                self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kmseg")
+            else:
+                self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_spawn())
         return self._pool
 
     def run(self, fn, tasks):
@@ -116,7 +134,7 @@ class _Processes:
             return
         from concurrent.futures import as_completed
 
-        futures = {self._processes().submit(fn, *task): task for task in tasks}
+        futures = {self._workers().submit(fn, *task): task for task in tasks}
         for future in as_completed(futures):
             yield futures[future], future.result(), None
 
@@ -126,7 +144,7 @@ class _Processes:
         if self.jobs > 1 and len(images) > 1:
             from functools import partial
 
-            for hist in self._processes().map(partial(_histogram_with_config, config), images):
+            for hist in self._workers().map(partial(_histogram_with_config, config), images):
                 fitter.partial_fit(histogram=hist)
         else:
             for image in images:
@@ -134,10 +152,10 @@ class _Processes:
         return fitter.fit()
 
 
-def _executor(jobs, scheduler):
-    """Local processes when ``scheduler`` is None, else the Dask cluster it names."""
+def _executor(jobs, scheduler, workers="threads"):
+    """Local threads or processes when ``scheduler`` is None, else the Dask cluster it names."""
     if scheduler is None:
-        return _Processes(jobs)
+        return _Local(jobs, check_choice("workers", workers, WORKERS))
     from ._dask import DaskExecutor
 
     return DaskExecutor(scheduler, jobs)
@@ -189,9 +207,9 @@ class _Progress:
 
 
 def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "recolor", "palette"),
-                 jobs=None, resume=False, recursive=False, shared_palette=False, progress=False,
-                 scheduler=None, **segment_params):
-    """Segment many images, in parallel processes or on a Dask cluster, writing a manifest as it goes.
+                 jobs=None, workers="threads", resume=False, recursive=False, shared_palette=False,
+                 progress=False, scheduler=None, **segment_params):
+    """Segment many images, in parallel or on a Dask cluster, writing a manifest as it goes.
 
     Parameters
     ----------
@@ -203,9 +221,15 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
         ``_recolor.png``, ``_palette.json``), sub-folders mirroring folder inputs.
     outputs : tuple of str, default=('labels', 'recolor', 'palette')
     jobs : int or None, default=None
-        Worker processes (local ones, or those of ``scheduler='local'``); None
-        uses every core. Each worker's kernels run on one thread, so the machine
-        is not oversubscribed.
+        Images processed at once: local workers, or the worker processes of
+        ``scheduler='local'``; None uses every core. Each worker's kernels run
+        on one thread, so the machine is not oversubscribed.
+    workers : {'threads', 'processes'}, default='threads'
+        Local workers are threads of this process (no start-up cost: the
+        kernels, decoders and compression release the GIL) or spawned processes
+        (each imports kmseg and loads its kernels first, about 1.5 s). Threads
+        fall back to processes where numba's threading layer cannot launch
+        kernels from two threads at once.
     resume : bool, default=False
         Skip images whose outputs all exist (every file is written atomically,
         so an existing file is a complete one).
@@ -264,7 +288,7 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
     from .._config import get_config
 
     config = get_config()  # settings are per thread: workers get the caller's
-    with _executor(jobs, scheduler) as executor:
+    with _executor(jobs, scheduler, workers) as executor:
         palette = None
         if shared_palette and todo:
             from ._palette import _fitter

@@ -18,6 +18,21 @@ from numba import njit, prange
 CHUNK = 2048
 
 
+def concurrent_launches():
+    """Whether numba's threading layer takes parallel kernels launched from several
+    threads at once: 'omp' and 'tbb' do, 'workqueue' aborts the process.
+
+    The layer is chosen at the first launch: one tiny kernel runs first if none has.
+    """
+    import numba
+
+    try:
+        return numba.threading_layer() in ("omp", "tbb")
+    except ValueError:  # no parallel kernel has run yet
+        assigned_sq_dist(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1, np.int32), np.empty(1))
+        return numba.threading_layer() in ("omp", "tbb")
+
+
 def n_chunks(n_samples):
     """Number of chunks the kernels split ``n_samples`` into."""
     return max(1, (n_samples + CHUNK - 1) // CHUNK)

@@ -76,6 +76,11 @@ def _rescale(arr):
     return (arr - lo) / (hi - lo if hi > lo else 1)
 
 
+#: The warnings filters and record are process-wide: decoders' warnings are
+#: caught under this lock, so threads reading images at once (batch workers, the
+#: web server) each get their own file's warnings and no other's.
+_WARNINGS_LOCK = threading.RLock()
+
 #: Pillow's own decompression-bomb limit is a process-wide setting: changed only
 #: under this lock, for the time it takes to read a header.
 _PIL_LIMIT_LOCK = threading.Lock()
@@ -296,7 +301,7 @@ def decode(source, name, frames="first"):
         raise ImageReadError(f"{name}: not an image (the file is empty)")
     strict = get_config()["strict"]
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 arrays, notes = _read_pillow(path, name, frames, strict)

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import _validation as v
 from .._version import __version__
+from ..cluster._kernels import concurrent_launches
 from ._limits import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_IMAGES,
@@ -247,7 +248,7 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
     @app.get("/api/elbow", summary="WCSS against k and the chosen k (the knee)")
     def elbow(id: str, color_space: Optional[str] = None):
         upload = upload_of(id)
-        curve, _ = compute(upload.elbow, color_space, lock=sweeping if _concurrent_kernels() else busy)
+        curve, _ = compute(upload.elbow, color_space, lock=sweeping if concurrent_launches() else busy)
         return {"id": id, "color_space": curve.color_space, "k": curve.k.tolist(),
                 "wcss": [float(x) for x in curve.wcss], "best_k": int(curve.best_k),
                 "clear": bool(curve.knee.clear), "strength": float(curve.knee.strength),
@@ -309,17 +310,6 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     return app
-
-
-def _concurrent_kernels():
-    """Whether numba's threading layer takes parallel kernels from two threads at once:
-    'omp' and 'tbb' do, 'workqueue' aborts the process (known once a kernel has run)."""
-    import numba
-
-    try:
-        return numba.threading_layer() in ("omp", "tbb")
-    except ValueError:
-        return False
 
 
 async def _receive(request, name, max_bytes):
