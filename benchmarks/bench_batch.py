@@ -6,12 +6,12 @@ Run from the repository root::
 
 In one run: a plain loop of scikit-learn ``KMeans(n_clusters=8, n_init=1)`` on all
 pixels of each photo (float32; labels kept, nothing written); ``kmseg.segment_many``
-(label maps written, manifest kept) in this process on 2 kernel threads and on 1,
-and with 2 worker processes of one kernel thread each (twice each, interleaved,
-medians; the time includes starting the workers); and the
-shared palette: ``kmseg.fit_palette`` over the 300 photos (in this process and
-with 2 worker processes), then labelling all of them with it. Reports images per second and ratios; writes
-``benchmarks/results/batch.md``.
+(label maps written, manifest kept) with one worker on 1 kernel thread and on 2,
+with 2 thread workers (the default) and with 2 worker processes, of one kernel
+thread each (``--repeats`` times each, interleaved, medians; the time includes
+starting the workers); and the shared palette: ``kmseg.fit_palette`` over the 300
+photos (in this process and with 2 workers), then labelling all of them with it.
+Reports images per second and ratios; writes ``benchmarks/results/batch.md``.
 
 With ``--dask N [--bsds DIR]``, instead: the first N of those photos through
 ``segment_many`` with 2 local worker processes (``jobs=2``), on a Dask
@@ -77,7 +77,7 @@ def dask_vs_local(n_photos, root=None, repeats=3):
     (_images.results_dir() / "batch_dask.md").write_text(text)
 
 
-def main():
+def main(repeats=3):
     import numpy as np
     from PIL import Image
     from sklearn.cluster import KMeans
@@ -87,16 +87,22 @@ def main():
     photos = _photos()
     n = len(photos)
     kmseg.segment(photos[0], 8)  # kernels from the cache
-    t = time.perf_counter()
-    for p in photos:
-        KMeans(n_clusters=8, n_init=1, random_state=0).fit(np.asarray(Image.open(p)).reshape(-1, 3)
-                                                            .astype(np.float32)).labels_
-    t_sk = time.perf_counter() - t
-    configs = {"1 process, 2 kernel threads": dict(jobs=1),
-               "1 process, 1 kernel thread": dict(jobs=1, n_threads=1),
-               "2 worker processes, 1 kernel thread each": dict(jobs=2)}
+
+    def sklearn_loop():
+        t = time.perf_counter()
+        for p in photos:
+            KMeans(n_clusters=8, n_init=1, random_state=0).fit(np.asarray(Image.open(p)).reshape(-1, 3)
+                                                                .astype(np.float32)).labels_
+        return time.perf_counter() - t
+
+    configs = {"1 worker, 1 kernel thread": dict(jobs=1, n_threads=1),
+               "1 worker, 2 kernel threads": dict(jobs=1),
+               "2 workers (threads), 1 kernel thread each": dict(jobs=2),
+               "2 workers (processes), 1 kernel thread each": dict(jobs=2, workers="processes")}
     runs = {name: [] for name in configs}
-    for _ in range(2):  # interleaved repeats: medians
+    t_sks = []
+    for _ in range(repeats):  # interleaved repeats: medians
+        t_sks.append(sklearn_loop())
         for name, params in configs.items():
             with tempfile.TemporaryDirectory() as out:
                 t = time.perf_counter()
@@ -104,7 +110,8 @@ def main():
                 runs[name].append(n / (time.perf_counter() - t))
                 assert summary.count("ok") == n
     rates = {name: float(np.median(r)) for name, r in runs.items()}
-    one = rates["1 process, 1 kernel thread"]
+    one = rates["1 worker, 1 kernel thread"]
+    t_sk = float(np.median(t_sks))
     t_fits = {}
     for jobs in (1, 2):
         t = time.perf_counter()
@@ -118,13 +125,14 @@ def main():
     lines = [
         f"# Batch: {n} BSDS500 train+val photos, k=8", "",
         f"command: `python benchmarks/bench_batch.py`; {datetime.date.today()}, {os.cpu_count()} CPUs, "
-        f"kmseg {kmseg.__version__}", "",
-        f"- scikit-learn loop (KMeans n_init=1, all pixels): {n / t_sk:.2f} images/s",
+        f"kmseg {kmseg.__version__}; median of {repeats} interleaved runs of each", "",
+        f"- scikit-learn loop (KMeans n_init=1, all pixels): {n / t_sk:.2f} images/s (runs: "
+        + ", ".join(f"{n / t:.2f}" for t in t_sks) + ")",
         *(f"- kmseg batch, {name}: {rate:.2f} images/s ({rate * t_sk / n:.1f}x the loop; "
-          f"{rate / one:.2f}x one process on one thread; runs: "
+          f"{rate / one:.2f}x one worker on one thread; runs: "
           + ", ".join(f"{r:.2f}" for r in runs[name]) + ")" for name, rate in rates.items()),
         f"- shared palette: fit over all {n} photos {t_fits[1]:.1f} s in this process, {t_fits[2]:.1f} s with 2 "
-        f"worker processes for the histograms; labelling them all with it {t_label:.1f} s; fit (faster) / "
+        f"workers for the histograms; labelling them all with it {t_label:.1f} s; fit (faster) / "
         f"label = {t_fit / t_label:.2f}",
         "",
     ]
@@ -139,8 +147,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dask", type=int, metavar="N", help="only Dask against local processes, on N photos")
     parser.add_argument("--bsds", metavar="DIR", help="the BSDS500 images folder")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each batch configuration")
     args = parser.parse_args()
     if args.dask:
         dask_vs_local(args.dask, args.bsds)
     else:
-        main()
+        main(args.repeats)
