@@ -119,14 +119,20 @@ def test_partial_fit_equals_fit_palette():
         kmseg.PaletteFitter(4).fit()
 
 
-def test_batch_command_shared_palette(folder, tmp_path, capsys):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_batch_command_shared_palette(folder, tmp_path, capsys, jobs):
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")  # left out, reported, the rest done
     out = tmp_path / "shared"
-    assert main(["batch", str(folder), "-o", str(out), "-k", "4", "--shared-palette", "--jobs", "2",
-                 "--outputs", "labels,palette"]) == 0
+    assert main(["batch", str(folder), "-o", str(out), "-k", "4", "--shared-palette", "--jobs", jobs,
+                 "--outputs", "labels,palette", "--quiet"]) == 1
     palettes = [json.loads((out / f"p{i}_palette.json").read_text())["colors"] for i in range(3)]
     colours = [[c["rgb"] for c in p] for p in palettes]
     assert colours[0] == colours[1] == colours[2]  # label i: the same colour in every image
-    assert "3 segmented, 0 skipped" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "3 segmented, 0 skipped (outputs exist), 1 failed" in captured.out
+    assert "broken.png" in captured.err and "Traceback" not in captured.err
+    expected = kmseg.fit_palette(sorted(str(p) for p in folder.glob("p*.png")), 4)
+    assert [c["rgb"] for c in palettes[0]] == expected.palette.tolist()
 
 
 def test_batch_command_exit_1_on_failure(folder, tmp_path, capsys):

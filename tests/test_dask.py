@@ -90,9 +90,10 @@ def test_batch_equals_local_run_byte_for_byte(photos, tmp_path, monkeypatch, cli
 
 
 def test_shared_palette_equals_local_run(photos, tmp_path, monkeypatch, client):
-    local, on_dask = _run_both(tmp_path, monkeypatch, client, photos, ["photos/p*.png"],
+    local, on_dask = _run_both(tmp_path, monkeypatch, client, photos, ["photos/p*.png", "photos/broken.png"],
                                shared_palette=True, n_init=2)
-    assert local.count("ok") == on_dask.count("ok") == 5
+    assert local.count("ok") == on_dask.count("ok") == 5  # the bad file is left out of the palette ...
+    assert len(local.failed) == len(on_dask.failed) == 1  # ... and fails in its own record
     files = _files(tmp_path / "local")
     assert len(files) == 15 and files == _files(tmp_path / "dask")
     assert _manifest(tmp_path / "local") == _manifest(tmp_path / "dask")

@@ -45,10 +45,13 @@ def _histograms(config, image):
         return exc
 
 
-def _merge(*parts):
-    """Add lists of histograms ``(kind, keys, counts)`` into one per kind (or pass an error on)."""
-    from ._palette import _add
+def _merge(*parts, skip_bad=False):
+    """Add lists of histograms ``(kind, keys, counts)`` into one per kind (or pass an
+    error on; with ``skip_bad``, leave out the images that could not be read)."""
+    from ._palette import IMAGE_ERRORS, _add
 
+    if skip_bad:
+        parts = [part for part in parts if not isinstance(part, IMAGE_ERRORS)]
     for part in parts:
         if isinstance(part, Exception):
             return part
@@ -69,7 +72,7 @@ def _fit(merged, fitter, n_images):
         return merged
     for hist in merged:
         fitter.partial_fit(histogram=hist)
-    fitter.n_images = n_images  # the merged histograms stand for this many images
+    fitter.n_images = n_images if merged else 0  # the merged histograms stand for this many images
     try:
         return fitter.fit()
     except Exception as exc:
@@ -161,7 +164,7 @@ class DaskExecutor:
         finally:
             self.client.cancel(futures)
 
-    def fit_palette(self, images, fitter, config):
+    def fit_palette(self, images, fitter, config, skip_bad=False):
         """Histograms on the workers, added by a tree reduction, then one k-means on a worker."""
         distributed = _distributed()
         if not images:
@@ -174,7 +177,7 @@ class DaskExecutor:
                 items[i] = future
         level = self.client.map(_histograms, [config] * len(items), items, pure=False)
         while len(level) > 1:  # each level's futures are dropped once the next one holds them
-            level = [self.client.submit(_merge, *level[i:i + SPLIT_EVERY], pure=False)
+            level = [self.client.submit(_merge, *level[i:i + SPLIT_EVERY], skip_bad=skip_bad, pure=False)
                      for i in range(0, len(level), SPLIT_EVERY)]
         palette = self.client.submit(_fit, level[0], fitter, len(images), pure=False)
         del level, items

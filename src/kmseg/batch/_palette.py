@@ -36,11 +36,24 @@ def image_histogram(image):
 
 
 def _histogram_with_config(config, image):
-    """:func:`image_histogram` under the given settings (for worker processes)."""
+    """:func:`image_histogram` under the given settings (for workers)."""
     from .._config import config_context
 
     with config_context(**config):
         return image_histogram(image)
+
+
+#: Errors of an image that cannot be read or segmented (a batch reports them per image).
+IMAGE_ERRORS = (v.KmsegError, OSError, ValueError, MemoryError)
+
+
+def _histogram_or_error(config, image):
+    """:func:`_histogram_with_config`, or the error of an image that cannot be read
+    (returned, not raised, so that a batch can leave the image out)."""
+    try:
+        return _histogram_with_config(config, image)
+    except IMAGE_ERRORS as exc:
+        return exc
 
 
 def _add(keys, counts):

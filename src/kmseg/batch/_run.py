@@ -12,6 +12,7 @@ import time
 from .._validation import KmsegError, check_choice, check_int
 from ..io._write import OUTPUT_SUFFIXES
 from ._inputs import expand_inputs
+from ._palette import IMAGE_ERRORS
 
 MANIFEST = "manifest.jsonl"
 
@@ -64,7 +65,7 @@ def _process(path, targets, n_clusters, params, palette, base=None):
             os.makedirs(folder, exist_ok=True)
         save_segmentation(seg, targets, given)
         record.update(status="ok", reason="", k=int(seg.n_clusters), inertia=float(seg.inertia))
-    except (KmsegError, OSError, ValueError, MemoryError) as exc:
+    except IMAGE_ERRORS as exc:
         reason = str(exc) or type(exc).__name__
         if path != given:
             reason = reason.replace(path, given)
@@ -95,7 +96,9 @@ class _Local:
     An executor gives ``task_threads`` (kernel threads per task, None for every
     core), ``base`` (folder for relative paths, None when tasks share ours),
     ``run(fn, tasks)`` yielding ``(task, fn(*task), lost)`` as tasks end, and
-    ``fit_palette(images, fitter, config)``. It is a context manager.
+    ``fit_palette(images, fitter, config, skip_bad=False)`` (with ``skip_bad``,
+    images that cannot be read are left out of the palette instead of stopping
+    the fit). It is a context manager.
     """
 
     base = None
@@ -138,17 +141,21 @@ class _Local:
         for future in as_completed(futures):
             yield futures[future], future.result(), None
 
-    def fit_palette(self, images, fitter, config):
-        from ._palette import _histogram_with_config
+    def fit_palette(self, images, fitter, config, skip_bad=False):
+        from ._palette import _histogram_or_error
 
         if self.jobs > 1 and len(images) > 1:
             from functools import partial
 
-            for hist in self._workers().map(partial(_histogram_with_config, config), images):
-                fitter.partial_fit(histogram=hist)
+            hists = self._workers().map(partial(_histogram_or_error, config), images)
         else:
-            for image in images:
-                fitter.partial_fit(image)
+            hists = (_histogram_or_error(config, image) for image in images)
+        for hist in hists:
+            if isinstance(hist, Exception):
+                if skip_bad:
+                    continue
+                raise hist
+            fitter.partial_fit(histogram=hist)
         return fitter.fit()
 
 
@@ -294,7 +301,7 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
             from ._palette import _fitter
 
             palette = executor.fit_palette([p for p, _ in files], _fitter(n_clusters, **segment_params),
-                                           config)
+                                           config, skip_bad=True)  # bad files fail in their own record
         params = dict(segment_params)
         if executor.task_threads is not None:
             params["n_threads"] = executor.task_threads
