@@ -54,6 +54,11 @@ def to_features(colors, space):
         Grey values or RGB colours (uint8, uint16 or float in [0, 1]).
     space : {'rgb', 'lab', 'hsv', 'gray'}
     """
+    colors = np.asarray(colors)
+    width = 1 if colors.ndim == 1 else colors.shape[1]
+    if colors.dtype == np.uint8 and (space, width) in (("rgb", 3), ("gray", 1)):
+        # 8-bit values as they are: the same as the path below ((x / 255) * 255 == x for 8-bit x)
+        return np.ascontiguousarray(colors.reshape(len(colors), width), dtype=np.float64)
     unit = to_unit_rgb(colors)
     if space == "gray":
         grey = unit[:, 0] if unit.shape[1] == 1 else unit @ GRAY_WEIGHTS
