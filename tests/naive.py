@@ -13,13 +13,17 @@ def lloyd_step(X, weights, centers):
     d2 = sq_distances(centers, X)
     labels = np.argmin(d2, axis=0)
     dists = d2[labels, np.arange(len(X))]
-    k = len(centers)
+    return labels, dists, *cluster_sums(X, weights, labels, len(centers))
+
+
+def cluster_sums(X, weights, labels, k):
+    """Weighted sums and sums of weights of the samples of each cluster."""
     sums = np.zeros((k, X.shape[1]))
     wsums = np.zeros(k)
     for i in range(len(X)):
         sums[labels[i]] += weights[i] * X[i]
         wsums[labels[i]] += weights[i]
-    return labels, dists, sums, wsums
+    return sums, wsums
 
 
 def lloyd(X, weights, centers, n_iter):
@@ -35,11 +39,7 @@ def refill_empty(X, weights, centers, labels):
     farthest sample of positive weight (farthest first, lowest index on ties).
     Returns labels, sums, sums of weights."""
     k = len(centers)
-    sums = np.zeros((k, X.shape[1]))
-    wsums = np.zeros(k)
-    for i in range(len(X)):
-        sums[labels[i]] += weights[i] * X[i]
-        wsums[labels[i]] += weights[i]
+    sums, wsums = cluster_sums(X, weights, labels, k)
     dist = {i: ((X[i] - centers[labels[i]]) ** 2).sum() for i in range(len(X)) if weights[i] > 0}
     far = sorted(dist, key=lambda i: (-dist[i], i))
     for j, i in zip([j for j in range(k) if wsums[j] <= 0], far):
