@@ -186,3 +186,52 @@ def test_shared_palette_auto_equals_fitting_its_k():
     assert_allclose(auto.centers, fixed.centers, rtol=1e-12)
     assert_array_equal(auto.counts, fixed.counts)
     assert auto.inertia == pytest.approx(fixed.inertia, rel=1e-12)
+
+
+@pytest.mark.parametrize("workers", ["threads", "processes"])
+def test_ctrl_c_leaves_complete_files_and_resume_finishes(tmp_path, workers):
+    """A real interrupted run (SIGINT, as Ctrl-C sends): exit 130, no temporary or
+    partial file, and --resume writes exactly what an uninterrupted run writes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(40):
+        Image.fromarray(rng.integers(0, 256, size=(240, 320, 3), dtype=np.uint8)).save(folder / f"{i:02d}.png")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "kmseg", "batch", str(folder), "-o", str(out), "-k", "4", "--jobs", "2",
+           "--quiet", "--outputs", "labels,palette"] + (["--processes"] if workers == "processes" else [])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    manifest = out / "manifest.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if manifest.exists() and len(manifest.read_text().splitlines()) >= 4:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    done = len(manifest.read_text().splitlines())
+    assert 4 <= done < 40
+    names = os.listdir(out)
+    assert not [n for n in names if n.startswith(".kmseg-")]  # no temporary file left
+    for name in names:
+        if name.endswith("_labels.png"):
+            with Image.open(out / name) as im:
+                im.load()  # every file there is complete
+    assert main(["batch", str(folder), "-o", str(out), "-k", "4", "--jobs", "2", "--quiet",
+                 "--outputs", "labels,palette", "--resume"]) == 0
+    clean = tmp_path / "clean"
+    assert main(["batch", str(folder), "-o", str(clean), "-k", "4", "--jobs", "1", "--quiet",
+                 "--outputs", "labels,palette"]) == 0
+    for name in sorted(os.listdir(clean)):
+        if name.endswith(".png"):
+            assert (out / name).read_bytes() == (clean / name).read_bytes(), name
+    resumed = [json.loads(line) for line in manifest.read_text().splitlines()][done:]
+    assert sorted(os.path.basename(r["input"]) for r in resumed) == sorted(os.listdir(folder))
+    assert {r["status"] for r in resumed} == {"ok", "skipped"}  # each image once: done or skipped
