@@ -34,6 +34,20 @@ def lloyd(X, weights, centers, n_iter):
     return centers
 
 
+def lloyd_refilled(X, weights, centers, n_iter):
+    """``n_iter`` weighted Lloyd iterations in which a cluster left empty takes the
+    farthest samples (:func:`refill_empty`) before the centres move."""
+    for _ in range(n_iter):
+        labels = lloyd_step(X, weights, centers)[0]
+        sums, wsums = cluster_sums(X, weights, labels, len(centers))
+        if np.any(wsums <= 0):
+            labels, sums, wsums = refill_empty(X, weights, centers, labels)
+        full = wsums > 0
+        centers = centers.copy()
+        centers[full] = sums[full] / wsums[full, None]
+    return centers
+
+
 def refill_empty(X, weights, centers, labels):
     """Sums from the labels, then the clusters empty at the start each take the
     farthest sample of positive weight (farthest first, lowest index on ties).
@@ -98,7 +112,9 @@ def kmeans_plusplus(X, weights, k, rng, n_trials):
     closest = ((X - X[first]) ** 2).sum(1)
     for _ in range(1, k):
         us = rng.uniform(size=n_trials)
-        cands = [draw(weights * closest, u) for u in us]
+        # every sample already on a centre: candidates drawn by weight alone
+        p = weights * closest if (weights * closest).sum() > 0 else weights
+        cands = [draw(p, u) for u in us]
         pots = []
         for c in cands:
             pots.append((np.minimum(closest, ((X - X[c]) ** 2).sum(1)) * weights).sum())

@@ -49,6 +49,18 @@ def test_segment_many_matches_segment(folder, tmp_path, jobs, workers):
     assert all(r["k"] == 4 and r["inertia"] > 0 and r["seconds"] >= 0 for r in lines)
 
 
+def test_threads_fall_back_to_processes_without_a_concurrent_threading_layer(monkeypatch):
+    from kmseg.batch import _run
+    from kmseg.cluster import _kernels
+
+    assert _run._Local(2).workers == ("threads" if _kernels.concurrent_launches() else "processes")
+    monkeypatch.setattr(_kernels, "concurrent_launches", lambda: False)  # numba's workqueue layer
+    assert _run._Local(2).workers == "processes"
+    assert _run._Local(1).workers == "threads"  # one worker: the caller's own thread
+    with pytest.raises(kmseg.KmsegError, match="workers"):
+        _run._executor(2, "tcp://127.0.0.1:1", workers="bogus")
+
+
 def test_thread_workers_keep_each_files_warnings(tmp_path, monkeypatch):
     """Threads decoding at once each get their own file's decoder warnings: in
     strict mode exactly the files whose decoder warns fail, each for its own name.
@@ -80,6 +92,41 @@ def test_thread_workers_keep_each_files_warnings(tmp_path, monkeypatch):
     assert sorted(failed) == sorted(f"warns{i}.png" for i in range(12))
     assert all(f"decoder trouble in {name}" in reason for name, reason in failed.items())
     assert summary.count("ok") == 12
+
+
+def test_warnings_of_other_threads_are_not_a_files_notes(tmp_path, monkeypatch):
+    """While one thread decodes (strict mode), warnings raised by another thread are
+    neither taken for the file's decoder warnings nor lost."""
+    import threading
+    import time
+    import warnings
+
+    from kmseg.io import _read
+
+    real = _read._read_pillow
+    decoding = threading.Event()
+
+    def slow_decoder(*args):
+        decoding.set()
+        time.sleep(0.2)
+        return real(*args)
+
+    def other_work():
+        decoding.wait(5)
+        warnings.warn("another thread's trouble", UserWarning)
+        warnings.warn("another thread's kmseg note", kmseg.KmsegWarning)
+
+    monkeypatch.setattr(_read, "_read_pillow", slow_decoder)
+    Image.fromarray(quadrants()).save(tmp_path / "a.png")
+    other = threading.Thread(target=other_work)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        other.start()
+        with kmseg.config_context(strict=True):
+            image = kmseg.read_image(tmp_path / "a.png")  # not refused for the other thread's warning
+        other.join()
+    assert image.shape == (40, 60, 3)
+    assert sorted(str(w.message) for w in seen) == ["another thread's kmseg note", "another thread's trouble"]
 
 
 def test_bad_file_reported_and_resume_skips_done(folder, tmp_path):
@@ -133,6 +180,18 @@ def test_batch_command_shared_palette(folder, tmp_path, capsys, jobs):
     assert "broken.png" in captured.err and "Traceback" not in captured.err
     expected = kmseg.fit_palette(sorted(str(p) for p in folder.glob("p*.png")), 4)
     assert [c["rgb"] for c in palettes[0]] == expected.palette.tolist()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_shared_palette_of_only_unreadable_files_reports_each(tmp_path, jobs):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    (folder / "b.jpg").write_bytes(b"not a jpeg")
+    summary = kmseg.segment_many([str(folder)], 4, str(tmp_path / "out"), jobs=jobs, shared_palette=True)
+    reasons = {os.path.basename(r["input"]): r["reason"] for r in summary.failed}
+    assert sorted(reasons) == ["a.png", "b.jpg"] and summary.count("ok") == 0
+    assert all(name in reason for name, reason in reasons.items())
 
 
 def test_batch_command_exit_1_on_failure(folder, tmp_path, capsys):

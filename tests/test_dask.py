@@ -99,6 +99,13 @@ def test_shared_palette_equals_local_run(photos, tmp_path, monkeypatch, client):
     assert _manifest(tmp_path / "local") == _manifest(tmp_path / "dask")
 
 
+def test_shared_palette_of_only_unreadable_files_reports_each(photos, tmp_path, monkeypatch, client):
+    local, on_dask = _run_both(tmp_path, monkeypatch, client, photos, ["photos/broken.png"],
+                               shared_palette=True)
+    assert len(local.failed) == len(on_dask.failed) == 1 and local.count("ok") == on_dask.count("ok") == 0
+    assert _manifest(tmp_path / "local") == _manifest(tmp_path / "dask")
+
+
 def test_fit_palette_tree_reduction_gives_the_local_centres(photos, client, monkeypatch):
     from kmseg.batch import _dask
 

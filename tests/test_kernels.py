@@ -140,6 +140,40 @@ def test_lloyd_run_matches_naive_lloyd(n, d, k, max_iter):
         assert_allclose(naive.lloyd(X, w, centers, 1), centers, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("max_iter", [1, 2, 3, 6])
+def test_lloyd_run_with_clusters_emptied_matches_naive(max_iter):
+    """Centres that lose every sample (one starts far away, two start on top of
+    each other) are refilled as the naive loop refills them."""
+    X, w, _ = _data(300, 2, 1, seed=3)
+    C = np.ascontiguousarray(np.vstack([X[:3], [[500.0, 500.0]], X[3:4], X[3:4]]))
+    centers, labels = C.copy(), np.empty(300, np.int32)
+    _, n_iter = K.lloyd_run(X, w, centers, labels, max_iter, 0.0)
+    assert_allclose(centers, naive.lloyd_refilled(X, w, C, n_iter), rtol=1e-9, atol=1e-9)
+    assert np.all(np.isfinite(centers)) and len(np.unique(labels)) == 6
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_kernels_give_the_same_bits_on_any_number_of_threads(n_threads):
+    """Sums are added per chunk in chunk order: one thread or two, the same result."""
+    import numba
+
+    if n_threads > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip("numba has fewer threads")
+    X, w, C = _data(5 * K.CHUNK + 17, 3, 6, seed=4)
+    results = []
+    for threads in (1, n_threads):
+        numba.set_num_threads(threads)
+        try:
+            centers, labels = C.copy(), np.empty(len(X), np.int32)
+            inertia, n_iter = K.lloyd_run(X, w, centers, labels, 50, 0.0)
+            seeds = kmeans_plusplus(X, w, 6, np.random.default_rng(0))
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        results.append((centers, labels, inertia, n_iter, *seeds))
+    for a, b in zip(*results):
+        assert_array_equal(a, b)
+
+
 def test_refill_empty_matches_naive():
     rng = np.random.default_rng(7)
     X = np.ascontiguousarray(rng.normal(size=(40, 2)))
@@ -243,13 +277,23 @@ def test_add_counts_matches_numpy_add_at():
 
 
 @pytest.mark.parametrize("k", [1, 3, 8])
-def test_kmeans_plusplus_matches_naive(k):
-    X, w, _ = _data(200, 3, 1, zero_weights=True)
+@pytest.mark.parametrize("n", [200, 3 * K.CHUNK + 5])
+def test_kmeans_plusplus_matches_naive(k, n):
+    X, w, _ = _data(n, 3, 1, zero_weights=True)
     got, idx = kmeans_plusplus(X, w, k, np.random.default_rng(5))
     trials = 2 + int(np.log(k))
     expected = naive.kmeans_plusplus(X, w, k, np.random.default_rng(5), trials)
     assert_allclose(got, expected)
     assert np.all(w[idx] > 0)  # zero-weight samples are never drawn
+
+
+def test_kmeans_plusplus_of_fewer_distinct_points_than_centres():
+    X = np.ascontiguousarray(np.repeat([[0.0, 0.0], [3.0, 4.0]], 50, axis=0))
+    w = np.ones(100)
+    got, _ = kmeans_plusplus(X, w, 4, np.random.default_rng(2))
+    expected = naive.kmeans_plusplus(X, w, 4, np.random.default_rng(2), 2 + int(np.log(4)))
+    assert_allclose(got, expected)
+    assert {tuple(c) for c in got} == {(0.0, 0.0), (3.0, 4.0)}
 
 
 def test_histogram_paths_agree():

@@ -404,6 +404,18 @@ def test_interlaced_png16_is_read_at_16_bits(tmp_path, shape):
     np.testing.assert_array_equal(kmseg.read_image(path), arr)
 
 
+def test_png_split_into_idat_chunks_reads_back(monkeypatch):
+    from kmseg.io import _png
+
+    monkeypatch.setattr(_png, "IDAT_BYTES", 100)  # many chunks, one zlib stream
+    data = png_bytes(RGB16)
+    assert data.count(b"IDAT") >= 3
+    np.testing.assert_array_equal(read_png16(data), RGB16)
+    labels = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
+    with Image.open(io.BytesIO(png_bytes(labels))) as im:
+        np.testing.assert_array_equal(np.asarray(im), labels)
+
+
 def test_png16_round_trip_and_checks():
     data = png_bytes(RGB16)
     np.testing.assert_array_equal(read_png16(data), RGB16)
@@ -430,6 +442,10 @@ def test_label_png_is_read_back_exactly(tmp_path, n_labels, transparent):
     assert path.read_bytes() == label_png(labels, n_labels, transparent)
     with Image.open(path) as im:
         assert im.mode == ("L" if n_labels <= 256 else "I;16")
+        assert im.info.get("transparency") == transparent
+        np.testing.assert_array_equal(np.asarray(im), labels)
+    assert label_png(labels.T, n_labels, transparent) == label_png(labels.T.copy(), n_labels, transparent)
+    with Image.open(path) as im:
         assert im.info.get("transparency") == transparent
         np.testing.assert_array_equal(np.asarray(im), labels)
     np.testing.assert_array_equal(imread(path), labels)

@@ -142,7 +142,8 @@ def build_parser():
 
     p = sub.add_parser("batch", parents=[reading], help="segment many images in parallel, with a manifest and resume",
                        description="Segment every image named by INPUT (files, folders, glob patterns) "
-                       "into DIR, in parallel (threads of one process by default), with a progress line and DIR/manifest.jsonl "
+                       "into DIR, in parallel (threads of one process by default), with a progress line and "
+                       "DIR/manifest.jsonl "
                        "(one JSON record per image: input, outputs, k, inertia, seconds, status, reason). "
                        "Bad files are reported and skipped; the exit status is 1 if any failed.")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
@@ -432,7 +433,8 @@ def _cmd_batch(args):
     _prepare_dir(args.output)
     summary = segment_many(
         args.inputs, args.n_clusters, args.output, outputs=tuple(args.outputs), jobs=args.jobs,
-        workers="processes" if args.processes else "threads", resume=args.resume, recursive=args.recursive, shared_palette=args.shared_palette,
+        workers="processes" if args.processes else "threads", resume=args.resume, recursive=args.recursive,
+        shared_palette=args.shared_palette,
         progress=not args.quiet, scheduler=args.scheduler or args.cluster, color_space=args.color_space,
         random_state=args.seed, n_init=args.n_init, n_threads=args.threads,
     )

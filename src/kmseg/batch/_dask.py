@@ -66,12 +66,19 @@ def _merge(*parts, skip_bad=False):
         return exc
 
 
-def _fit(merged, fitter, n_images):
-    """The palette of the merged histograms (one k-means)."""
+def _fit(merged, fitter, n_images, skip_bad=False):
+    """The palette of the merged histograms (one k-means); with ``skip_bad``, None
+    when no image could be read."""
+    from ._palette import IMAGE_ERRORS
+
+    if skip_bad and isinstance(merged, IMAGE_ERRORS):  # a single image, unreadable
+        merged = []
     if isinstance(merged, Exception):
         return merged
     for hist in merged:
         fitter.partial_fit(histogram=hist)
+    if skip_bad and not merged:
+        return None
     fitter.n_images = n_images if merged else 0  # the merged histograms stand for this many images
     try:
         return fitter.fit()
@@ -179,7 +186,7 @@ class DaskExecutor:
         while len(level) > 1:  # each level's futures are dropped once the next one holds them
             level = [self.client.submit(_merge, *level[i:i + SPLIT_EVERY], skip_bad=skip_bad, pure=False)
                      for i in range(0, len(level), SPLIT_EVERY)]
-        palette = self.client.submit(_fit, level[0], fitter, len(images), pure=False)
+        palette = self.client.submit(_fit, level[0], fitter, len(images), skip_bad, pure=False)
         del level, items
         try:
             result = palette.result()

@@ -87,8 +87,9 @@ WORKERS = ("threads", "processes")
 class _Local:
     """Runs tasks here (``jobs=1``) or on ``jobs`` local workers.
 
-    Threads by default: the kernels, the decoders and zlib release the GIL, and
-    threads share the kernels this process has loaded, where every new process
+    Threads by default: the kernels, the decoders and zlib release the GIL
+    (decoding itself runs one image at a time, see ``io._read``), and threads
+    share the kernels this process has loaded, where every new process
     pays about 1.5 s to import kmseg and load them. Processes (spawned) when
     asked, or when numba's threading layer cannot take kernels from two threads
     at once (its 'workqueue' layer).
@@ -98,7 +99,7 @@ class _Local:
     ``run(fn, tasks)`` yielding ``(task, fn(*task), lost)`` as tasks end, and
     ``fit_palette(images, fitter, config, skip_bad=False)`` (with ``skip_bad``,
     images that cannot be read are left out of the palette instead of stopping
-    the fit). It is a context manager.
+    the fit, and None comes back when none can be read). It is a context manager.
     """
 
     base = None
@@ -156,13 +157,16 @@ class _Local:
                     continue
                 raise hist
             fitter.partial_fit(histogram=hist)
+        if skip_bad and fitter.n_images == 0:
+            return None  # nothing readable: each image fails in its own record
         return fitter.fit()
 
 
 def _executor(jobs, scheduler, workers="threads"):
     """Local threads or processes when ``scheduler`` is None, else the Dask cluster it names."""
+    workers = check_choice("workers", workers, WORKERS)
     if scheduler is None:
-        return _Local(jobs, check_choice("workers", workers, WORKERS))
+        return _Local(jobs, workers)
     from ._dask import DaskExecutor
 
     return DaskExecutor(scheduler, jobs)

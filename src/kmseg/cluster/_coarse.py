@@ -7,8 +7,6 @@ level and finally on the original samples. The result is a converged Lloyd
 solution of the original, exact objective; the grids only choose where it starts.
 """
 
-import numpy as np
-
 from ._kernels import grid_pool as grid_pool_kernel
 from ._lloyd import best_of, lloyd, summary
 

@@ -135,6 +135,10 @@ def _chunk(kind, body):
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
+#: Compressed bytes per IDAT chunk written (the stream continues across chunks).
+IDAT_BYTES = 1 << 24
+
+
 def png_bytes(array, transparency=None, level=6, strategy=zlib.Z_DEFAULT_STRATEGY):
     """PNG file bytes of a ``(H, W[, 2|3|4])`` uint8 or uint16 array (grey,
     grey+alpha, RGB, RGBA), rows unfiltered.
@@ -152,7 +156,7 @@ def png_bytes(array, transparency=None, level=6, strategy=zlib.Z_DEFAULT_STRATEG
     >>> np.asarray(im).tolist(), im.info["transparency"]
     ([[0, 0, 1], [2, 2, 2]], 2)
     """
-    array = np.asarray(array)
+    array = np.ascontiguousarray(array)
     if array.dtype not in (np.uint8, np.uint16):
         raise TypeError(f"PNG holds uint8 or uint16 samples, not {array.dtype}")
     h, w = array.shape[:2]
@@ -168,5 +172,7 @@ def png_bytes(array, transparency=None, level=6, strategy=zlib.Z_DEFAULT_STRATEG
         if channels != 1:
             raise ValueError("a transparent value is for grey PNGs only")
         chunks.append(_chunk(b"tRNS", struct.pack(">H", int(transparency))))
-    chunks.append(_chunk(b"IDAT", deflate.compress(raw.tobytes()) + deflate.flush()))
+    data = deflate.compress(raw) + deflate.flush()
+    for at in range(0, max(len(data), 1), IDAT_BYTES):  # a chunk holds less than 2**31 bytes
+        chunks.append(_chunk(b"IDAT", data[at:at + IDAT_BYTES]))
     return _SIGNATURE + b"".join(chunks) + _chunk(b"IEND", b"")

@@ -76,10 +76,30 @@ def _rescale(arr):
     return (arr - lo) / (hi - lo if hi > lo else 1)
 
 
-#: The warnings filters and record are process-wide: decoders' warnings are
-#: caught under this lock, so threads reading images at once (batch workers, the
-#: web server) each get their own file's warnings and no other's.
+#: The warnings filters and handler are process-wide: decoders' warnings are
+#: recorded under this lock (one decode at a time).
 _WARNINGS_LOCK = threading.RLock()
+
+
+@contextmanager
+def _decoder_warnings():
+    """Record the warnings raised in this thread (kmseg's own apart), every one
+    of them, whatever the filters; warnings of other threads meanwhile (batch
+    workers, the web server's) go on to the handler they would have reached."""
+    me = threading.get_ident()
+    caught = []
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("always")
+        passed_on = warnings.showwarning
+
+        def record(message, category, filename, lineno, file=None, line=None):
+            if threading.get_ident() == me and not issubclass(category, KmsegWarning):
+                caught.append(message)
+            else:
+                passed_on(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = record
+        yield caught
 
 #: Pillow's own decompression-bomb limit is a process-wide setting: changed only
 #: under this lock, for the time it takes to read a header.
@@ -301,17 +321,16 @@ def decode(source, name, frames="first"):
         raise ImageReadError(f"{name}: not an image (the file is empty)")
     strict = get_config()["strict"]
     try:
-        with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with _decoder_warnings() as caught:
             try:
                 arrays, notes = _read_pillow(path, name, frames, strict)
             except UnidentifiedImageError:
                 if _signature(path) != "TIFF":
                     raise
                 arrays, notes = _read_tiff(path, name, frames, strict)  # planar, float RGB...
-        for caught_warning in caught:  # what the decoders only warned about
-            text = " ".join(str(caught_warning.message).split())
-            if not isinstance(caught_warning.message, KmsegWarning) and text not in notes:
+        for message in caught:  # what the decoders only warned about
+            text = " ".join(str(message).split())
+            if text not in notes:
                 notes.append(text)
     except UnidentifiedImageError:
         kind = _signature(path)
