@@ -14,7 +14,7 @@ photos (in this process and with 2 workers), then labelling all of them with it.
 Reports images per second and ratios; writes ``benchmarks/results/batch.md``.
 
 With ``--dask N [--bsds DIR]``, instead: the first N of those photos through
-``segment_many`` with 2 local worker processes (``jobs=2``), on a Dask
+``segment_many`` with 2 local worker threads (``jobs=2``, the default), on a Dask
 ``LocalCluster`` of 2 one-thread workers started for the call
 (``scheduler='local'``, as ``kmseg batch --cluster local --jobs 2``), and on such
 a cluster already running (a ``Client``); each 3 times, interleaved, medians
@@ -49,7 +49,7 @@ def dask_vs_local(n_photos, root=None, repeats=3):
 
     photos = _photos(root)[:n_photos]
     n = len(photos)
-    times = {"local processes (jobs=2)": [], "Dask LocalCluster started by the call": [],
+    times = {"local threads (jobs=2)": [], "Dask LocalCluster started by the call": [],
              "Dask LocalCluster already running": []}
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
@@ -64,7 +64,7 @@ def dask_vs_local(n_photos, root=None, repeats=3):
                     times[name].append(time.perf_counter() - t)
                     assert summary.count("ok") == n
     rates = {name: n / statistics.median(ts) for name, ts in times.items()}
-    base = rates["local processes (jobs=2)"]
+    base = rates["local threads (jobs=2)"]
     lines = [f"# Batch on Dask: {n} BSDS500 train+val photos, k=8, 2 workers", "",
              f"command: `python benchmarks/bench_batch.py --dask {n_photos}`; {datetime.date.today()}, "
              f"{os.cpu_count()} CPUs, kmseg {kmseg.__version__}; median of {repeats} interleaved runs, "
@@ -145,7 +145,7 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dask", type=int, metavar="N", help="only Dask against local processes, on N photos")
+    parser.add_argument("--dask", type=int, metavar="N", help="only Dask against local workers, on N photos")
     parser.add_argument("--bsds", metavar="DIR", help="the BSDS500 images folder")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each batch configuration")
     args = parser.parse_args()
