@@ -77,6 +77,40 @@ def dask_vs_local(n_photos, root=None, repeats=3):
     (_images.results_dir() / "batch_dask.md").write_text(text)
 
 
+def stages(n_photos=30):
+    """Process time per stage of one photo on one thread (medians over the first
+    ``n_photos`` val photos, each segmented twice): decode, colour histogram,
+    k-means, labelling, label PNG. Returns (name, milliseconds) pairs."""
+    import numpy as np
+
+    import kmseg
+    from kmseg import _segment
+    from kmseg.io._read import read_image
+    from kmseg.io._write import label_png
+
+    photos = sorted(str(p) for p in _images.BSDS_VAL_DIR.glob("*.jpg"))[:n_photos]
+    kmseg.segment(photos[0], 8, n_threads=1)  # kernels from the cache
+    times = {}
+
+    def timed(name, fn, *args):
+        t = time.process_time()
+        out = fn(*args)
+        times.setdefault(name, []).append(time.process_time() - t)
+        return out
+
+    for _ in range(2):
+        for p in photos:
+            image = timed("decode", read_image, p)
+            pixels = image.reshape(-1, 3)
+            hist = timed("colour histogram", _segment.ColorHistogram, pixels)
+            features = _segment.to_features(hist.colors, "rgb")
+            fit = timed("k-means", _segment.fit, features, hist.counts.astype(np.float64), 8, {"n_threads": 1})
+            labels = timed("labelling", hist.to_pixels, fit.labels_, pixels, np.uint8)
+            timed("label PNG", label_png, labels.reshape(image.shape[:2]), 8)
+            timed("whole segment()", lambda path: kmseg.segment(path, 8, n_threads=1), p)
+    return [(name, 1e3 * float(np.median(ts))) for name, ts in times.items()]
+
+
 def main(repeats=3):
     import numpy as np
     from PIL import Image
@@ -136,6 +170,8 @@ def main(repeats=3):
         f"label = {t_fit / t_label:.2f}",
         "",
     ]
+    lines += ["Process time per photo on one thread (medians, 30 val photos, each twice): "
+              + ", ".join(f"{name} {ms:.1f} ms" for name, ms in stages()), ""]
     text = "\n".join(lines)
     print(text)
     (_images.results_dir() / "batch.md").write_text(text)
