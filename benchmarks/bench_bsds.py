@@ -30,7 +30,7 @@ METHODS = ["regions-threshold", "regions-smooth", "regions", "kmeans", "kmeans-c
 SLOW = {"quickshift": 30}  # images, for methods too slow for the whole split
 #: Per measure (Covering, PRI, VOI), the threshold that the 200 *train* photos chose
 #: (benchmarks/tune_regions.py): val scored at it is a held-out score, no choice made on val.
-TRAIN_CHOSEN = {"regions-threshold": (40000, 20000, 50000)}
+TRAIN_CHOSEN = {"regions-threshold": (32000, 25000, 40000)}
 
 
 def timing(limit):
