@@ -1,13 +1,15 @@
-"""Tuning of kmseg's region pipeline on the BSDS500 *train* split only.
+"""Tuning of kmseg's region pipeline on the BSDS500 train split.
 
 Run from the repository root::
 
-    python benchmarks/tune_regions.py --configs base best                 # on all 200 train photos
+    python benchmarks/tune_regions.py --configs base B best                # on all 200 train photos
     python benchmarks/tune_regions.py --limit 50 --extra '{"texture": 3}'  # one more design, 50 photos
+    python benchmarks/tune_regions.py --configs best --split val           # to confirm on val
 
-The search (BENCHMARKS.md lists every design tried and its scores) ran designs one
-at a time with ``--limit 50 --extra ...``; the two named ones were then confirmed
-on all 200 train photos.
+The first round (BENCHMARKS.md lists every design tried and its scores) ran
+designs one at a time with ``--limit 50 --extra ...``, the named ones then
+confirmed on all 200 train photos; the second round ran every design on all 200
+(``--workers 1 --configs --extra ...``).
 
 Every design is a dict of :func:`kmseg.metrics`-independent settings of the
 pipeline (superpixels, smoothing, edge map, merge cost, stopping rule). For a
@@ -18,8 +20,8 @@ does, but from a superpixel-by-human contingency table made once per photo,
 so each threshold costs a few bincounts instead of a pass over the pixels.
 ODS: the best single threshold for the set, per measure.
 
-The val split is never read here; the chosen design is scored on val once,
-with ``kmseg evaluate`` / ``benchmarks/bench_bsds.py``.
+Designs are chosen on train; ``--split val`` scores one on val (BENCHMARKS.md
+says where that was done), as ``kmseg evaluate`` / ``benchmarks/bench_bsds.py`` do.
 """
 
 import argparse
@@ -143,7 +145,11 @@ def hierarchy(img, cfg):
     feats = lab
     if cfg.get("texture"):  # local contrast of L: the smoothed gradient magnitude, as one more feature
         from scipy import ndimage
-        grad = ndimage.gaussian_filter(_edge_map(lab[:, :, :1].repeat(3, 2), "sobel") / np.sqrt(3), 3)
+        if cfg.get("texture_lab"):  # of all three channels instead
+            grad = _edge_map(lab, "sobel")
+        else:
+            grad = _edge_map(lab[:, :, :1].repeat(3, 2), "sobel") / np.sqrt(3)
+        grad = ndimage.gaussian_filter(grad, cfg.get("texture_sigma", 3))
         feats = np.concatenate([lab, cfg["texture"] * grad[:, :, None]], axis=2)
     merges, costs = merge_tree(sp, feats, edges, cfg["edge_weight"], return_costs=True, codes=codes,
                                n_codes=n_codes, hist_weight=cfg["hist_weight"],
@@ -252,8 +258,9 @@ def _fmt(name, ods, sec):
             f"@{ods['pri'][0]:.3g}  VOI {ods['voi'][1]:.4f} @{ods['voi'][0]:.3g}  ({sec:.3f} s/photo)")
 
 
-#: Named designs (changes from BASE, the pipeline before this tuning). "best" is what
-#: kmseg.segment_regions now does by default (its constants in kmseg/regions/_pipeline.py).
+#: Named designs (changes from BASE, the pipeline before any tuning). "B": the defaults after
+#: the first round; "best" is what kmseg.segment_regions now does by default (its constants in
+#: kmseg/regions/_pipeline.py: B + compactness 20 + boundary contrast).
 DESIGNS = {
     "base": {},
     "B": dict(n_superpixels=1500, texture=3.0, hist="ab8", hist_weight=1000.0, stop_alpha=0.25,

@@ -98,13 +98,13 @@ def region_stats(labels, features, m=None):
     return counts, sums
 
 
-def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0, **histogram):
+def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0, **options):
     """Merge adjacent regions greedily by Ward's criterion down to ``n_regions``.
 
     The final region of each input label; see :func:`merge_tree` for the parameters.
     """
     return cut_tree(int(labels.max()) + 1,
-                    merge_tree(labels, features, edges, edge_weight, n_regions, **histogram), n_regions)
+                    merge_tree(labels, features, edges, edge_weight, n_regions, **options), n_regions)
 
 
 def cut_tree(m, merges, n_regions):
