@@ -1,13 +1,15 @@
-"""Tuning of kmseg's region pipeline on the BSDS500 *train* split only.
+"""Tuning of kmseg's region pipeline on the BSDS500 train split.
 
 Run from the repository root::
 
-    python benchmarks/tune_regions.py --configs base best                 # on all 200 train photos
+    python benchmarks/tune_regions.py --configs base B best                # on all 200 train photos
     python benchmarks/tune_regions.py --limit 50 --extra '{"texture": 3}'  # one more design, 50 photos
+    python benchmarks/tune_regions.py --configs best --split val           # to confirm on val
 
-The search (BENCHMARKS.md lists every design tried and its scores) ran designs one
-at a time with ``--limit 50 --extra ...``; the two named ones were then confirmed
-on all 200 train photos.
+The first round (BENCHMARKS.md lists every design tried and its scores) ran
+designs one at a time with ``--limit 50 --extra ...``, the named ones then
+confirmed on all 200 train photos; the second round ran every design on all 200
+(``--workers 1 --configs --extra ...``).
 
 Every design is a dict of :func:`kmseg.metrics`-independent settings of the
 pipeline (superpixels, smoothing, edge map, merge cost, stopping rule). For a
@@ -18,8 +20,8 @@ does, but from a superpixel-by-human contingency table made once per photo,
 so each threshold costs a few bincounts instead of a pass over the pixels.
 ODS: the best single threshold for the set, per measure.
 
-The val split is never read here; the chosen design is scored on val once,
-with ``kmseg evaluate`` / ``benchmarks/bench_bsds.py``.
+Designs are chosen on train; ``--split val`` scores one on val (BENCHMARKS.md
+says where that was done), as ``kmseg evaluate`` / ``benchmarks/bench_bsds.py`` do.
 """
 
 import argparse
@@ -67,7 +69,33 @@ def _edge_map(lab, kind):
         return (sobel(lab) + sobel(ndimage.gaussian_filter(lab, (2, 2, 0))) * 2) / 2
     if kind == "sobel-max":
         return np.max([filters.sobel(lab[:, :, c]) for c in range(3)], axis=0)
+    if kind.startswith("strip"):  # "strip-W-G": colour difference of W-pixel strips G pixels either side
+        _, width, gap = kind.split("-")
+        return strip_contrast(lab, int(width), int(gap))
+    if kind.startswith("sobel+strip"):  # mean of the two, the strip difference at Sobel's scale
+        _, width, gap = kind.split("-")
+        col, row = strip_contrast(lab, int(width), int(gap))
+        s = sobel(lab)
+        return (s[:, :-1] + s[:, 1:] + col / 2.8) / 3, (s[:-1] + s[1:] + row / 2.8) / 3
     raise ValueError(kind)
+
+
+def strip_contrast(lab, width, gap):
+    """CIELAB distance between the means of two ``width``-pixel strips on either
+    side of each 4-neighbour pixel pair, starting ``gap`` pixels away from it,
+    as ``(across_columns (H, W-1), across_rows (H-1, W))``."""
+    def across(img):
+        w = img.shape[1]
+        pad = gap + width
+        padded = np.pad(img, ((0, 0), (pad, pad), (0, 0)), mode="edge")
+        cs = np.concatenate([np.zeros_like(padded[:, :1]), np.cumsum(padded, axis=1)], axis=1)
+        x = np.arange(w - 1)
+        left = x + 1                      # first padded column of the strip left of pair x
+        right = x + 1 + gap + pad         # and of the one on its right
+        d = (cs[:, left + width] - cs[:, left]) - (cs[:, right + width] - cs[:, right])
+        return np.sqrt((d ** 2).sum(-1)) / width
+
+    return across(lab), across(lab.transpose(1, 0, 2)).T
 
 
 def _codes(lab, kind, edges=None):
@@ -117,11 +145,16 @@ def hierarchy(img, cfg):
     feats = lab
     if cfg.get("texture"):  # local contrast of L: the smoothed gradient magnitude, as one more feature
         from scipy import ndimage
-        grad = ndimage.gaussian_filter(_edge_map(lab[:, :, :1].repeat(3, 2), "sobel") / np.sqrt(3), 3)
+        if cfg.get("texture_lab"):  # of all three channels instead
+            grad = _edge_map(lab, "sobel")
+        else:
+            grad = _edge_map(lab[:, :, :1].repeat(3, 2), "sobel") / np.sqrt(3)
+        grad = ndimage.gaussian_filter(grad, cfg.get("texture_sigma", 3))
         feats = np.concatenate([lab, cfg["texture"] * grad[:, :, None]], axis=2)
     merges, costs = merge_tree(sp, feats, edges, cfg["edge_weight"], return_costs=True, codes=codes,
                                n_codes=n_codes, hist_weight=cfg["hist_weight"],
-                               size_power=cfg["size_power"], share_power=cfg.get("share_power", 0.0))
+                               size_power=cfg["size_power"], share_power=cfg.get("share_power", 0.0),
+                               edge_floor=cfg.get("edge_floor", 0.0))
     costs = np.asarray(costs) / sp.size ** cfg["size_power"]
     if cfg["stop_alpha"]:  # cost / N * (N / harmonic size of the pair)^alpha
         size = np.bincount(sp.ravel()).astype(float)
@@ -131,6 +164,14 @@ def hierarchy(img, cfg):
             size[a] += size[b]
         costs = costs * (sp.size / harm) ** cfg["stop_alpha"]
     costs = np.maximum.accumulate(costs)
+    if cfg.get("stop_edge_power"):  # per unit of the photo's mean Sobel gradient (CIELAB), to a power
+        costs = costs / _edge_map(lab, "sobel").mean() ** cfg["stop_edge_power"]
+    if cfg.get("noise_power"):  # per unit of the mean squared colour residual inside superpixels, to a power
+        n = int(sp.max()) + 1
+        cnt = np.bincount(sp.ravel(), minlength=n)
+        resid = sum(float((lab[..., c] ** 2).sum()) - float((np.bincount(sp.ravel(), lab[..., c].ravel(), n) ** 2
+                                                              / np.maximum(cnt, 1)).sum()) for c in range(3))
+        costs = costs / (resid / sp.size / 10.0) ** cfg["noise_power"]
     if cfg["norm"] == "var":  # per unit of the photo's own colour variance
         costs = costs / lab.reshape(-1, 3).var(0).sum() * 100
     return sp, merges, costs, lab
@@ -217,28 +258,35 @@ def _fmt(name, ods, sec):
             f"@{ods['pri'][0]:.3g}  VOI {ods['voi'][1]:.4f} @{ods['voi'][0]:.3g}  ({sec:.3f} s/photo)")
 
 
-#: Named designs (changes from BASE, the pipeline before this tuning). "best" is what
-#: kmseg.segment_regions now does by default (its constants in kmseg/regions/_pipeline.py).
+#: Named designs (changes from BASE, the pipeline before any tuning). "B": the defaults after
+#: the first round; "best" is what kmseg.segment_regions now does by default (its constants in
+#: kmseg/regions/_pipeline.py: B + compactness 20 + boundary contrast).
 DESIGNS = {
     "base": {},
+    "B": dict(n_superpixels=1500, texture=3.0, hist="ab8", hist_weight=1000.0, stop_alpha=0.25,
+              share_power=0.25, slic_iter=7),
     "best": dict(n_superpixels=1500, texture=3.0, hist="ab8", hist_weight=1000.0, stop_alpha=0.25,
-                 share_power=0.25, slic_iter=7),
+                 share_power=0.25, slic_iter=7, compactness=20.0, edge_floor=3.0, edge_weight=300.0),
 }
 
 
 def main(argv=None):
+    global GRID
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--limit", type=int, default=None, help="first N train photos (sorted by name)")
-    p.add_argument("--configs", nargs="+", default=list(DESIGNS), help="named designs to score")
+    p.add_argument("--configs", nargs="*", default=list(DESIGNS), help="named designs to score")
     p.add_argument("--extra", default=None, help="JSON dict: one more design, changes from BASE")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--grid", type=int, default=len(GRID), help="thresholds in the grid from 10 to 1e7")
+    p.add_argument("--split", default="train", help="BSDS500 split to score on (tuning: train; val only to confirm)")
     args = p.parse_args(argv)
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
-    photos = _photos("train", args.limit)
+    GRID = np.geomspace(10, 1e7, args.grid)
+    photos = _photos(args.split, args.limit)
     designs = {name: DESIGNS[name] for name in args.configs}
     if args.extra:
         designs[args.extra] = json.loads(args.extra)
-    print(f"{len(photos)} train photos", file=sys.stderr)
+    print(f"{len(photos)} {args.split} photos", file=sys.stderr)
     for name, cfg in designs.items():
         ods, sec = evaluate_design(cfg, photos, args.workers)
         print(_fmt(name, ods, sec), flush=True)

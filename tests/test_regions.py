@@ -23,7 +23,7 @@ def _naive_graph(labels):
 
 
 def _naive_ward(labels, features, n_regions, edges=None, edge_weight=0.0, codes=None, n_codes=0,
-                hist_weight=0.0, share_power=0.0):
+                hist_weight=0.0, share_power=0.0, edge_floor=0.0):
     """Brute force: recompute every adjacent pair's cost from the pixels, merge the cheapest, repeat."""
     region = labels.copy()
     h, w = labels.shape
@@ -53,7 +53,10 @@ def _naive_ward(labels, features, n_regions, edges=None, edge_weight=0.0, codes=
                             if y + dy < h and x + dx < w and {region[y, x], region[y + dy, x + dx]} == {a, b}:
                                 total += (edges[y, x] + edges[y + dy, x + dx]) / 2
                                 length += 1
-                c *= 1 + edge_weight * total / length
+                contrast = total / length
+                if edge_floor:
+                    contrast /= edge_floor + (edges[region == a].mean() + edges[region == b].mean()) / 2
+                c *= 1 + edge_weight * contrast
             if share_power:
                 c *= (min(perimeter[a], perimeter[b]) / graph[(a, b)]) ** share_power
             if best is None or c < best[0]:
@@ -113,6 +116,53 @@ def test_merge_with_histograms_and_edges_matches_brute_force(n_regions, share_po
     expected = _naive_ward(labels, features, n_regions, edges, 0.7, codes, 7, 40.0, share_power)
     assert len(np.unique(merged)) == n_regions
     assert len(set(zip(merged.ravel().tolist(), expected.ravel().tolist()))) == n_regions
+
+
+@pytest.mark.parametrize("n_regions", [1, 6, 20])
+def test_merge_with_boundary_contrast_matches_brute_force(n_regions):
+    labels, features = _tiles(seed=6, n=5)
+    rng = np.random.default_rng(7)
+    edges = rng.random(labels.shape) * rng.random(25)[labels] * 4  # some tiles busier than others
+    merged = ward_merge(labels, features, n_regions, edges=edges, edge_weight=5.0, share_power=0.25,
+                        edge_floor=0.5)[labels]
+    expected = _naive_ward(labels, features, n_regions, edges, 5.0, share_power=0.25, edge_floor=0.5)
+    assert len(np.unique(merged)) == n_regions
+    assert len(set(zip(merged.ravel().tolist(), expected.ravel().tolist()))) == n_regions
+
+
+def test_boundary_contrast_lets_texture_merge_first():
+    """Two pairs of tiles, the same colour gap and the same gradient on both boundaries:
+    between busy tiles that boundary is no contrast, between plain ones it is."""
+    labels = np.kron(np.arange(4).reshape(1, 4), np.ones((6, 6), int))  # tiles 0-1 plain, 2-3 busy
+    features = np.kron(np.array([[0.0, 1.0, 5.0, 6.0]]), np.ones((6, 6)))[:, :, None]  # 1|2 far apart
+    edges = np.zeros(labels.shape)
+    edges[:, 12:] = 4.0             # busy tiles: strong gradient everywhere
+    edges[:, 5:7] = 3.9             # the plain pair's boundary: a little weaker than the busy pair's
+    plain = ward_merge(labels, features, 3, edges=edges, edge_weight=1.0)
+    relative = ward_merge(labels, features, 3, edges=edges, edge_weight=1.0, edge_floor=0.1)
+    assert plain[0] == plain[1] and len(set(plain[[1, 2, 3]].tolist())) == 3
+    assert relative[2] == relative[3] and len(set(relative[[0, 1, 2]].tolist())) == 3
+
+
+def test_region_graph_takes_an_edge_strength_per_pixel_pair():
+    labels, _ = _tiles(seed=2, n=3, size=3)
+    rng = np.random.default_rng(3)
+    across_columns, across_rows = rng.random((9, 8)), rng.random((8, 9))
+    pairs, lengths, strength = region_graph(labels, (across_columns, across_rows))
+    expected = {}
+    for y in range(9):
+        for x in range(9):
+            for dy, dx, value in ((0, 1, across_columns), (1, 0, across_rows)):
+                if y + dy < 9 and x + dx < 9 and labels[y, x] != labels[y + dy, x + dx]:
+                    key = tuple(sorted((int(labels[y, x]), int(labels[y + dy, x + dx]))))
+                    expected[key] = expected.get(key, 0.0) + value[y, x]
+    got = dict(zip(map(tuple, pairs.tolist()), strength.tolist()))
+    assert got.keys() == expected.keys()
+    assert all(got[k] == pytest.approx(expected[k]) for k in got)
+    # a map per pixel is the same as pairs holding the mean of their two pixels
+    edges = rng.random((9, 9))
+    assert_array_equal(region_graph(labels, edges)[2], region_graph(
+        labels, ((edges[:, :-1] + edges[:, 1:]) / 2, (edges[:-1] + edges[1:]) / 2))[2])
 
 
 def test_merge_kernel_folds_parallel_boundaries():

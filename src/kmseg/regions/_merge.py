@@ -6,8 +6,9 @@ of adjacent regions whose merge raises the k-means objective (the within-region
 sum of squares) the least is merged, ``n_a n_b / (n_a + n_b) |mu_a - mu_b|^2``
 (Ward's criterion), optionally with a histogram distance added and scaled up
 by the mean edge strength of their shared boundary and by how small a part of
-the shorter outline that boundary is, until the requested number of regions is
-left. Merging only adjacent regions keeps every region connected. The loop is a
+the shorter outline that boundary is (the edge strength optionally taken
+relative to the regions' own), until the requested number of regions is left.
+Merging only adjacent regions keeps every region connected. The loop is a
 numba kernel (_merge_kernels.py).
 """
 
@@ -22,8 +23,11 @@ def region_graph(labels, edges=None):
     Parameters
     ----------
     labels : (H, W) int ndarray
-    edges : (H, W) float ndarray, optional
-        Edge strength per pixel, e.g. a gradient magnitude.
+    edges : (H, W) float ndarray or tuple of two, optional
+        Edge strength per pixel, e.g. a gradient magnitude; or per pair of
+        4-neighbour pixels, as ``(across_columns, across_rows)`` of shapes
+        ``(H, W - 1)`` (pixel ``(y, x)`` with ``(y, x + 1)``) and ``(H - 1, W)``
+        (pixel ``(y, x)`` with ``(y + 1, x)``).
 
     Returns
     -------
@@ -31,8 +35,8 @@ def region_graph(labels, edges=None):
     lengths : (m,) int64 ndarray
         Number of 4-neighbour pixel pairs across each boundary.
     strength : (m,) float64 ndarray
-        With ``edges``: the sum over those pixel pairs of the mean edge strength
-        of the two pixels (see :func:`boundary_strength`).
+        With ``edges``: the sum over those pixel pairs of their strength (for a
+        map per pixel, the mean of the two pixels'; see :func:`boundary_strength`).
     """
     n = int(labels.max()) + 1
     flat = labels.astype(np.int64, copy=False)
@@ -45,9 +49,18 @@ def region_graph(labels, edges=None):
     pairs = np.stack([codes // n, codes % n], axis=1)
     if edges is None:
         return pairs, lengths.astype(np.int64)
-    e = np.concatenate([(edges[:, :-1] + edges[:, 1:]).ravel(), (edges[:-1, :] + edges[1:, :]).ravel()])
-    strength = np.bincount(inverse.ravel(), weights=e[cut] / 2, minlength=len(codes))
+    across_columns, across_rows = _pair_edges(edges)
+    e = np.concatenate([across_columns.ravel(), across_rows.ravel()])
+    strength = np.bincount(inverse.ravel(), weights=e[cut], minlength=len(codes))
     return pairs, lengths.astype(np.int64), strength
+
+
+def _pair_edges(edges):
+    """Strength of each 4-neighbour pixel pair, ``(across_columns, across_rows)``,
+    from a map per pixel (the mean of the two) or as given."""
+    if isinstance(edges, tuple):
+        return edges
+    return (edges[:, :-1] + edges[:, 1:]) / 2, (edges[:-1, :] + edges[1:, :]) / 2
 
 
 def boundary_strength(labels, edges, pairs):
@@ -56,8 +69,8 @@ def boundary_strength(labels, edges, pairs):
     Parameters
     ----------
     labels : (H, W) int ndarray
-    edges : (H, W) float ndarray
-        Edge strength per pixel, e.g. a gradient magnitude.
+    edges : (H, W) float ndarray or tuple of two
+        Edge strength per pixel or per pixel pair, as for :func:`region_graph`.
     pairs : (m, 2) int ndarray
         From :func:`region_graph`.
 
@@ -85,13 +98,13 @@ def region_stats(labels, features, m=None):
     return counts, sums
 
 
-def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0, **histogram):
+def ward_merge(labels, features, n_regions, edges=None, edge_weight=0.0, **options):
     """Merge adjacent regions greedily by Ward's criterion down to ``n_regions``.
 
     The final region of each input label; see :func:`merge_tree` for the parameters.
     """
     return cut_tree(int(labels.max()) + 1,
-                    merge_tree(labels, features, edges, edge_weight, n_regions, **histogram), n_regions)
+                    merge_tree(labels, features, edges, edge_weight, n_regions, **options), n_regions)
 
 
 def cut_tree(m, merges, n_regions):
@@ -121,7 +134,7 @@ def _compact_roots(parent):
 
 def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, return_costs=False, *,
                codes=None, n_codes=0, hist_weight=0.0, size_power=1.0,
-               share_power=0.0):
+               share_power=0.0, edge_floor=0.0):
     """The order in which adjacent regions merge, cheapest first.
 
     The cost of merging regions ``a`` and ``b`` is Ward's criterion (the rise of
@@ -136,7 +149,11 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     normalised histograms of pixel ``codes``. ``size_power`` replaces the
     exponent 1 of the first factor, and with ``share_power > 0`` the cost is also
     multiplied by ``(min(P_a, P_b) / L_ab)^share_power``, ``P`` a region's
-    boundary length with all other regions and ``L_ab`` the shared one.
+    boundary length with all other regions and ``L_ab`` the shared one. With
+    ``edge_floor > 0`` the boundary's edge strength is taken as a contrast: its
+    mean divided by ``edge_floor`` plus the mean of the two regions' mean edge
+    strength over their pixels, so that a boundary through texture (strong
+    edges everywhere) resists less than one as strong between plain regions.
 
     Parameters
     ----------
@@ -144,8 +161,9 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
         Connected regions labelled 0..m-1.
     features : (H, W, d) float ndarray
         Per-pixel features (e.g. CIELAB).
-    edges : (H, W) float ndarray, optional
-        Edge strength per pixel; used with ``edge_weight > 0``.
+    edges : (H, W) float ndarray or tuple of two, optional
+        Edge strength per pixel or per pixel pair (see :func:`region_graph`);
+        used with ``edge_weight > 0``.
     edge_weight : float, default=0
     n_regions : int, default=1
         Stop once this many regions are left.
@@ -157,6 +175,8 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     hist_weight : float, default=0
     size_power : float, default=1
     share_power : float, default=0
+    edge_floor : float, default=0
+        Needs ``edges`` as a map per pixel.
 
     Returns
     -------
@@ -180,6 +200,12 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
                             minlength=m * n_codes).astype(np.float64).reshape(m, n_codes)
     else:
         hists, hist_weight = np.zeros((m, 0)), 0.0
+    if use_edges and edge_floor > 0:
+        if isinstance(edges, tuple):
+            raise ValueError("edge_floor needs an edge map per pixel")
+        interior = np.bincount(labels.ravel(), weights=edges.ravel(), minlength=m)
+    else:
+        interior, edge_floor = np.zeros(m), 0.0
     into = np.empty(m, np.int64)
     frm = np.empty(m, np.int64)
     cost = np.empty(m)
@@ -187,7 +213,7 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
                          np.ascontiguousarray(pairs[:, 1]), strength.astype(np.float64),
                          lengths.astype(np.float64), float(edge_weight) if use_edges else 0.0,
                          float(hist_weight), float(size_power),
-                         float(share_power), int(n_regions), into, frm, cost)
+                         float(share_power), int(n_regions), into, frm, cost, interior, float(edge_floor))
     merges = list(zip(into[:done].tolist(), frm[:done].tolist()))
     if return_costs:
         return merges, cost[:done].tolist()

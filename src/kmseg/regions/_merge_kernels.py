@@ -1,7 +1,7 @@
 """Numba kernel for the greedy merging of adjacent regions (see _merge.py).
 
-Regions are nodes with a pixel count, feature sums and a histogram of pixel
-codes; each edge of the region graph carries the summed edge strength and the
+Regions are nodes with a pixel count, feature sums, a histogram of pixel
+codes and the sum of the edge map over their pixels; each edge of the region graph carries the summed edge strength and the
 length of the shared boundary. The kernel pops the cheapest edge from a heap,
 merges its two regions, and re-prices every edge of the merged region; a
 region's incident edges are a linked list, so a merge costs the degree of the
@@ -16,12 +16,16 @@ from numba import njit
 
 @njit(cache=True, nogil=True)
 def pair_cost(a, b, counts, sums, hists, perims, edge_sum, edge_len, edge_weight, hist_weight, size_power,
-              share_power):
+              share_power, interior, edge_floor):
     """Merge cost of regions ``a`` and ``b`` sharing an edge with the given sums.
 
     ``(n_a n_b / (n_a + n_b))^size_power * (|mu_a - mu_b|^2 + hist_weight * chi2(h_a, h_b))
-    * (1 + edge_weight * edge_sum / edge_len)``, with ``chi2`` half the
-    chi-squared distance of the two normalised histograms (0 to 1).
+    * (1 + edge_weight * s) * (min(P_a, P_b) / edge_len)^share_power``, with
+    ``chi2`` half the chi-squared distance of the two normalised histograms (0
+    to 1), ``P`` a region's boundary length with all others (``perims``) and
+    ``s`` the boundary's mean edge strength ``edge_sum / edge_len``; with
+    ``edge_floor > 0``, ``s`` is divided by ``edge_floor`` plus the mean of the
+    two regions' mean edge strength over their pixels (``interior / counts``).
     """
     na = counts[a]
     nb = counts[b]
@@ -40,7 +44,10 @@ def pair_cost(a, b, counts, sums, hists, perims, edge_sum, edge_len, edge_weight
     harm = na * nb / (na + nb)
     c = (harm if size_power == 1.0 else harm ** size_power) * dd
     if edge_weight > 0.0 and edge_len > 0.0:
-        c *= 1.0 + edge_weight * edge_sum / edge_len
+        s = edge_sum / edge_len
+        if edge_floor > 0.0:  # contrast: against the two regions' own mean edge strength
+            s /= edge_floor + 0.5 * (interior[a] / na + interior[b] / nb)
+        c *= 1.0 + edge_weight * s
     if share_power > 0.0:
         c *= (min(perims[a], perims[b]) / edge_len) ** share_power
     return c
@@ -48,7 +55,8 @@ def pair_cost(a, b, counts, sums, hists, perims, edge_sum, edge_len, edge_weight
 
 @njit(cache=True, nogil=True)
 def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_weight, hist_weight,
-                  size_power, share_power, n_regions, merged_into, merged_from, costs):
+                  size_power, share_power, n_regions, merged_into, merged_from, costs, interior,
+                  edge_floor):
     """Merge adjacent regions, cheapest pair first, until ``n_regions`` are left.
 
     Parameters
@@ -68,6 +76,10 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
         (the smaller label of the two survives).
     costs : (m,) float64, output
         The cost of each merge.
+    interior : (m,) float64
+        Sum of the edge strength over each region's pixels, updated in place.
+    edge_floor : float
+        See :func:`pair_cost` (0: the boundary's edge strength as it is).
 
     Returns
     -------
@@ -106,7 +118,8 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
     heap.pop()
     for e in range(n_edges):
         heap.append((pair_cost(eu[e], ev[e], counts, sums, hists, perims, edge_sum[e], edge_len[e], edge_weight,
-                               hist_weight, size_power, share_power), eu[e], ev[e], 0, 0))
+                               hist_weight, size_power, share_power, interior,
+                               edge_floor), eu[e], ev[e], 0, 0))
     heapq.heapify(heap)
 
     alive = 0
@@ -124,6 +137,7 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
         for j in range(hists.shape[1]):
             hists[a, j] += hists[b, j]
         counts[b] = 0.0
+        interior[a] += interior[b]
         perims[a] += perims[b]
         merged_into[done] = a
         merged_from[done] = b
@@ -184,6 +198,8 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
             lo = min(a, other)
             hi = max(a, other)
             heapq.heappush(heap, (pair_cost(lo, hi, counts, sums, hists, perims, edge_sum[e], edge_len[e], edge_weight,
-                                            hist_weight, size_power, share_power), lo, hi, version[lo], version[hi]))
+                                            hist_weight, size_power, share_power, interior,
+                               edge_floor),
+                                            lo, hi, version[lo], version[hi]))
             node = node_next[node]
     return done

@@ -3,7 +3,8 @@
 image -> CIELAB per pixel (optionally smoothed, edges kept: color/_smooth.py)
 -> SLIC superpixels (local k-means in Lab + xy, connected; kmseg's own kernels, see _superpixels.py)
 -> adjacent superpixels merged by Ward's criterion on Lab plus local contrast, with a colour
-   histogram distance, weighted by boundary strength (_merge.py)
+   histogram distance, weighted by boundary contrast (the boundary's gradient against the
+   regions' own) and boundary share (_merge.py)
 -> k connected regions, largest first, or those left when the cheapest merge costs too much.
 """
 
@@ -18,11 +19,14 @@ from ._superpixels import slic_superpixels
 
 #: Defaults, tuned on the BSDS500 train photos (benchmarks/tune_regions.py; see BENCHMARKS.md).
 DEFAULT_N_SUPERPIXELS = 1500
-DEFAULT_COMPACTNESS = 10.0
+DEFAULT_COMPACTNESS = 20.0
 #: SLIC rounds: 7 instead of SLIC's usual 10 costs about 0.005 of Covering on the train photos and
 #: saves about a fifth of the time of the whole pipeline.
 SLIC_ITERATIONS = 7
-DEFAULT_EDGE_WEIGHT = 30.0
+DEFAULT_EDGE_WEIGHT = 300.0
+#: The boundary's mean gradient is divided by this plus the two regions' mean gradient over their
+#: pixels (CIELAB Sobel units; a typical photo's median is 1 to 4), see _merge.py.
+EDGE_FLOOR = 3.0
 DEFAULT_TEXTURE_WEIGHT = 3.0
 DEFAULT_HIST_WEIGHT = 1000.0
 DEFAULT_STOP_SIZE_POWER = 0.25
@@ -124,9 +128,12 @@ def segment_regions(
     cheapest pair. The cost is Ward's criterion (the rise of the within-segment sum
     of squares) on CIELAB plus a local contrast feature, with the distance of the
     two segments' colour histograms added, multiplied by ``1 + edge_weight * s``
-    where ``s`` is the mean Sobel gradient (CIELAB) along their shared boundary, and
-    by ``(P / L)^0.25`` where ``L`` is the length of that boundary and ``P`` the
-    shorter of the two segments' boundaries with all others::
+    where ``s`` is the boundary's contrast: the mean Sobel gradient (CIELAB) along
+    their shared boundary divided by 3 plus the mean of the two segments' mean
+    gradient over their pixels (a boundary through texture resists less than one
+    as strong between plain areas); and by ``(P / L)^0.25`` where ``L`` is the
+    length of that boundary and ``P`` the shorter of the two segments' boundaries
+    with all others::
 
         n_a n_b / (n_a + n_b) * (|mu_a - mu_b|^2 + hist_weight * chi2(h_a, h_b))
         * (1 + edge_weight * s) * (P / L)^0.25
@@ -150,10 +157,10 @@ def segment_regions(
         (so fewer than ``n_segments`` may remain).
     n_superpixels : int, default=1500
         Approximate number of superpixels.
-    compactness : float, default=10
+    compactness : float, default=20
         SLIC's balance of colour against position (higher: squarer superpixels).
-    edge_weight : float, default=30
-        How strongly boundary gradients resist merging (0: plain Ward).
+    edge_weight : float, default=300
+        How strongly boundary contrast resists merging (0: plain Ward).
     texture_weight : float, default=3
         Weight of the local contrast feature (the gradient magnitude of L,
         averaged over a few pixels) beside CIELAB; 0 leaves it out.
@@ -274,5 +281,6 @@ def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=
     edges = np.sqrt((grads ** 2).sum(axis=0))
     merges, costs = merge_tree(sp, _features(lab, grads, texture_weight), edges, edge_weight,
                                return_costs=True, codes=_ab_codes(lab) if hist_weight > 0 else None,
-                               n_codes=HIST_BINS ** 2, hist_weight=hist_weight, share_power=DEFAULT_SHARE_POWER)
+                               n_codes=HIST_BINS ** 2, hist_weight=hist_weight, share_power=DEFAULT_SHARE_POWER,
+                               edge_floor=EDGE_FLOOR)
     return RegionHierarchy(sp, lab, merges, costs)
