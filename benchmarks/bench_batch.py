@@ -111,7 +111,7 @@ def stages(n_photos=30):
     return [(name, 1e3 * float(np.median(ts))) for name, ts in times.items()]
 
 
-def main(repeats=3):
+def main(repeats=5):
     import numpy as np
     from PIL import Image
     from sklearn.cluster import KMeans
@@ -183,7 +183,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dask", type=int, metavar="N", help="only Dask against local workers, on N photos")
     parser.add_argument("--bsds", metavar="DIR", help="the BSDS500 images folder")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each batch configuration")
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each batch configuration")
     args = parser.parse_args()
     if args.dask:
         dask_vs_local(args.dask, args.bsds)
