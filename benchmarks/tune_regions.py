@@ -143,6 +143,8 @@ def hierarchy(img, cfg):
     if cfg["hist"]:
         codes, n_codes = _codes(lab, cfg["hist"])
     feats = lab
+    if cfg.get("l_weight", 1.0) != 1.0:  # lightness weighed against colour in the region means
+        feats = lab * np.array([cfg["l_weight"], 1.0, 1.0])
     if cfg.get("texture"):  # local contrast of L: the smoothed gradient magnitude, as one more feature
         from scipy import ndimage
         if cfg.get("texture_lab"):  # of all three channels instead
@@ -150,7 +152,7 @@ def hierarchy(img, cfg):
         else:
             grad = _edge_map(lab[:, :, :1].repeat(3, 2), "sobel") / np.sqrt(3)
         grad = ndimage.gaussian_filter(grad, cfg.get("texture_sigma", 3))
-        feats = np.concatenate([lab, cfg["texture"] * grad[:, :, None]], axis=2)
+        feats = np.concatenate([feats, cfg["texture"] * grad[:, :, None]], axis=2)
     merges, costs = merge_tree(sp, feats, edges, cfg["edge_weight"], return_costs=True, codes=codes,
                                n_codes=n_codes, hist_weight=cfg["hist_weight"],
                                size_power=cfg["size_power"], share_power=cfg.get("share_power", 0.0),
