@@ -1,8 +1,8 @@
 """Numba kernel for the greedy merging of adjacent regions (see _merge.py).
 
 Regions are nodes with a pixel count, feature sums, a histogram of pixel
-codes and the sum of the edge map over their pixels; each edge of the region graph carries the summed edge strength and the
-length of the shared boundary. The kernel pops the cheapest edge from a heap,
+codes and the sum of the edge map over their pixels; each edge of the region
+graph carries the summed edge strength and the length of the shared boundary. The kernel pops the cheapest edge from a heap,
 merges its two regions, and re-prices every edge of the merged region; a
 region's incident edges are a linked list, so a merge costs the degree of the
 two regions, not the number of regions.
@@ -198,8 +198,7 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
             lo = min(a, other)
             hi = max(a, other)
             heapq.heappush(heap, (pair_cost(lo, hi, counts, sums, hists, perims, edge_sum[e], edge_len[e], edge_weight,
-                                            hist_weight, size_power, share_power, interior,
-                               edge_floor),
-                                            lo, hi, version[lo], version[hi]))
+                                            hist_weight, size_power, share_power, interior, edge_floor),
+                                  lo, hi, version[lo], version[hi]))
             node = node_next[node]
     return done
