@@ -2,10 +2,11 @@
 
 Regions are nodes with a pixel count, feature sums, a histogram of pixel
 codes and the sum of the edge map over their pixels; each edge of the region
-graph carries the summed edge strength and the length of the shared boundary. The kernel pops the cheapest edge from a heap,
-merges its two regions, and re-prices every edge of the merged region; a
-region's incident edges are a linked list, so a merge costs the degree of the
-two regions, not the number of regions.
+graph carries the summed edge strength and the length of the shared boundary.
+The kernel pops the cheapest edge from a heap, merges its two regions, and
+re-prices every edge of the merged region; a region's incident edges are a
+linked list, so a merge costs the degree of the two regions, not the number of
+regions.
 """
 
 import heapq
