@@ -129,6 +129,29 @@ def test_warnings_of_other_threads_are_not_a_files_notes(tmp_path, monkeypatch):
     assert sorted(str(w.message) for w in seen) == ["another thread's kmseg note", "another thread's trouble"]
 
 
+def test_thread_warnings_record_this_threads_warnings_only():
+    """The recorder the web server wraps each computation in: this thread's
+    warnings, kmseg's own included; another thread's meanwhile go on."""
+    import threading
+    import warnings
+
+    from kmseg.io._read import thread_warnings
+
+    def other_thread():
+        warnings.warn("from the elbow sweep", kmseg.KmsegWarning)
+
+    with warnings.catch_warnings(record=True) as outside:
+        warnings.simplefilter("always")
+        with thread_warnings(kmseg_warnings=True) as caught:
+            warnings.warn("from this computation", kmseg.KmsegWarning)
+            other = threading.Thread(target=other_thread)
+            other.start()
+            other.join()
+            warnings.warn("a library's note", UserWarning)
+    assert [str(m) for m in caught] == ["from this computation", "a library's note"]
+    assert [str(w.message) for w in outside] == ["from the elbow sweep"]
+
+
 def test_bad_file_reported_and_resume_skips_done(folder, tmp_path):
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     out = tmp_path / "out"

@@ -76,16 +76,17 @@ def _rescale(arr):
     return (arr - lo) / (hi - lo if hi > lo else 1)
 
 
-#: The warnings filters and handler are process-wide: decoders' warnings are
-#: recorded under this lock (one decode at a time).
+#: The warnings filters and handler are process-wide: warnings are recorded
+#: (:func:`thread_warnings`) under this lock, one recording at a time.
 _WARNINGS_LOCK = threading.RLock()
 
 
 @contextmanager
-def _decoder_warnings():
-    """Record the warnings raised in this thread (kmseg's own apart), every one
-    of them, whatever the filters; warnings of other threads meanwhile (batch
-    workers, the web server's) go on to the handler they would have reached."""
+def thread_warnings(kmseg_warnings=False):
+    """Record the warnings raised in this thread, every one of them, whatever
+    the filters (kmseg's own only with ``kmseg_warnings``); warnings of other
+    threads meanwhile (batch workers, the web server's) go on to the handler
+    they would have reached. Yields the list of recorded messages."""
     me = threading.get_ident()
     caught = []
     with _WARNINGS_LOCK, warnings.catch_warnings():
@@ -93,7 +94,7 @@ def _decoder_warnings():
         passed_on = warnings.showwarning
 
         def record(message, category, filename, lineno, file=None, line=None):
-            if threading.get_ident() == me and not issubclass(category, KmsegWarning):
+            if threading.get_ident() == me and (kmseg_warnings or not issubclass(category, KmsegWarning)):
                 caught.append(message)
             else:
                 passed_on(message, category, filename, lineno, file, line)
@@ -321,7 +322,7 @@ def decode(source, name, frames="first"):
         raise ImageReadError(f"{name}: not an image (the file is empty)")
     strict = get_config()["strict"]
     try:
-        with _decoder_warnings() as caught:
+        with thread_warnings() as caught:  # what the decoders warn about
             try:
                 arrays, notes = _read_pillow(path, name, frames, strict)
             except UnidentifiedImageError:

@@ -9,7 +9,6 @@ import contextlib
 import logging
 import os
 import threading
-import warnings
 from typing import Optional, Union
 from urllib.parse import urlencode
 
@@ -24,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import _validation as v
 from .._version import __version__
 from ..cluster._kernels import concurrent_launches
+from ..io._read import thread_warnings
 from ._limits import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_IMAGES,
@@ -148,12 +148,10 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
 
     def compute(fn, *args, lock=busy):
         """Run ``fn`` holding ``lock``; kmseg errors become 400, anything else 500 (logged).
-        Returns its value and the warnings it gave (recorded only under ``busy``: the
-        record is process-wide)."""
+        Returns its value and the warnings it gave in this thread (recorded only under
+        ``busy``: an elbow sweep beside it passes its warnings on to the log)."""
         record = lock is busy
-        with lock, (warnings.catch_warnings(record=True) if record else contextlib.nullcontext()) as caught:
-            if record:
-                warnings.simplefilter("always")
+        with lock, (thread_warnings(kmseg_warnings=True) if record else contextlib.nullcontext()) as caught:
             try:
                 value = fn(*args)
             except ApiError:
@@ -166,7 +164,7 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
                 log.exception("kmseg web: internal error")
                 raise ApiError(500, f"internal error ({type(exc).__name__}); the server log has "
                                "the details") from None
-        return value, [str(w.message) for w in caught or ()]
+        return value, [str(message) for message in caught or ()]
 
     def upload_of(image_id):
         upload = store.get(image_id)
