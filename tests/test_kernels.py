@@ -237,12 +237,15 @@ def test_rgb8_histogram_and_lookup_match_naive(n):
         pixels[0] = (255, 255, 255)
         pixels[1] = (0, 0, 0)
     table = np.zeros(H.N_CODES, np.uint32)
-    H.count_rgb8(pixels, table, 3)  # parts need not match threads
-    codes, counts = H.compact_rgb8(table)
+    marks = np.zeros(H.N_CODES // 64, np.uint64)
+    H.count_rgb8(pixels, table, marks, 3)  # parts need not match threads (nor 64-code words)
+    codes, counts, colors_out = H.compact_rgb8(table, marks)
     colors, ecounts = naive.rgb_histogram(pixels)
     ecodes = (colors[:, 0].astype(np.uint32) << 16) | (colors[:, 1].astype(np.uint32) << 8) | colors[:, 2]
     assert_array_equal(codes, ecodes)
     assert_array_equal(counts, ecounts)
+    assert_array_equal(colors_out, colors)
+    assert_array_equal(np.flatnonzero(np.unpackbits(marks.view(np.uint8), bitorder="little")), ecodes)
     values = np.arange(len(codes), dtype=np.uint32) * 7 % 251
     table[codes] = values
     out = np.empty(n, np.uint16)

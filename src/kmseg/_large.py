@@ -75,6 +75,7 @@ class _Histogram:
 
         self.rgb = channels == 3
         self.table = np.zeros(N_CODES if self.rgb else 256, dtype=np.uint32 if self.rgb else np.int64)
+        self._marks = np.zeros(N_CODES // 64 if self.rgb else 0, dtype=np.uint64)  # colours seen
         self._total = None  # int64 counts, only past 2**32 pixels
         self._since_flush = 0
         self._n_threads = n_threads
@@ -88,7 +89,7 @@ class _Histogram:
 
         if self._since_flush + len(pixels) > _FLUSH_PIXELS:
             self._flush()
-        count_rgb8(pixels, self.table, self._n_threads)
+        count_rgb8(pixels, self.table, self._marks, self._n_threads)
         self._since_flush += len(pixels)
 
     def _flush(self):
@@ -100,7 +101,6 @@ class _Histogram:
 
     def colors(self):
         """Distinct colours (ascending, uint8, (n, 3) or (n,)), their counts, and RGB codes."""
-        from .histogram._histogram import _decode
         from .histogram._kernels import compact_rgb8
 
         if not self.rgb:
@@ -108,12 +108,11 @@ class _Histogram:
             return values.astype(np.uint8), self.table[values], values
         if self._total is not None:
             self._flush()
-            codes = np.flatnonzero(self._total).astype(np.uint32)
-            counts = self._total[codes]
+            codes, counts, colors = compact_rgb8(self._total, self._marks)
             self._total = None
         else:
-            codes, counts = compact_rgb8(self.table)
-        return _decode(codes), counts.astype(np.int64), codes
+            codes, counts, colors = compact_rgb8(self.table, self._marks)
+        return colors, counts, codes
 
 
 class _Summary:

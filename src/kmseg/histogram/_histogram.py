@@ -44,11 +44,9 @@ class ColorHistogram:
             self._inverse = inverse
         elif rgb8:
             table = np.zeros(N_CODES, dtype=np.uint32)
-            count_rgb8(np.ascontiguousarray(pixels), table, numba.get_num_threads())
-            codes, counts = compact_rgb8(table)
-            self.codes = codes
-            self.colors = _decode(codes)
-            self.counts = counts.astype(np.int64)
+            marks = np.zeros(N_CODES // 64, dtype=np.uint64)
+            count_rgb8(np.ascontiguousarray(pixels), table, marks, numba.get_num_threads())
+            self.codes, self.counts, self.colors = compact_rgb8(table, marks)
             self._table = table
         elif pixels.dtype == np.uint8 and pixels.ndim == 1:
             counts = np.bincount(pixels, minlength=256)

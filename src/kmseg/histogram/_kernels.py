@@ -14,23 +14,41 @@ from ..cluster._kernels import CHUNK
 
 #: Number of 8-bit RGB colours, the size of the code tables.
 N_CODES = 1 << 24
+#: De Bruijn constant and table: the index of the lowest set bit ``t`` of a
+#: 64-bit word is ``DEBRUIJN[(t * MAGIC) >> 58]`` (arithmetic modulo 2**64).
+MAGIC = 0x03F79D71B4CB0A89
+DEBRUIJN = np.zeros(64, dtype=np.int64)
+for _i in range(64):
+    DEBRUIJN[(((1 << _i) * MAGIC) % (1 << 64)) >> 58] = _i
+del _i
+
+
+@njit(inline="always")
+def _lowest_bit(word):
+    """``(index, bit)`` of the lowest set bit of a non-zero uint64 ``word``."""
+    bit = word & (~word + np.uint64(1))
+    return DEBRUIJN[(bit * np.uint64(MAGIC)) >> np.uint64(58)], bit
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def count_rgb8(pixels, table, n_parts):
-    """Add the pixels of each colour to ``table[code]``.
+def count_rgb8(pixels, table, marks, n_parts):
+    """Add the pixels of each colour to ``table[code]``, marking colours seen.
 
-    The code range is split into ``n_parts`` parts counted in parallel, each
-    part scanning all pixels and counting only its own codes: no two threads
-    write the same entry, and the counts do not depend on ``n_parts``.
+    The code range is split into ``n_parts`` parts (whole 64-code words of
+    ``marks``) counted in parallel, each part scanning all pixels and counting
+    only its own codes: no two threads write the same entry, and the counts do
+    not depend on ``n_parts``. A colour counted into an empty entry sets its bit
+    in ``marks``, so :func:`compact_rgb8` reads a 2 MB bitmap instead of the
+    64 MB table.
 
     Parameters
     ----------
     pixels : (n, 3) uint8
     table : (2**24,) uint32, counts accumulated in place.
+    marks : (2**18,) uint64, bit ``code`` set in place for every colour counted.
     n_parts : int, at least 1
     """
-    span = (N_CODES + n_parts - 1) // n_parts
+    span = ((N_CODES + n_parts - 1) // n_parts + 63) // 64 * 64
     for part in prange(n_parts):
         lo = part * span
         hi = lo + span
@@ -41,7 +59,10 @@ def count_rgb8(pixels, table, n_parts):
                 | np.uint32(pixels[i, 2])
             )
             if code >= lo and code < hi:
-                table[code] += 1
+                count = table[code]
+                if count == 0:
+                    marks[code >> 6] |= np.uint64(1) << np.uint64(code & 63)
+                table[code] = count + 1
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -67,38 +88,55 @@ def lookup_rgb8(pixels, table, out):
             out[i] = table[code]
 
 
-@njit(cache=True, nogil=True)
-def compact_rgb8(table):
-    """The non-zero entries of ``table``: their codes (ascending) and values.
+#: Parts of the bitmap that :func:`compact_rgb8` reads in parallel (any number
+#: gives the same result).
+COMPACT_PARTS = 64
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def compact_rgb8(table, marks):
+    """The colours marked in ``marks`` (see :func:`count_rgb8`): their codes
+    (ascending), their values in ``table`` and the colours themselves.
 
     Returns
     -------
-    codes : (n,) uint32, values : (n,) uint32
+    codes : (n,) uint32, values : (n,) int64, colors : (n, 3) uint8
     """
-    n = 0
-    for code in range(table.shape[0]):
-        if table[code] != 0:
-            n += 1
+    per = marks.shape[0] // COMPACT_PARTS
+    found = np.zeros(COMPACT_PARTS + 1, dtype=np.int64)
+    for part in prange(COMPACT_PARTS):
+        m = 0
+        for q in range(part * per, (part + 1) * per):
+            word = marks[q]
+            while word != 0:
+                word &= word - np.uint64(1)
+                m += 1
+        found[part + 1] = m
+    for part in range(COMPACT_PARTS):
+        found[part + 1] += found[part]
+    n = found[COMPACT_PARTS]
     codes = np.empty(n, dtype=np.uint32)
-    values = np.empty(n, dtype=np.uint32)
-    n = 0
-    for code in range(table.shape[0]):
-        if table[code] != 0:
-            codes[n] = code
-            values[n] = table[code]
-            n += 1
-    return codes, values
+    values = np.empty(n, dtype=np.int64)
+    colors = np.empty((n, 3), dtype=np.uint8)
+    for part in prange(COMPACT_PARTS):
+        m = found[part]
+        for q in range(part * per, (part + 1) * per):
+            word = marks[q]
+            while word != 0:
+                index, bit = _lowest_bit(word)
+                code = q * 64 + index
+                codes[m] = code
+                values[m] = table[code]
+                colors[m, 0] = (code >> 16) & 255
+                colors[m, 1] = (code >> 8) & 255
+                colors[m, 2] = code & 255
+                m += 1
+                word ^= bit
+    return codes, values, colors
 
 
 #: Low bits of a code counted in the small table of :func:`unique_codes`.
 LOW_BITS = 12
-#: De Bruijn constant and table: the index of the lowest set bit ``t`` of a
-#: 64-bit word is ``DEBRUIJN[(t * MAGIC) >> 58]`` (arithmetic modulo 2**64).
-MAGIC = 0x03F79D71B4CB0A89
-DEBRUIJN = np.zeros(64, dtype=np.int64)
-for _i in range(64):
-    DEBRUIJN[(((1 << _i) * MAGIC) % (1 << 64)) >> 58] = _i
-del _i
 
 
 @njit(cache=True, nogil=True)
@@ -141,7 +179,6 @@ def unique_codes(codes):
     distinct = np.empty(n, dtype=np.uint32)
     counts = np.empty(n, dtype=np.int64)
     inverse = np.empty(n, dtype=np.int32)
-    magic = np.uint64(MAGIC)
     one = np.uint64(1)
     m = 0
     for b in range(n_buckets):
@@ -159,13 +196,13 @@ def unique_codes(codes):
                 continue
             words[q] = 0
             while word != 0:
-                lowest = word & (~word + one)
-                low = q * 64 + DEBRUIJN[(lowest * magic) >> np.uint64(58)]
+                index, bit = _lowest_bit(word)
+                low = q * 64 + index
                 distinct[m] = high | np.uint32(low)
                 counts[m] = table[low]
                 table[low] = m  # from now on: the colour's index
                 m += 1
-                word ^= lowest
+                word ^= bit
         for j in range(lo, hi):
             inverse[order[j]] = table[low_of[j]]
         for j in range(lo, hi):
