@@ -12,17 +12,17 @@ Cases: a 100-byte PNG whose header claims 100,000 x 100,000 pixels; a real PNG o
 TIFF whose header claims 65,535 x 65,535 pixels.
 """
 
-import io
 import os
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import zlib
 
 import numpy as np
 from PIL import Image
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "tests"))
+from bombs import bomb_png, bomb_tiff, zero_png  # noqa: E402  (the tests' bomb files)
 
 CHILD = r"""
 import resource, sys, time, warnings
@@ -49,47 +49,12 @@ print(time.perf_counter() - start, after - before, after, outcome)
 """
 
 
-def _chunk(kind, body):
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
-def header_bomb_png():
-    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\0" * 64))
-            + _chunk(b"IEND", b""))
-
-
-def zero_png(side=20_000):
-    """A valid grey PNG of side x side zeros, compressed row by row (little memory)."""
-    comp = zlib.compressobj(9)
-    row = b"\0" * (side + 1)
-    idat = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
-    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
-
-
-def header_bomb_tiff():
-    """An 8x8 TIFF whose width and length tags are rewritten to 65,535."""
-    buf = io.BytesIO()
-    Image.fromarray(np.zeros((8, 8), np.uint8)).save(buf, format="TIFF")
-    data = bytearray(buf.getvalue())
-    assert data[:2] == b"II"
-    ifd = struct.unpack("<I", data[4:8])[0]
-    for i in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
-        entry = ifd + 2 + 12 * i
-        tag, kind = struct.unpack("<HH", data[entry:entry + 4])
-        if tag in (256, 257):
-            fmt = "<H" if kind == 3 else "<I"
-            data[entry + 8:entry + 8 + struct.calcsize(fmt)] = struct.pack(fmt, 65_535)
-    return bytes(data)
-
-
 def main(repeats=5):
     folder = tempfile.mkdtemp()
     small = os.path.join(folder, "small.png")
     Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(small)
-    cases = {"header-bomb.png": header_bomb_png(), "zeros-20000.png": zero_png(),
-             "header-bomb.tif": header_bomb_tiff()}
+    cases = {"header-bomb.png": bomb_png(), "zeros-20000.png": zero_png(20_000, 20_000),
+             "header-bomb.tif": bomb_tiff()}
     print("machine shared with other jobs; medians of", repeats, "fresh processes")
     print(f"{'file':18s} {'bytes':>9s} {'reader':7s} {'median s':>10s} {'peak +MB':>9s} "
           f"{'peak MB':>8s}  outcome")

@@ -20,6 +20,8 @@ from kmseg.io import _tiles  # noqa: E402
 from kmseg.io._write import palette_record  # noqa: E402
 from kmseg._large import segment_large  # noqa: E402
 
+from test_cli import run  # noqa: E402  (the command in a fresh process)
+
 
 @pytest.fixture(scope="module")
 def photo():
@@ -279,12 +281,6 @@ def test_memory_is_bounded_by_the_band_not_the_image(tmp_path):
     assert peaks[3000] - peaks[500] < image_bytes / 20  # six times the rows, about the same memory
 
 
-def _cli(*args):
-    proc = subprocess.run([sys.executable, "-m", "kmseg", *map(str, args)], capture_output=True,
-                          text=True, timeout=300)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
 def test_cli_strips(tmp_path, photo, capsys):
     path = tmp_path / "p.tif"
     tifffile.imwrite(path, photo, tile=(32, 32))
@@ -310,9 +306,9 @@ def test_cli_strips(tmp_path, photo, capsys):
 def test_cli_strip_errors_are_one_line(tmp_path, photo):
     path = tmp_path / "p.tif"
     tifffile.imwrite(path, photo, rowsperstrip=8)
-    code, _, err = _cli("segment", path, "--strips", "--figure", "-o", tmp_path / "o")
+    code, _, err = run("segment", path, "--strips", "--figure", "-o", tmp_path / "o")
     assert code == 1 and "--figure draws the whole image" in err and "Traceback" not in err
     png = tmp_path / "p.png"
     Image.fromarray(photo).save(png)  # not a TIFF: over --max-pixels it is still refused
-    code, _, err = _cli("segment", png, "--max-pixels", "1000", "-o", tmp_path / "o")
+    code, _, err = run("segment", png, "--max-pixels", "1000", "-o", tmp_path / "o")
     assert code == 1 and "too large" in err and "Traceback" not in err

@@ -18,20 +18,10 @@ from PIL import Image
 import kmseg
 from kmseg import ImageReadError, KmsegError, KmsegWarning
 from kmseg.cli import main
-from kmseg.io._png import png_bytes, read_png16, unfilter_rows
+from kmseg.io._png import _chunk, png_bytes, read_png16, unfilter_rows
 
+from bombs import bomb_png, bomb_tiff
 from test_segment import quadrants
-
-
-def _png_chunk(kind, body):
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
-def bomb_png(width=100_000, height=100_000):
-    """A 100-byte PNG whose header claims ``width x height`` 8-bit RGB pixels."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr)
-            + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + _png_chunk(b"IEND", b""))
 
 
 def _encoded(img, fmt, **options):
@@ -55,21 +45,6 @@ def _bad_exif_jpeg():
     exif = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05" + b"\xff" * 30  # entries cut short
     Image.fromarray(quadrants(8, 8)).save(buf, format="JPEG", exif=exif)
     return buf.getvalue()
-
-
-def bomb_tiff():
-    """An 8x8 TIFF whose width and length tags are rewritten to 65,535."""
-    buf = io.BytesIO()
-    Image.fromarray(np.zeros((8, 8), np.uint8)).save(buf, format="TIFF")
-    data = bytearray(buf.getvalue())
-    ifd = struct.unpack("<I", data[4:8])[0]
-    for i in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
-        entry = ifd + 2 + 12 * i
-        tag, kind = struct.unpack("<HH", data[entry:entry + 4])
-        if tag in (256, 257):
-            fmt = "<H" if kind == 3 else "<I"
-            data[entry + 8:entry + 8 + struct.calcsize(fmt)] = struct.pack(fmt, 65_535)
-    return bytes(data)
 
 
 def _frames_gif():
@@ -390,8 +365,8 @@ def _interlaced_png16(arr):
             for row in sub:
                 raw += b"\x00" + row.astype(">u2").tobytes()
     ihdr = struct.pack(">IIBBBBB", w, h, 16, {3: 2, 4: 6}[c], 0, 0, 1)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(raw))
-            + _png_chunk(b"IEND", b""))
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(raw))
+            + _chunk(b"IEND", b""))
 
 
 @pytest.mark.parametrize("shape", [(6, 7, 3), (1, 1, 4), (9, 2, 3), (17, 13, 4)])

@@ -5,12 +5,10 @@ import io
 import json
 import os
 import socket
-import struct
 import subprocess
 import sys
 import time
 import urllib.request
-import zlib
 
 import numpy as np
 import pytest
@@ -22,6 +20,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 import kmseg  # noqa: E402
 from kmseg.web import create_app  # noqa: E402
+
+from bombs import bomb_png, zero_png  # noqa: E402
 
 QUADRANT_COLORS = np.array([[200, 30, 30], [30, 160, 40], [20, 40, 200], [240, 230, 60]], np.uint8)
 
@@ -49,27 +49,6 @@ def decode_png(data):
     im = Image.open(io.BytesIO(data))
     im.load()
     return im
-
-
-def png_claiming(width, height):
-    """A small valid PNG whose IHDR (CRC fixed) claims ``width`` x ``height``."""
-    data = png(np.zeros((8, 8, 3), np.uint8))
-    ihdr = bytearray(data[16:29])
-    ihdr[0:8] = struct.pack(">II", width, height)
-    crc = struct.pack(">I", zlib.crc32(b"IHDR" + bytes(ihdr)))
-    return data[:16] + bytes(ihdr) + crc + data[33:]
-
-
-def uniform_png(width, height):
-    """A genuine grey PNG of zeros, written row by row: width*height pixels in a few kB."""
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    comp = zlib.compressobj(9)
-    row = bytes(width + 1)  # filter byte 0, then the zeros
-    idat = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
-    head = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 @pytest.fixture
@@ -355,14 +334,14 @@ def test_truncated_and_empty_uploads(client):
 
 
 def test_decompression_bomb_header_is_refused(client):
-    msg = assert_error(client.post("/api/images", files={"file": ("bomb.png", png_claiming(100_000, 100_000))}),
+    msg = assert_error(client.post("/api/images", files={"file": ("bomb.png", bomb_png(100_000, 100_000))}),
                        400, "100000x100000")
     assert msg.startswith("'bomb.png': too large (100000x100000 = 10,000,000,000 pixels, more than max_pixels=")
     assert_still_serving(client)
 
 
 def test_decompression_bomb_real_is_refused_from_its_header():
-    data = uniform_png(8000, 8000)  # 64 megapixels in a few tens of kB
+    data = zero_png(8000, 8000)  # 64 megapixels in a few tens of kB
     assert len(data) < 200_000
     with TestClient(create_app()) as c:
         msg = assert_error(c.post("/api/images", files={"file": ("zeros.png", data)}), 400,
@@ -370,7 +349,7 @@ def test_decompression_bomb_real_is_refused_from_its_header():
         assert msg.startswith("'zeros.png': too large (8000x8000") and "corrupt" not in msg
         assert_still_serving(c)
     with TestClient(create_app(max_pixels=10_000)) as c:
-        assert_error(c.post("/api/images", files={"file": ("small.png", uniform_png(200, 200))}), 400,
+        assert_error(c.post("/api/images", files={"file": ("small.png", zero_png(200, 200))}), 400,
                      "40,000 pixels", "max_pixels=10,000")
         assert_still_serving(c)
 
