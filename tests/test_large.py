@@ -3,7 +3,6 @@ segment byte for byte, bounded memory, and the command line's strip mode."""
 
 import json
 import os
-import subprocess
 import sys
 import tracemalloc
 
