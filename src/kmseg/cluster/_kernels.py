@@ -54,6 +54,15 @@ def _sqdist(X, i, C, j):
     return dd
 
 
+@njit(inline="always")
+def _clear_chunk(c, sums, wsums):
+    """Zero chunk ``c``'s rows of per-chunk sums ``(n_chunks, k, d)`` and ``(n_chunks, k)``."""
+    for j in range(sums.shape[1]):
+        wsums[c, j] = 0.0
+        for f in range(sums.shape[2]):
+            sums[c, j, f] = 0.0
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def lloyd_step(X, weights, centers, labels, dists, sums, wsums):
     """Assign each sample to its nearest centre and accumulate weighted sums.
@@ -72,10 +81,7 @@ def lloyd_step(X, weights, centers, labels, dists, sums, wsums):
     k = centers.shape[0]
     nc = sums.shape[0]
     for c in prange(nc):
-        for j in range(k):
-            wsums[c, j] = 0.0
-            for f in range(d):
-                sums[c, j, f] = 0.0
+        _clear_chunk(c, sums, wsums)
         start = c * CHUNK
         stop = min(n, start + CHUNK)
         for i in range(start, stop):
@@ -104,11 +110,7 @@ def lloyd_step3(X, weights, centers, labels, dists, sums, wsums):
     k = centers.shape[0]
     nc = sums.shape[0]
     for c in prange(nc):
-        for j in range(k):
-            wsums[c, j] = 0.0
-            sums[c, j, 0] = 0.0
-            sums[c, j, 1] = 0.0
-            sums[c, j, 2] = 0.0
+        _clear_chunk(c, sums, wsums)
         start = c * CHUNK
         stop = min(n, start + CHUNK)
         for i in range(start, stop):
@@ -276,10 +278,7 @@ def hamerly_chunk(
     n, d = X.shape
     k = centers.shape[0]
     changed = 0
-    for j in range(k):
-        dwsums[c, j] = 0.0
-        for f in range(d):
-            dsums[c, j, f] = 0.0
+    _clear_chunk(c, dsums, dwsums)
     start = c * CHUNK
     stop = min(n, start + CHUNK)
     for i in range(start, stop):

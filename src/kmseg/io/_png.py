@@ -163,7 +163,7 @@ def png_bytes(array, transparency=None, level=6, strategy=zlib.Z_DEFAULT_STRATEG
     channels = 1 if array.ndim == 2 else array.shape[2]
     ctype = {1: 0, 2: 4, 3: 2, 4: 6}[channels]
     depth = 8 * array.dtype.itemsize
-    rows = array.astype(">u2" if depth == 16 else np.uint8).reshape(h, w * channels).view(np.uint8)
+    rows = array.astype(">u2" if depth == 16 else np.uint8, copy=False).reshape(h, w * channels).view(np.uint8)
     raw = np.zeros((h, rows.shape[1] + 1), dtype=np.uint8)  # filter byte 0: none
     raw[:, 1:] = rows
     deflate = zlib.compressobj(level, zlib.DEFLATED, 15, 9, strategy)

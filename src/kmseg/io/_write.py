@@ -129,7 +129,7 @@ def label_image(labels, n_labels, transparent=None):
         n_labels = max(n_labels, int(transparent) + 1)
     if n_labels > 65536:
         raise ValueError(f"a PNG label map holds at most 65536 labels, not {n_labels}")
-    return np.asarray(labels).astype(np.uint8 if n_labels <= 256 else np.uint16), transparent
+    return np.asarray(labels).astype(np.uint8 if n_labels <= 256 else np.uint16, copy=False), transparent
 
 
 def label_png(labels, n_labels, transparent=None):
