@@ -284,13 +284,13 @@ def _fit(summary, n_clusters, fit_params, shape):
 
 
 def _label_table(hist, codes, color_labels, dtype):
-    """A label per colour code, in the histogram's own table memory (as ColorHistogram does)."""
-    if not hist.rgb:
-        table = np.zeros(256, dtype=dtype)
-    else:
-        from .histogram._kernels import N_CODES
+    """A label per colour code: per grey value, or per 24-bit code in the
+    histogram's own table memory (:func:`~kmseg.histogram._histogram.label_lut`)."""
+    if hist.rgb:
+        from .histogram._histogram import label_lut
 
-        table = hist.table.view(dtype)[:N_CODES] if dtype.itemsize <= 4 else np.zeros(N_CODES, dtype)
+        return label_lut(hist.table, codes, color_labels, dtype)
+    table = np.zeros(256, dtype=dtype)
     table[codes] = color_labels.astype(dtype)
     return table
 

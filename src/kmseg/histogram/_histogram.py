@@ -87,17 +87,24 @@ class ColorHistogram:
         """
         color_labels = np.asarray(color_labels)
         if self._table is not None:
-            # the smallest table that holds the labels: fewer bytes to fetch per pixel
-            lut = self._table.view(np.uint8)[: N_CODES] if dtype.itemsize == 1 else (
-                self._table.view(np.uint16)[: N_CODES] if dtype.itemsize == 2 else self._table
-            )
-            lut[self.codes] = color_labels.astype(lut.dtype)
+            lut = label_lut(self._table, self.codes, color_labels, dtype)
             out = np.empty(pixels.shape[0], dtype=dtype)
             lookup_rgb8(np.ascontiguousarray(pixels), lut, out)
             return out
         if self._inverse is None:
             return color_labels.astype(dtype)[self._lut_index[pixels]]
         return color_labels.astype(dtype)[self._inverse]
+
+
+def label_lut(table, codes, color_labels, dtype):
+    """A label per 24-bit colour code, written over a uint32 count ``table`` of
+    ``2**24`` entries: its memory viewed at the width of ``dtype`` (the smallest
+    table that holds the labels: fewer bytes to fetch per pixel). Only the
+    entries of ``codes`` are meaningful afterwards; the counts are gone."""
+    dtype = np.dtype(dtype)
+    lut = table.view(dtype)[:N_CODES] if dtype.itemsize <= table.itemsize else np.zeros(N_CODES, dtype)
+    lut[codes] = np.asarray(color_labels).astype(dtype)
+    return lut
 
 
 def rgb8_codes(colors):
