@@ -79,7 +79,7 @@ def _fit(merged, fitter, n_images, skip_bad=False):
         fitter.partial_fit(histogram=hist)
     if skip_bad and not merged:
         return None
-    fitter.n_images = n_images if merged else 0  # the merged histograms stand for this many images
+    fitter.n_images = n_images  # the merged histograms stand for this many images
     try:
         return fitter.fit()
     except Exception as exc:
