@@ -114,27 +114,32 @@ def _codes(lab, kind, edges=None):
     raise ValueError(kind)
 
 
+def superpixels(img, lab, cfg):
+    """SLIC superpixels of a photo's CIELAB (possibly smoothed) image, from the cache if there."""
+    from kmseg.regions._superpixels import slic_superpixels
+
+    key = f"{cfg['n_superpixels']}-{cfg['compactness']:g}-{cfg['smooth']}-{cfg.get('slic_iter', 10)}"
+    cache = CACHE / key.replace(" ", "") / (hashlib.md5(img.tobytes()).hexdigest() + ".npy") if CACHE else None
+    if cache is not None and cache.exists():
+        return np.load(cache)
+    sp = slic_superpixels(lab, cfg["n_superpixels"], cfg["compactness"], cfg.get("slic_iter", 10))
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, sp)
+    return sp
+
+
 def hierarchy(img, cfg):
     """Superpixels, the merge order and the normalised running-max costs of one photo."""
     from kmseg.color._smooth import edge_preserving_smooth
     from kmseg.color._spaces import lab_image
     from kmseg.regions._merge import merge_tree
-    from kmseg.regions._superpixels import slic_superpixels
 
     lab = lab_image(img)
     if cfg["smooth"]:  # as segment_regions(smooth=True): everything below sees the smoothed image
         r, s, n = cfg["smooth"]
         lab = edge_preserving_smooth(lab, r, s, n)
-    feat = lab
-    key = f"{cfg['n_superpixels']}-{cfg['compactness']:g}-{cfg['smooth']}-{cfg.get('slic_iter', 10)}"
-    cache = CACHE / key.replace(" ", "") / (hashlib.md5(img.tobytes()).hexdigest() + ".npy") if CACHE else None
-    if cache is not None and cache.exists():
-        sp = np.load(cache)
-    else:
-        sp = slic_superpixels(feat, cfg["n_superpixels"], cfg["compactness"], cfg.get("slic_iter", 10))
-        if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            np.save(cache, sp)
+    sp = superpixels(img, lab, cfg)
     edges = _edge_map(lab, cfg["edges"])
     if cfg["dilate"]:
         from scipy import ndimage

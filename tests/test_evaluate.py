@@ -41,7 +41,7 @@ def test_runner_scores_a_perfect_method_highly(dataset):
     assert "ODS" in result.table()
 
 
-@pytest.mark.parametrize("method", ["regions", "kmeans-connected", "felzenszwalb", "slic"])
+@pytest.mark.parametrize("method", ["regions", "regions-ward", "kmeans-connected", "felzenszwalb", "slic"])
 def test_runner_methods(dataset, method):
     images, truths = dataset
     result = evaluate_dataset(str(images), str(truths), method, limit=2)

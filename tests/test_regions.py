@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy import ndimage
 
 import kmseg
@@ -23,8 +23,11 @@ def _naive_graph(labels):
 
 
 def _naive_ward(labels, features, n_regions, edges=None, edge_weight=0.0, codes=None, n_codes=0,
-                hist_weight=0.0, share_power=0.0, edge_floor=0.0):
-    """Brute force: recompute every adjacent pair's cost from the pixels, merge the cheapest, repeat."""
+                hist_weight=0.0, share_power=0.0, edge_floor=0.0, model=None):
+    """Brute force: recompute every adjacent pair's cost from the pixels, merge the cheapest, repeat.
+
+    With ``model``, the cost is minus the logistic model's log-odds over the pair's features
+    (as listed in ``_merge_kernels.pair_features``), the hand-made cost one of them."""
     region = labels.copy()
     h, w = labels.shape
     while len(np.unique(region)) > n_regions:
@@ -35,34 +38,56 @@ def _naive_ward(labels, features, n_regions, edges=None, edge_weight=0.0, codes=
             perimeter[a] = perimeter.get(a, 0) + length
             perimeter[b] = perimeter.get(b, 0) + length
         for (a, b) in graph:
-            fa, fb = features[region == a], features[region == b]
-            na, nb = len(fa), len(fb)
-            diff = fa.mean(0) - fb.mean(0)
-            dd = float(diff @ diff)
-            if hist_weight:
-                p = np.bincount(codes[region == a], minlength=n_codes) / na
-                q = np.bincount(codes[region == b], minlength=n_codes) / nb
-                both = p + q > 0
-                dd += hist_weight * 0.5 * float(((p - q)[both] ** 2 / (p + q)[both]).sum())
-            c = na * nb / (na + nb) * dd
-            if edge_weight:
-                total, length = 0.0, 0
-                for y in range(h):
-                    for x in range(w):
-                        for dy, dx in ((0, 1), (1, 0)):
-                            if y + dy < h and x + dx < w and {region[y, x], region[y + dy, x + dx]} == {a, b}:
-                                total += (edges[y, x] + edges[y + dy, x + dx]) / 2
-                                length += 1
-                contrast = total / length
-                if edge_floor:
-                    contrast /= edge_floor + (edges[region == a].mean() + edges[region == b].mean()) / 2
-                c *= 1 + edge_weight * contrast
-            if share_power:
-                c *= (min(perimeter[a], perimeter[b]) / graph[(a, b)]) ** share_power
+            c = _naive_pair(region, a, b, graph, perimeter, features, edges, edge_weight, codes, n_codes,
+                            hist_weight, share_power, edge_floor, model)
             if best is None or c < best[0]:
                 best = (c, a, b)
         region[region == best[2]] = best[1]
     return region
+
+
+def _naive_pair(region, a, b, graph, perimeter, features, edges=None, edge_weight=0.0, codes=None, n_codes=0,
+                hist_weight=0.0, share_power=0.0, edge_floor=0.0, model=None, return_features=False):
+    h, w = region.shape
+    fa, fb = features[region == a], features[region == b]
+    na, nb = len(fa), len(fb)
+    diff = fa.mean(0) - fb.mean(0)
+    dd = float(diff @ diff)
+    chi = 0.0
+    if hist_weight:
+        p = np.bincount(codes[region == a], minlength=n_codes) / na
+        q = np.bincount(codes[region == b], minlength=n_codes) / nb
+        both = p + q > 0
+        chi = 0.5 * float(((p - q)[both] ** 2 / (p + q)[both]).sum())
+    c = na * nb / (na + nb) * (dd + hist_weight * chi)
+    mean_edge, inner = 0.0, 0.0
+    if edge_weight:
+        total, length = 0.0, 0
+        for y in range(h):
+            for x in range(w):
+                for dy, dx in ((0, 1), (1, 0)):
+                    if y + dy < h and x + dx < w and {region[y, x], region[y + dy, x + dx]} == {a, b}:
+                        total += (edges[y, x] + edges[y + dy, x + dx]) / 2
+                        length += 1
+        mean_edge = contrast = total / length
+        if edge_floor:
+            inner = (edges[region == a].mean() + edges[region == b].mean()) / 2
+            contrast /= edge_floor + inner
+        c *= 1 + edge_weight * contrast
+    shared, shorter = graph[(a, b)], min(perimeter[a], perimeter[b])
+    if share_power:
+        c *= (shorter / shared) ** share_power
+    if model is None and not return_features:
+        return c
+    n = region.size
+    phi = np.array([
+        np.log1p(diff[0] ** 2), np.log1p(diff[1] ** 2 + diff[2] ** 2), np.log1p((diff[3:] ** 2).sum()), chi,
+        np.log1p(mean_edge), np.log1p(mean_edge / (edge_floor + inner)) if edge_floor + inner else 0.0,
+        np.log1p(inner), np.log(na * nb / (na + nb) / n), np.log(min(na, nb) / n), np.log(shorter / shared),
+        np.log(shared / np.sqrt(min(na, nb))), np.log(1e-9 + c / n)])
+    if return_features:
+        return phi
+    return -(model[0] + model[1:] @ phi)
 
 
 def _tiles(seed=0, n=6, size=4):
@@ -128,6 +153,53 @@ def test_merge_with_boundary_contrast_matches_brute_force(n_regions):
     expected = _naive_ward(labels, features, n_regions, edges, 5.0, share_power=0.25, edge_floor=0.5)
     assert len(np.unique(merged)) == n_regions
     assert len(set(zip(merged.ravel().tolist(), expected.ravel().tolist()))) == n_regions
+
+
+def _busy_tiles(seed):
+    """Tiles with four features (CIELAB-like and a texture one), codes and an edge map; some tiles busier."""
+    labels, features = _tiles(seed=seed, n=5)
+    rng = np.random.default_rng(seed + 1)
+    busy = rng.random(25)[labels]
+    features = np.concatenate([features, (busy * 5 + rng.random(labels.shape) * 0.1)[:, :, None]], axis=2)
+    return labels, features, dict(edges=rng.random(labels.shape) * busy * 4, edge_weight=5.0,
+                                  codes=rng.integers(0, 7, labels.shape), n_codes=7, hist_weight=40.0,
+                                  share_power=0.25, edge_floor=0.5)
+
+
+@pytest.mark.parametrize("n_regions", [1, 6, 20])
+def test_learned_merge_matches_brute_force(n_regions):
+    from kmseg.regions._pipeline import MERGE_MODEL
+
+    labels, features, options = _busy_tiles(seed=8)
+    model = np.array(MERGE_MODEL)
+    merged = ward_merge(labels, features, n_regions, model=model, **options)[labels]
+    expected = _naive_ward(labels, features, n_regions, model=model, **options)
+    assert len(np.unique(merged)) == n_regions
+    assert len(set(zip(merged.ravel().tolist(), expected.ravel().tolist()))) == n_regions
+    # and the learned order is not the hand-made one here (the test would not see a model ignored)
+    hand = ward_merge(labels, features, 6, **options)[labels]
+    learned = ward_merge(labels, features, 6, model=model, **options)[labels]
+    assert len(set(zip(hand.ravel().tolist(), learned.ravel().tolist()))) > 6
+
+
+def test_merge_features_are_those_of_each_pair_as_merged():
+    from kmseg.regions._merge import merge_tree
+    from kmseg.regions._merge_kernels import N_PAIR_FEATURES
+
+    labels, features, options = _busy_tiles(seed=10)
+    merges, costs, feats = merge_tree(labels, features, return_costs=True, return_features=True, **options)
+    assert feats.shape == (24, N_PAIR_FEATURES) and len(costs) == 24
+    region = labels.copy()
+    for (a, b), cost, got in zip(merges, costs, feats):
+        graph = _naive_graph(region)
+        perimeter = {}
+        for (u, w), length in graph.items():
+            perimeter[u] = perimeter.get(u, 0) + length
+            perimeter[w] = perimeter.get(w, 0) + length
+        expected = _naive_pair(region, a, b, graph, perimeter, features, return_features=True, **options)
+        assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+        assert np.log(1e-9 + cost / labels.size) == pytest.approx(expected[-1])  # the hand-made cost
+        region[region == b] = a
 
 
 def test_boundary_contrast_lets_texture_merge_first():
@@ -233,7 +305,8 @@ def test_segment_regions_grey_and_errors():
         kmseg.segment_regions(img, 0)
 
 
-def test_threshold_keeps_more_segments_in_busier_images():
+@pytest.mark.parametrize("cost, threshold", [("learned", 0.7), ("ward", 20000)])
+def test_threshold_keeps_more_segments_in_busier_images(cost, threshold):
     rng = np.random.default_rng(1)
     plain = np.full((60, 60, 3), 120, np.uint8)
     plain[:, 30:] = 30
@@ -241,11 +314,30 @@ def test_threshold_keeps_more_segments_in_busier_images():
     busy[5:25, 5:25] = (220, 30, 30)
     busy[35:55, 35:55] = (30, 30, 220)
     noise = lambda img: np.clip(img + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)  # noqa: E731
-    a = kmseg.segment_regions(noise(plain), threshold=20000, n_superpixels=100)
-    b = kmseg.segment_regions(noise(busy), threshold=20000, n_superpixels=100)
+    a = kmseg.segment_regions(noise(plain), threshold=threshold, n_superpixels=100, cost=cost)
+    b = kmseg.segment_regions(noise(busy), threshold=threshold, n_superpixels=100, cost=cost)
     assert a.n_segments == 2 and b.n_segments == 4
     with pytest.raises(kmseg.KmsegError, match="threshold=-1.0 must be a finite number >= 0"):
-        kmseg.segment_regions(noise(plain), threshold=-1)
+        kmseg.segment_regions(noise(plain), threshold=-1, cost=cost)
+
+
+def test_learned_cost_checks_its_threshold_and_weights():
+    img = np.zeros((30, 30, 3), np.uint8)
+    img[:, 15:] = 200
+    with pytest.raises(kmseg.KmsegError, match="threshold=20000.0 must be a probability, 0 to 1, with "
+                                               "cost='learned'"):
+        kmseg.segment_regions(img, threshold=20000, n_superpixels=30)
+    with pytest.raises(kmseg.KmsegError, match="edge_weight, hist_weight shape the hand-made merge cost: "
+                                               "pass cost='ward'"):
+        kmseg.segment_regions(img, n_superpixels=30, edge_weight=10, hist_weight=0)
+    with pytest.raises(kmseg.KmsegError, match="cost='kmeans' must be one of 'learned', 'ward'"):
+        kmseg.segment_regions(img, n_superpixels=30, cost="kmeans")
+    # the weights do shape the hand-made cost
+    ward = kmseg.segment_regions(img, 2, n_superpixels=30, cost="ward", edge_weight=10, hist_weight=0)
+    assert ward.n_segments == 2
+    # probability 1: every merge done (one segment); 0: none beyond those certain
+    assert kmseg.segment_regions(img, threshold=1.0, n_superpixels=30).n_segments == 1
+    assert kmseg.segment_regions(img, threshold=0.0, n_superpixels=30).n_segments > 2
 
 
 def test_absorb_small_regions():
@@ -403,18 +495,25 @@ def _split_score(labels):
 
 def test_texture_feature_parts_plain_from_speckled_grey():
     img = _same_mean_halves([(83, 83, 83), (173, 173, 173)])  # same mean grey, same (grey) histogram
-    with_texture = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=3, hist_weight=0)
-    without = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=0, hist_weight=0)
+    with_texture = kmseg.segment_regions(img, 2, n_superpixels=120, cost="ward", texture_weight=3, hist_weight=0)
+    without = kmseg.segment_regions(img, 2, n_superpixels=120, cost="ward", texture_weight=0, hist_weight=0)
     assert _split_score(with_texture.labels) > 0.9
     assert _split_score(without.labels) < 0.5
 
 
 def test_histogram_term_parts_flat_from_mixed_colours():
     img = _same_mean_halves([(200, 40, 40), (40, 40, 200)])  # purple beside a red and blue speckle
-    with_hist = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=0, hist_weight=1000)
-    without = kmseg.segment_regions(img, 2, n_superpixels=120, texture_weight=0, hist_weight=0)
+    with_hist = kmseg.segment_regions(img, 2, n_superpixels=120, cost="ward", texture_weight=0, hist_weight=1000)
+    without = kmseg.segment_regions(img, 2, n_superpixels=120, cost="ward", texture_weight=0, hist_weight=0)
     assert _split_score(with_hist.labels) > 0.9
     assert _split_score(without.labels) < 0.5
+
+
+@pytest.mark.parametrize("colours", [[(83, 83, 83), (173, 173, 173)], [(200, 40, 40), (40, 40, 200)]])
+def test_learned_cost_parts_plain_from_speckled(colours):
+    """The learned cost sees texture and histograms too: both pairs of halves that Ward's
+    criterion alone cannot tell apart (tests above) come out as two segments."""
+    assert _split_score(kmseg.segment_regions(_same_mean_halves(colours), 2, n_superpixels=120).labels) > 0.9
 
 
 def test_segment_regions_with_smoothing():

@@ -177,7 +177,7 @@ def build_parser():
                    help="folder of BSDS .mat files named after the images")
     p.add_argument("--method", default="regions-threshold", choices=list(_methods()),
                    help="segmentation method (default: regions-threshold, kmseg's best pipeline: "
-                   "connected segments, merging stopped by a threshold)")
+                   "connected segments merged by the learned cost, stopped at a chance of joining two objects)")
     p.add_argument("--param", default=None, metavar="NAME=VALUES",
                    help="parameter values, e.g. n_segments=2..12 or k=4,8,16 (default: the method's sweep)")
     p.add_argument("--csv", metavar="FILE", help="write per-image scores as CSV")

@@ -18,10 +18,10 @@ from .._validation import KmsegError
 #: Parameter swept by default, per method, and its default values.
 METHODS = {
     "regions": ("n_segments", list(range(2, 17))),
-    "regions-threshold": ("threshold", [5000, 6300, 7900, 10000, 13000, 16000, 20000, 25000, 32000, 40000,
-                                        50000, 63000, 79000, 100000, 130000, 160000]),
-    "regions-smooth": ("threshold", [5000, 6300, 7900, 10000, 13000, 16000, 20000, 25000, 32000, 40000,
-                                     50000, 63000, 79000, 100000, 130000, 160000]),
+    "regions-threshold": ("threshold", [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]),
+    "regions-smooth": ("threshold", [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]),
+    "regions-ward": ("threshold", [5000, 6300, 7900, 10000, 13000, 16000, 20000, 25000, 32000, 40000,
+                                   50000, 63000, 79000, 100000, 130000, 160000]),
     "kmeans": ("k", list(range(2, 17))),
     "kmeans-connected": ("k", list(range(2, 17))),
     "felzenszwalb": ("scale", [50, 100, 200, 300, 500, 800, 1200]),
@@ -37,12 +37,13 @@ def run_method(method, image, value, cache=None):
 
     ``cache`` (a dict, one per image) keeps work shared between values.
     """
-    if method in ("regions", "regions-threshold", "regions-smooth"):
+    if method in ("regions", "regions-threshold", "regions-smooth", "regions-ward"):
         from ..regions._pipeline import region_hierarchy
 
         cache = {} if cache is None else cache
         if "hierarchy" not in cache:
-            cache["hierarchy"] = region_hierarchy(image, smooth=method == "regions-smooth")
+            cache["hierarchy"] = region_hierarchy(image, smooth=method == "regions-smooth",
+                                                  cost="ward" if method == "regions-ward" else "learned")
         if method == "regions":
             return cache["hierarchy"].regions(int(value)).labels
         return cache["hierarchy"].regions_below(float(value)).labels
@@ -124,8 +125,10 @@ def evaluate_dataset(images_dir, ground_truth_dir, method="regions-threshold", v
         Images, and BSDS ``.mat`` ground truths named after them.
     method : str, default='regions-threshold'
         One of ``METHODS``: 'regions' (:func:`kmseg.segment_regions` by number of
-        segments), 'regions-threshold' (the same, merging stopped by a threshold),
-        'regions-smooth' (that, with ``smooth=True``),
+        segments), 'regions-threshold' (the same, merging stopped by a threshold:
+        the learned cost's chance that a merge joins two objects), 'regions-smooth'
+        (that, with ``smooth=True``), 'regions-ward' (merging by the hand-made cost,
+        ``cost='ward'``, stopped by its threshold),
         'kmeans' (colour classes), 'kmeans-connected' (each class split into its
         connected pieces), and scikit-image's 'felzenszwalb', 'slic', 'quickshift'.
     values : list, optional

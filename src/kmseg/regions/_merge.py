@@ -134,7 +134,7 @@ def _compact_roots(parent):
 
 def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, return_costs=False, *,
                codes=None, n_codes=0, hist_weight=0.0, size_power=1.0,
-               share_power=0.0, edge_floor=0.0):
+               share_power=0.0, edge_floor=0.0, model=None, return_features=False):
     """The order in which adjacent regions merge, cheapest first.
 
     The cost of merging regions ``a`` and ``b`` is Ward's criterion (the rise of
@@ -185,7 +185,7 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     costs : list of float
         With ``return_costs``: the cost of each merge.
     """
-    from ._merge_kernels import merge_regions
+    from ._merge_kernels import N_PAIR_FEATURES, merge_regions
 
     m = int(labels.max()) + 1
     counts, sums = region_stats(labels, features, m)
@@ -209,15 +209,21 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     into = np.empty(m, np.int64)
     frm = np.empty(m, np.int64)
     cost = np.empty(m)
+    model = np.zeros(0) if model is None else np.ascontiguousarray(model, dtype=np.float64)
+    feats = np.zeros((m if return_features else 0, N_PAIR_FEATURES))
     done = merge_regions(counts, np.ascontiguousarray(sums), hists, np.ascontiguousarray(pairs[:, 0]),
                          np.ascontiguousarray(pairs[:, 1]), strength.astype(np.float64),
                          lengths.astype(np.float64), float(edge_weight) if use_edges else 0.0,
                          float(hist_weight), float(size_power),
-                         float(share_power), int(n_regions), into, frm, cost, interior, float(edge_floor))
+                         float(share_power), int(n_regions), into, frm, cost, interior, float(edge_floor),
+                         float(labels.size), model, feats)
     merges = list(zip(into[:done].tolist(), frm[:done].tolist()))
+    out = (merges,)
     if return_costs:
-        return merges, cost[:done].tolist()
-    return merges
+        out += (cost[:done].tolist(),)
+    if return_features:
+        out += (feats[:done],)
+    return out if len(out) > 1 else merges
 
 
 def absorb_small(labels, features, min_size):

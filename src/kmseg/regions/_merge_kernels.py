@@ -16,6 +16,53 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
+def pair_terms(a, b, counts, sums, hists, edge_sum, edge_len, interior):
+    """What both costs are made of, for regions ``a`` and ``b``.
+
+    Returns ``(d_l, d_ab, d_rest, chi, s, inner)``: the squared difference of
+    the two regions' mean first feature (CIELAB's L), of the next two (a, b) and
+    of the rest; half the chi-squared distance of their normalised histograms
+    (0 to 1); the boundary's mean edge strength ``edge_sum / edge_len``; and the
+    mean of the two regions' mean edge strength over their pixels.
+    """
+    na = counts[a]
+    nb = counts[b]
+    d_l = 0.0
+    d_ab = 0.0
+    d_rest = 0.0
+    for f in range(sums.shape[1]):
+        t = sums[a, f] / na - sums[b, f] / nb
+        if f == 0:
+            d_l += t * t
+        elif f < 3:
+            d_ab += t * t
+        else:
+            d_rest += t * t
+    chi = 0.0
+    for j in range(hists.shape[1]):
+        p = hists[a, j] / na
+        q = hists[b, j] / nb
+        if p + q > 0.0:
+            chi += (p - q) * (p - q) / (p + q)
+    s = edge_sum / edge_len if edge_len > 0.0 else 0.0
+    return d_l, d_ab, d_rest, 0.5 * chi, s, 0.5 * (interior[a] / na + interior[b] / nb)
+
+
+@njit(cache=True, nogil=True)
+def _hand_cost(na, nb, dd, chi, s, inner, shorter, edge_len, edge_weight, hist_weight, size_power, share_power,
+               edge_floor):
+    harm = na * nb / (na + nb)
+    c = (harm if size_power == 1.0 else harm ** size_power) * (dd + hist_weight * chi)
+    if edge_weight > 0.0 and edge_len > 0.0:
+        if edge_floor > 0.0:  # contrast: against the two regions' own mean edge strength
+            s /= edge_floor + inner
+        c *= 1.0 + edge_weight * s
+    if share_power > 0.0:
+        c *= (shorter / edge_len) ** share_power
+    return c
+
+
+@njit(cache=True, nogil=True)
 def pair_cost(a, b, counts, sums, hists, perims, edge_sum, edge_len, edge_weight, hist_weight, size_power,
               share_power, interior, edge_floor):
     """Merge cost of regions ``a`` and ``b`` sharing an edge with the given sums.
@@ -28,36 +75,74 @@ def pair_cost(a, b, counts, sums, hists, perims, edge_sum, edge_len, edge_weight
     ``edge_floor > 0``, ``s`` is divided by ``edge_floor`` plus the mean of the
     two regions' mean edge strength over their pixels (``interior / counts``).
     """
+    d_l, d_ab, d_rest, chi, s, inner = pair_terms(a, b, counts, sums, hists, edge_sum, edge_len, interior)
+    return _hand_cost(counts[a], counts[b], d_l + d_ab + d_rest, chi, s, inner, min(perims[a], perims[b]),
+                      edge_len, edge_weight, hist_weight, size_power, share_power, edge_floor)
+
+
+#: Number of pair features (see :func:`pair_features`).
+N_PAIR_FEATURES = 12
+
+
+@njit(cache=True, nogil=True)
+def pair_features(a, b, counts, sums, hists, perims, edge_sum, edge_len, edge_weight, hist_weight, size_power,
+                  share_power, interior, edge_floor, n_pixels, out):
+    """Describe the pair ``a``, ``b`` by ``N_PAIR_FEATURES`` numbers, written to ``out``.
+
+    0 ``log(1 + dL^2)``, 1 ``log(1 + da^2 + db^2)`` (the first three features are
+    CIELAB), 2 ``log(1 + |d rest|^2)`` (the features after those three), 3 ``chi2``
+    of the two histograms (0 to 1), 4 ``log(1 + s)`` with ``s`` the boundary's mean
+    edge strength, 5 ``log(1 + s / (edge_floor + e))`` with ``e`` the mean of the
+    two regions' mean edge strength over their pixels (0 if both are 0), 6 ``log(1 + e)``, 7
+    ``log(h / N)`` with ``h`` the harmonic size ``n_a n_b / (n_a + n_b)`` and
+    ``N`` the image's pixels (``n_pixels``), 8 ``log(min(n_a, n_b) / N)``, 9
+    ``log(min(P_a, P_b) / L)``, 10 ``log(L / sqrt(min(n_a, n_b)))`` (``L`` the
+    shared boundary's length, at least 1), 11 ``log(1e-9 + c / N)`` with ``c``
+    the hand-made :func:`pair_cost`.
+    """
     na = counts[a]
     nb = counts[b]
-    dd = 0.0
-    for f in range(sums.shape[1]):
-        t = sums[a, f] / na - sums[b, f] / nb
-        dd += t * t
-    if hist_weight > 0.0:
-        chi = 0.0
-        for j in range(hists.shape[1]):
-            p = hists[a, j] / na
-            q = hists[b, j] / nb
-            if p + q > 0.0:
-                chi += (p - q) * (p - q) / (p + q)
-        dd += hist_weight * 0.5 * chi
-    harm = na * nb / (na + nb)
-    c = (harm if size_power == 1.0 else harm ** size_power) * dd
-    if edge_weight > 0.0 and edge_len > 0.0:
-        s = edge_sum / edge_len
-        if edge_floor > 0.0:  # contrast: against the two regions' own mean edge strength
-            s /= edge_floor + 0.5 * (interior[a] / na + interior[b] / nb)
-        c *= 1.0 + edge_weight * s
-    if share_power > 0.0:
-        c *= (min(perims[a], perims[b]) / edge_len) ** share_power
-    return c
+    d_l, d_ab, d_rest, chi, s, inner = pair_terms(a, b, counts, sums, hists, edge_sum, edge_len, interior)
+    shorter = min(perims[a], perims[b])
+    hand = _hand_cost(na, nb, d_l + d_ab + d_rest, chi, s, inner, shorter, edge_len, edge_weight, hist_weight,
+                      size_power, share_power, edge_floor)
+    small = min(na, nb)
+    length = max(edge_len, 1.0)
+    out[0] = np.log1p(d_l)
+    out[1] = np.log1p(d_ab)
+    out[2] = np.log1p(d_rest)
+    out[3] = chi
+    out[4] = np.log1p(s)
+    out[5] = np.log1p(s / (edge_floor + inner)) if edge_floor + inner > 0.0 else 0.0
+    out[6] = np.log1p(inner)
+    out[7] = np.log(na * nb / (na + nb) / n_pixels)
+    out[8] = np.log(small / n_pixels)
+    out[9] = np.log(max(shorter, 1.0) / length)
+    out[10] = np.log(length / np.sqrt(small))
+    out[11] = np.log(1e-9 + hand / n_pixels)
+
+
+@njit(cache=True, nogil=True)
+def learned_cost(a, b, counts, sums, hists, perims, edge_sum, edge_len, edge_weight, hist_weight, size_power,
+                 share_power, interior, edge_floor, n_pixels, model, scratch):
+    """The hand-made :func:`pair_cost`, or with ``model`` (intercept, then one
+    weight per pair feature) minus the model's log-odds that ``a`` and ``b`` are
+    one object: ``-(model[0] + model[1:] . pair_features)``."""
+    if model.shape[0] == 0:
+        return pair_cost(a, b, counts, sums, hists, perims, edge_sum, edge_len, edge_weight, hist_weight,
+                         size_power, share_power, interior, edge_floor)
+    pair_features(a, b, counts, sums, hists, perims, edge_sum, edge_len, edge_weight, hist_weight, size_power,
+                  share_power, interior, edge_floor, n_pixels, scratch)
+    z = model[0]
+    for i in range(scratch.shape[0]):
+        z += model[i + 1] * scratch[i]
+    return -z
 
 
 @njit(cache=True, nogil=True)
 def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_weight, hist_weight,
                   size_power, share_power, n_regions, merged_into, merged_from, costs, interior,
-                  edge_floor):
+                  edge_floor, n_pixels, model, merge_features):
     """Merge adjacent regions, cheapest pair first, until ``n_regions`` are left.
 
     Parameters
@@ -81,6 +166,12 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
         Sum of the edge strength over each region's pixels, updated in place.
     edge_floor : float
         See :func:`pair_cost` (0: the boundary's edge strength as it is).
+    n_pixels : float
+        Pixels of the image (sizes in :func:`pair_features` are fractions of it).
+    model : (0,) or (1 + N_PAIR_FEATURES,) float64
+        Empty: the hand-made cost; else see :func:`learned_cost`.
+    merge_features : (m, N_PAIR_FEATURES) or (0, N_PAIR_FEATURES) float64, output
+        If not empty, the pair features of each merge done, as it was done.
 
     Returns
     -------
@@ -115,12 +206,14 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
     seen = np.full(m, -1, dtype=np.int64)
     seen_edge = np.zeros(m, dtype=np.int64)
 
+    scratch = np.empty(N_PAIR_FEATURES)
+    record = merge_features.shape[0] > 0
     heap = [(0.0, 0, 0, 0, 0)]
     heap.pop()
     for e in range(n_edges):
-        heap.append((pair_cost(eu[e], ev[e], counts, sums, hists, perims, edge_sum[e], edge_len[e], edge_weight,
-                               hist_weight, size_power, share_power, interior,
-                               edge_floor), eu[e], ev[e], 0, 0))
+        heap.append((learned_cost(eu[e], ev[e], counts, sums, hists, perims, edge_sum[e], edge_len[e], edge_weight,
+                                  hist_weight, size_power, share_power, interior, edge_floor, n_pixels, model,
+                                  scratch), eu[e], ev[e], 0, 0))
     heapq.heapify(heap)
 
     alive = 0
@@ -132,6 +225,16 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
         c, a, b, va, vb = heapq.heappop(heap)
         if version[a] != va or version[b] != vb:
             continue  # stale: one side has merged since
+        if record:  # the pair as it is now, before the merge (find its edge: a's list holds it)
+            node = head[a]
+            while node >= 0:
+                e = node_edge[node]
+                if alive_edge[e] and (eu[e] == b or ev[e] == b):
+                    break
+                node = node_next[node]
+            e = node_edge[node]
+            pair_features(a, b, counts, sums, hists, perims, edge_sum[e], edge_len[e], edge_weight, hist_weight,
+                          size_power, share_power, interior, edge_floor, n_pixels, merge_features[done])
         counts[a] += counts[b]
         for f in range(sums.shape[1]):
             sums[a, f] += sums[b, f]
@@ -198,8 +301,9 @@ def merge_regions(counts, sums, hists, edge_u, edge_v, edge_sum, edge_len, edge_
             other = ev[e] if eu[e] == a else eu[e]
             lo = min(a, other)
             hi = max(a, other)
-            heapq.heappush(heap, (pair_cost(lo, hi, counts, sums, hists, perims, edge_sum[e], edge_len[e], edge_weight,
-                                            hist_weight, size_power, share_power, interior, edge_floor),
+            heapq.heappush(heap, (learned_cost(lo, hi, counts, sums, hists, perims, edge_sum[e], edge_len[e],
+                                               edge_weight, hist_weight, size_power, share_power, interior,
+                                               edge_floor, n_pixels, model, scratch),
                                   lo, hi, version[lo], version[hi]))
             node = node_next[node]
     return done

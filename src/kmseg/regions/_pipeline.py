@@ -2,10 +2,12 @@
 
 image -> CIELAB per pixel (optionally smoothed, edges kept: color/_smooth.py)
 -> SLIC superpixels (local k-means in Lab + xy, connected; kmseg's own kernels, see _superpixels.py)
--> adjacent superpixels merged by Ward's criterion on Lab plus local contrast, with a colour
-   histogram distance, weighted by boundary contrast (the boundary's gradient against the
-   regions' own) and boundary share (_merge.py)
--> k connected regions, largest first, or those left when the cheapest merge costs too much.
+-> adjacent superpixels merged, the likeliest pair first: a logistic model, learned on the BSDS500
+   train photos (benchmarks/learn_merge.py), of the chance that a person puts the two in one
+   segment, from their colour, texture and colour-histogram differences, the boundary's strength
+   and contrast, their sizes and Ward's criterion (_merge.py, _merge_kernels.py); or by that
+   hand-made cost alone (cost='ward')
+-> k connected regions, largest first, or those left when the next merge is too unlikely.
 """
 
 import numpy as np
@@ -16,6 +18,15 @@ from ..io._read import read_image
 from ..labels._order import label_dtype, size_order
 from ._merge import absorb_small, cut_tree, merge_tree, region_stats
 from ._superpixels import slic_superpixels
+
+#: Merge costs (see :func:`segment_regions`).
+COSTS = ("learned", "ward")
+#: The learned merge model: intercept, then one weight per pair feature of
+#: ``_merge_kernels.pair_features``, made by ``python benchmarks/learn_merge.py`` (three rounds
+#: on the 200 BSDS500 train photos; see BENCHMARKS.md). The features it sees are made with the
+#: defaults below: the ones of the hand-made cost included.
+MERGE_MODEL = (4.653973, 0.024684, -0.058964, -0.130024, -0.858702, 2.52232, -6.582278, -1.717118,
+               -0.974039, 0.858897, -0.031863, 0.345979, -0.288138)
 
 #: Defaults, tuned on the BSDS500 train photos (benchmarks/tune_regions.py; see BENCHMARKS.md).
 DEFAULT_N_SUPERPIXELS = 1500
@@ -116,24 +127,36 @@ def segment_regions(
     min_size=0,
     n_superpixels=DEFAULT_N_SUPERPIXELS,
     compactness=DEFAULT_COMPACTNESS,
-    edge_weight=DEFAULT_EDGE_WEIGHT,
-    texture_weight=DEFAULT_TEXTURE_WEIGHT,
-    hist_weight=DEFAULT_HIST_WEIGHT,
+    cost="learned",
+    edge_weight=None,
+    texture_weight=None,
+    hist_weight=None,
     smooth=False,
 ):
     """Segment an image into ``n_segments`` connected regions that follow objects.
 
     Superpixels (SLIC: local k-means in CIELAB plus position, with connectivity
-    enforced, on kmseg's kernels) are merged pairwise, adjacent pairs only, always the
-    cheapest pair. The cost is Ward's criterion (the rise of the within-segment sum
-    of squares) on CIELAB plus a local contrast feature, with the distance of the
-    two segments' colour histograms added, multiplied by ``1 + edge_weight * s``
-    where ``s`` is the boundary's contrast: the mean Sobel gradient (CIELAB) along
-    their shared boundary divided by 3 plus the mean of the two segments' mean
-    gradient over their pixels (a boundary through texture resists less than one
-    as strong between plain areas); and by ``(P / L)^0.25`` where ``L`` is the
-    length of that boundary and ``P`` the shorter of the two segments' boundaries
-    with all others::
+    enforced, on kmseg's kernels) are merged pairwise, adjacent pairs only, the
+    cheapest pair first, its cost re-priced after every merge.
+
+    With ``cost='learned'`` (the default) the cost of a pair is minus the
+    log-odds that a person puts the two segments in one: a logistic model
+    learned on the 200 BSDS500 train photos (``benchmarks/learn_merge.py``) from
+    twelve pair features: the differences of the two segments' mean lightness,
+    colour (CIELAB a, b) and local contrast, the distance of their colour
+    histograms, the mean gradient along their shared boundary and its contrast
+    with the gradient inside them, how busy they are inside, their sizes, how
+    much of the smaller one's outline they share, and the hand-made cost below.
+
+    With ``cost='ward'`` the cost is hand-made: Ward's criterion (the rise of the
+    within-segment sum of squares) on CIELAB plus a local contrast feature, with
+    the distance of the two segments' colour histograms added, multiplied by
+    ``1 + edge_weight * s`` where ``s`` is the boundary's contrast: the mean Sobel
+    gradient (CIELAB) along their shared boundary divided by 3 plus the mean of
+    the two segments' mean gradient over their pixels (a boundary through
+    texture resists less than one as strong between plain areas); and by
+    ``(P / L)^0.25`` where ``L`` is the length of that boundary and ``P`` the
+    shorter of the two segments' boundaries with all others::
 
         n_a n_b / (n_a + n_b) * (|mu_a - mu_b|^2 + hist_weight * chi2(h_a, h_b))
         * (1 + edge_weight * s) * (P / L)^0.25
@@ -146,12 +169,15 @@ def segment_regions(
         Segments to return (fewer if there are fewer superpixels). Ignored
         when ``threshold`` is given.
     threshold : float, optional
-        Instead of a number of segments, stop merging before the first merge
-        whose cost exceeds this, the cost taken per pixel of the image and
-        divided by the merged pair's share of it to the power 0.25 (so busy
-        photos keep more segments than plain ones, and a merge of two large
-        segments is weighed a little less than Ward's criterion alone weighs
-        it); see BENCHMARKS.md for values that score well on BSDS500 photos.
+        Instead of a number of segments, stop merging where the merges become
+        unlikely, so that busy photos keep more segments than plain ones. With
+        ``cost='learned'``, a probability between 0 and 1: merging stops before
+        the first merge that the model gives more than this chance of joining
+        two different objects (0.5: stop where a merge is more likely wrong than
+        right; on BSDS500 photos 0.5 to 0.65 score best). With ``cost='ward'``,
+        a cost per pixel of the image: merging stops before the first merge
+        whose cost, divided by the merged pair's share of the image to the power
+        0.25, exceeds this (25000 to 40000 score best on BSDS500 photos).
     min_size : int, default=0
         Segments smaller than this many pixels are merged into a neighbour
         (so fewer than ``n_segments`` may remain).
@@ -159,15 +185,21 @@ def segment_regions(
         Approximate number of superpixels.
     compactness : float, default=20
         SLIC's balance of colour against position (higher: squarer superpixels).
-    edge_weight : float, default=300
-        How strongly boundary contrast resists merging (0: plain Ward).
-    texture_weight : float, default=3
-        Weight of the local contrast feature (the gradient magnitude of L,
-        averaged over a few pixels) beside CIELAB; 0 leaves it out.
-    hist_weight : float, default=1000
-        Weight (in squared CIELAB units) of the chi-squared distance, 0 to 1,
-        between the two segments' histograms of a and b (8 x 8 bins); 0
-        leaves it out.
+    cost : {'learned', 'ward'}, default='learned'
+        The merge cost, as above. The learned one scores better on BSDS500 (see
+        BENCHMARKS.md); the hand-made one is the k-means objective with a few
+        weights a user may set.
+    edge_weight : float, optional
+        With ``cost='ward'``: how strongly boundary contrast resists merging
+        (0: plain Ward). Default 300.
+    texture_weight : float, optional
+        With ``cost='ward'``: weight of the local contrast feature (the gradient
+        magnitude of L, averaged over a few pixels) beside CIELAB; 0 leaves it
+        out. Default 3.
+    hist_weight : float, optional
+        With ``cost='ward'``: weight (in squared CIELAB units) of the
+        chi-squared distance, 0 to 1, between the two segments' histograms of a
+        and b (8 x 8 bins); 0 leaves it out. Default 1000.
     smooth : bool, default=False
         Smooth the image first with an edge-preserving (bilateral) filter, two
         passes over a 5 x 5 window: superpixels and merging then see less
@@ -177,6 +209,13 @@ def segment_regions(
     -------
     Regions
         Labels (largest segment first, each connected), mean colours, counts.
+
+    Raises
+    ------
+    KmsegError
+        For ``edge_weight``, ``texture_weight`` or ``hist_weight`` with the
+        learned cost (its model was learned with the defaults), or a
+        ``threshold`` outside its range.
 
     See Also
     --------
@@ -190,13 +229,15 @@ def segment_regions(
     >>> regions = kmseg.segment_regions(img, 3, n_superpixels=50)
     >>> regions.n_segments, sorted(np.unique(regions.labels[:, [0, 39]]).tolist())
     (3, [1, 2])
+    >>> kmseg.segment_regions(img, threshold=0.5, n_superpixels=50).n_segments
+    3
     """
-    hierarchy = region_hierarchy(image, n_superpixels=n_superpixels, compactness=compactness,
+    hierarchy = region_hierarchy(image, n_superpixels=n_superpixels, compactness=compactness, cost=cost,
                                  edge_weight=edge_weight, texture_weight=texture_weight,
                                  hist_weight=hist_weight, smooth=smooth)
     min_size = v.check_int("min_size", min_size, minimum=0)
     if threshold is not None:
-        return hierarchy.regions_below(v.check_number("threshold", threshold), min_size)
+        return hierarchy.regions_below(threshold, min_size)
     return hierarchy.regions(v.check_int("n_segments", n_segments), min_size)
 
 
@@ -204,20 +245,38 @@ class RegionHierarchy:
     """Superpixels and the order in which they merge: segments for any k, cheaply.
 
     Built by :func:`region_hierarchy`; ``regions(k)`` replays the first merges.
+
+    Attributes
+    ----------
+    cost : {'learned', 'ward'}
+        The merge cost.
+    costs : (n_merges,) float64 ndarray
+        What a threshold is compared with, merge by merge (never decreasing):
+        the model's chance that the merge joins two objects (learned), or the
+        scaled cost per pixel (ward); see :func:`segment_regions`.
     """
 
-    def __init__(self, superpixels, lab, merges, costs):
+    def __init__(self, superpixels, lab, merges, costs, cost="ward"):
         self.superpixels = superpixels
         self.lab = lab
         self.merges = merges
+        self.cost = cost
         self.n_superpixels = int(superpixels.max()) + 1
         self._counts, self._sums = region_stats(superpixels, lab, self.n_superpixels)
         # sum of squared colours, once: a cut's inertia then needs only its segment sums
         self._sq_total = float(np.einsum("ijk,ijk->", lab[..., :3], lab[..., :3]))
-        self.costs = _stopping_costs(costs, merges, self._counts, superpixels.size)
+        if cost == "learned":  # minus the log-odds of one object: the chance of two is its logistic
+            self.costs = np.maximum.accumulate(1.0 / (1.0 + np.exp(-np.asarray(costs, dtype=np.float64))))
+        else:
+            self.costs = _stopping_costs(costs, merges, self._counts, superpixels.size)
 
     def regions_below(self, threshold, min_size=0):
-        """The :class:`Regions` left when merging stops before a cost above ``threshold``."""
+        """The :class:`Regions` left when merging stops before a cost above ``threshold``
+        (see :func:`segment_regions`)."""
+        threshold = v.check_number("threshold", threshold)
+        if self.cost == "learned" and threshold > 1:
+            raise v.KmsegError(f"threshold={threshold} must be a probability, 0 to 1, with cost='learned' "
+                               "(a cost per pixel is for cost='ward')")
         done = int(np.searchsorted(self.costs, threshold, side="right"))
         return self.regions(max(1, self.n_superpixels - done), min_size)
 
@@ -243,10 +302,10 @@ class RegionHierarchy:
 
 
 def _stopping_costs(costs, merges, counts, n_pixels):
-    """What a threshold is compared with, merge by merge: the cost per pixel of the
-    image times ``(n_pixels / h) ** DEFAULT_STOP_SIZE_POWER``, ``h`` the merged pair's
-    harmonic size ``n_a n_b / (n_a + n_b)``; then its running maximum, so that a
-    threshold cuts the sequence at one place."""
+    """What a threshold is compared with, merge by merge, for the hand-made cost: the
+    cost per pixel of the image times ``(n_pixels / h) ** DEFAULT_STOP_SIZE_POWER``,
+    ``h`` the merged pair's harmonic size ``n_a n_b / (n_a + n_b)``; then its running
+    maximum, so that a threshold cuts the sequence at one place."""
     counts = counts.tolist()
     harmonic = np.empty(len(merges))
     for i, (a, b) in enumerate(merges):
@@ -257,8 +316,7 @@ def _stopping_costs(costs, merges, counts, n_pixels):
 
 
 def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=DEFAULT_COMPACTNESS,
-                     edge_weight=DEFAULT_EDGE_WEIGHT, texture_weight=DEFAULT_TEXTURE_WEIGHT,
-                     hist_weight=DEFAULT_HIST_WEIGHT, smooth=False):
+                     cost="learned", edge_weight=None, texture_weight=None, hist_weight=None, smooth=False):
     """Superpixels of ``image`` and their full merge order (see :func:`segment_regions`).
 
     Returns
@@ -268,19 +326,32 @@ def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=
     img = read_image(image)
     n_superpixels = v.check_int("n_superpixels", n_superpixels)
     compactness = v.check_number("compactness", compactness)
-    edge_weight = v.check_number("edge_weight", edge_weight)
-    texture_weight = v.check_number("texture_weight", texture_weight)
-    hist_weight = v.check_number("hist_weight", hist_weight)
+    cost = v.check_choice("cost", cost, COSTS)
+    weights = dict(edge_weight=edge_weight, texture_weight=texture_weight, hist_weight=hist_weight)
+    given = [name for name, value in weights.items() if value is not None]
+    if cost == "learned" and given:
+        raise v.KmsegError(f"{', '.join(given)} shape{'s' if len(given) == 1 else ''} the hand-made merge cost: "
+                           "pass cost='ward' with it (the learned cost uses the values it was learned with)")
+    defaults = dict(edge_weight=DEFAULT_EDGE_WEIGHT, texture_weight=DEFAULT_TEXTURE_WEIGHT,
+                    hist_weight=DEFAULT_HIST_WEIGHT)
+    weights = {name: defaults[name] if value is None else v.check_number(name, value)
+               for name, value in weights.items()}
     lab = lab_image(img)
     if smooth:
         from ..color._smooth import edge_preserving_smooth
 
         lab = edge_preserving_smooth(lab)
     sp = slic_superpixels(lab, n_superpixels, compactness, max_iter=SLIC_ITERATIONS)
+    merges, costs = merge_tree(sp, **_merge_inputs(lab, **weights), return_costs=True,
+                               model=MERGE_MODEL if cost == "learned" else None)
+    return RegionHierarchy(sp, lab, merges, costs, cost)
+
+
+def _merge_inputs(lab, edge_weight=DEFAULT_EDGE_WEIGHT, texture_weight=DEFAULT_TEXTURE_WEIGHT,
+                  hist_weight=DEFAULT_HIST_WEIGHT):
+    """The keyword arguments of :func:`merge_tree` for a CIELAB image, but its superpixels."""
     grads = _sobel_lab(lab)
-    edges = np.sqrt((grads ** 2).sum(axis=0))
-    merges, costs = merge_tree(sp, _features(lab, grads, texture_weight), edges, edge_weight,
-                               return_costs=True, codes=_ab_codes(lab) if hist_weight > 0 else None,
-                               n_codes=HIST_BINS ** 2, hist_weight=hist_weight, share_power=DEFAULT_SHARE_POWER,
-                               edge_floor=EDGE_FLOOR)
-    return RegionHierarchy(sp, lab, merges, costs)
+    return dict(features=_features(lab, grads, texture_weight), edges=np.sqrt((grads ** 2).sum(axis=0)),
+                edge_weight=edge_weight, codes=_ab_codes(lab) if hist_weight > 0 else None,
+                n_codes=HIST_BINS ** 2, hist_weight=hist_weight, share_power=DEFAULT_SHARE_POWER,
+                edge_floor=EDGE_FLOOR)
