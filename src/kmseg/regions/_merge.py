@@ -8,6 +8,8 @@ sum of squares) the least is merged, ``n_a n_b / (n_a + n_b) |mu_a - mu_b|^2``
 by the mean edge strength of their shared boundary and by how small a part of
 the shorter outline that boundary is (the edge strength optionally taken
 relative to the regions' own), until the requested number of regions is left.
+Or the cost is learned: minus a logistic model's log-odds that the pair is one
+object, from features of the pair (``model``; see ``_merge_kernels.pair_features``).
 Merging only adjacent regions keeps every region connected. The loop is a
 numba kernel (_merge_kernels.py).
 """
@@ -177,6 +179,12 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     share_power : float, default=0
     edge_floor : float, default=0
         Needs ``edges`` as a map per pixel.
+    model : (1 + N_PAIR_FEATURES,) array-like, optional
+        A logistic model (intercept, then a weight per feature of
+        ``_merge_kernels.pair_features``, which include the cost above): the
+        cost of a pair is then minus the model's log-odds that it is one object.
+    return_features : bool, default=False
+        Also return the pair features of each merge, as it was done.
 
     Returns
     -------
@@ -184,6 +192,8 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
         In order: region ``b`` merged into ``a`` (labels of the input).
     costs : list of float
         With ``return_costs``: the cost of each merge.
+    features : (n_merges, N_PAIR_FEATURES) float64 ndarray
+        With ``return_features``.
     """
     from ._merge_kernels import N_PAIR_FEATURES, merge_regions
 
