@@ -328,16 +328,41 @@ def test_learned_cost_checks_its_threshold_and_weights():
                                                "cost='learned'"):
         kmseg.segment_regions(img, threshold=20000, n_superpixels=30)
     with pytest.raises(kmseg.KmsegError, match="edge_weight, hist_weight shape the hand-made merge cost: "
-                                               "pass cost='ward'"):
+                                               "pass cost='ward' with them"):
         kmseg.segment_regions(img, n_superpixels=30, edge_weight=10, hist_weight=0)
     with pytest.raises(kmseg.KmsegError, match="cost='kmeans' must be one of 'learned', 'ward'"):
         kmseg.segment_regions(img, n_superpixels=30, cost="kmeans")
+    with pytest.raises(kmseg.KmsegError, match="texture_weight shapes the hand-made merge cost: pass cost='ward' "
+                                               "with it"):
+        kmseg.segment_regions(img, n_superpixels=30, texture_weight=0)
     # the weights do shape the hand-made cost
-    ward = kmseg.segment_regions(img, 2, n_superpixels=30, cost="ward", edge_weight=10, hist_weight=0)
-    assert ward.n_segments == 2
+    from kmseg.regions._pipeline import region_hierarchy
+
+    plain, edged = (region_hierarchy(img, n_superpixels=30, cost="ward", edge_weight=w, hist_weight=0)
+                    for w in (0, 10))
+    assert plain.merges == edged.merges and np.all(edged.costs[-1:] > 2 * plain.costs[-1:])
     # probability 1: every merge done (one segment); 0: none beyond those certain
     assert kmseg.segment_regions(img, threshold=1.0, n_superpixels=30).n_segments == 1
     assert kmseg.segment_regions(img, threshold=0.0, n_superpixels=30).n_segments > 2
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(threshold=30000), "threshold=30000.0 must be a probability"),
+    (dict(threshold=-1, cost="ward"), "threshold=-1.0 must be a finite number >= 0"),
+    (dict(threshold=0.5, cost="kmeans"), "cost='kmeans' must be one of"),
+    (dict(n_segments=0), "n_segments=0 must be >= 1"),
+    (dict(min_size=-1), "min_size=-1 must be >= 0"),
+])
+def test_segment_regions_checks_before_the_work(monkeypatch, kwargs, message):
+    """A threshold of the other cost's scale (an old ``threshold=30000``) fails before superpixels are made."""
+    from kmseg.regions import _pipeline
+
+    def no_work(*args, **kw):
+        raise AssertionError("the hierarchy was built before the parameters were checked")
+
+    monkeypatch.setattr(_pipeline, "region_hierarchy", no_work)
+    with pytest.raises(kmseg.KmsegError, match=message):
+        kmseg.segment_regions(np.zeros((20, 20, 3), np.uint8), **kwargs)
 
 
 def test_absorb_small_regions():

@@ -232,13 +232,28 @@ def segment_regions(
     >>> kmseg.segment_regions(img, threshold=0.5, n_superpixels=50).n_segments
     3
     """
+    # checked before the work: a threshold of the other cost's scale fails at once
+    cost = v.check_choice("cost", cost, COSTS)
+    min_size = v.check_int("min_size", min_size, minimum=0)
+    if threshold is not None:
+        threshold = _check_threshold(threshold, cost)
+    else:
+        n_segments = v.check_int("n_segments", n_segments)
     hierarchy = region_hierarchy(image, n_superpixels=n_superpixels, compactness=compactness, cost=cost,
                                  edge_weight=edge_weight, texture_weight=texture_weight,
                                  hist_weight=hist_weight, smooth=smooth)
-    min_size = v.check_int("min_size", min_size, minimum=0)
     if threshold is not None:
         return hierarchy.regions_below(threshold, min_size)
-    return hierarchy.regions(v.check_int("n_segments", n_segments), min_size)
+    return hierarchy.regions(n_segments, min_size)
+
+
+def _check_threshold(threshold, cost):
+    """``threshold`` as a float: >= 0, and at most 1 (a probability) with the learned cost."""
+    threshold = v.check_number("threshold", threshold)
+    if cost == "learned" and threshold > 1:
+        raise v.KmsegError(f"threshold={threshold} must be a probability, 0 to 1, with cost='learned' "
+                           "(a cost per pixel is for cost='ward')")
+    return threshold
 
 
 class RegionHierarchy:
@@ -273,10 +288,7 @@ class RegionHierarchy:
     def regions_below(self, threshold, min_size=0):
         """The :class:`Regions` left when merging stops before a cost above ``threshold``
         (see :func:`segment_regions`)."""
-        threshold = v.check_number("threshold", threshold)
-        if self.cost == "learned" and threshold > 1:
-            raise v.KmsegError(f"threshold={threshold} must be a probability, 0 to 1, with cost='learned' "
-                               "(a cost per pixel is for cost='ward')")
+        threshold = _check_threshold(threshold, self.cost)
         done = int(np.searchsorted(self.costs, threshold, side="right"))
         return self.regions(max(1, self.n_superpixels - done), min_size)
 
@@ -330,8 +342,9 @@ def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=
     weights = dict(edge_weight=edge_weight, texture_weight=texture_weight, hist_weight=hist_weight)
     given = [name for name, value in weights.items() if value is not None]
     if cost == "learned" and given:
-        raise v.KmsegError(f"{', '.join(given)} shape{'s' if len(given) == 1 else ''} the hand-made merge cost: "
-                           "pass cost='ward' with it (the learned cost uses the values it was learned with)")
+        verb, them = ("shapes", "it") if len(given) == 1 else ("shape", "them")
+        raise v.KmsegError(f"{', '.join(given)} {verb} the hand-made merge cost: pass cost='ward' with {them} "
+                           "(the learned cost uses the values it was learned with)")
     defaults = dict(edge_weight=DEFAULT_EDGE_WEIGHT, texture_weight=DEFAULT_TEXTURE_WEIGHT,
                     hist_weight=DEFAULT_HIST_WEIGHT)
     weights = {name: defaults[name] if value is None else v.check_number(name, value)
