@@ -182,6 +182,16 @@ def test_learned_merge_matches_brute_force(n_regions):
     assert len(set(zip(hand.ravel().tolist(), learned.ravel().tolist()))) > 6
 
 
+def test_merge_model_of_the_wrong_length_is_refused():
+    from kmseg.regions._merge import merge_tree
+    from kmseg.regions._pipeline import MERGE_MODEL
+
+    labels, features, options = _busy_tiles(seed=8)
+    for model in (MERGE_MODEL[:-1], MERGE_MODEL + (0.0,), np.ones((1, 13))):
+        with pytest.raises(ValueError, match="expected \\(13,\\), an intercept and a weight per pair feature"):
+            merge_tree(labels, features, model=model, **options)
+
+
 def test_merge_features_are_those_of_each_pair_as_merged():
     from kmseg.regions._merge import merge_tree
     from kmseg.regions._merge_kernels import N_PAIR_FEATURES

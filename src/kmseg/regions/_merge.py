@@ -220,6 +220,9 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
     frm = np.empty(m, np.int64)
     cost = np.empty(m)
     model = np.zeros(0) if model is None else np.ascontiguousarray(model, dtype=np.float64)
+    if model.size and model.shape != (1 + N_PAIR_FEATURES,):  # the kernel would read past its end
+        raise ValueError(f"model has shape {model.shape}: expected ({1 + N_PAIR_FEATURES},), an intercept "
+                         "and a weight per pair feature")
     feats = np.zeros((m if return_features else 0, N_PAIR_FEATURES))
     done = merge_regions(counts, np.ascontiguousarray(sums), hists, np.ascontiguousarray(pairs[:, 0]),
                          np.ascontiguousarray(pairs[:, 1]), strength.astype(np.float64),
