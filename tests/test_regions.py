@@ -33,10 +33,7 @@ def _naive_ward(labels, features, n_regions, edges=None, edge_weight=0.0, codes=
     while len(np.unique(region)) > n_regions:
         best = None
         graph = _naive_graph(region)
-        perimeter = {}
-        for (a, b), length in graph.items():
-            perimeter[a] = perimeter.get(a, 0) + length
-            perimeter[b] = perimeter.get(b, 0) + length
+        perimeter = _naive_perimeters(graph)
         for (a, b) in graph:
             c = _naive_pair(region, a, b, graph, perimeter, features, edges, edge_weight, codes, n_codes,
                             hist_weight, share_power, edge_floor, model)
@@ -44,6 +41,15 @@ def _naive_ward(labels, features, n_regions, edges=None, edge_weight=0.0, codes=
                 best = (c, a, b)
         region[region == best[2]] = best[1]
     return region
+
+
+def _naive_perimeters(graph):
+    """Each region's boundary length with all the others."""
+    perimeter = {}
+    for (a, b), length in graph.items():
+        perimeter[a] = perimeter.get(a, 0) + length
+        perimeter[b] = perimeter.get(b, 0) + length
+    return perimeter
 
 
 def _naive_pair(region, a, b, graph, perimeter, features, edges=None, edge_weight=0.0, codes=None, n_codes=0,
@@ -166,7 +172,7 @@ def _busy_tiles(seed):
                                   share_power=0.25, edge_floor=0.5)
 
 
-@pytest.mark.parametrize("n_regions", [1, 6, 20])
+@pytest.mark.parametrize("n_regions", [3, 6, 20])
 def test_learned_merge_matches_brute_force(n_regions):
     from kmseg.regions._pipeline import MERGE_MODEL
 
@@ -192,23 +198,32 @@ def test_merge_model_of_the_wrong_length_is_refused():
             merge_tree(labels, features, model=model, **options)
 
 
-def test_merge_features_are_those_of_each_pair_as_merged():
+@pytest.mark.parametrize("learned", [False, True])
+def test_merge_features_are_those_of_each_pair_as_merged(learned):
+    """Merge by merge, the kernel's pair features and cost against the brute-force twin's,
+    for the hand-made cost and for the learned one (its heap priced by the model)."""
     from kmseg.regions._merge import merge_tree
     from kmseg.regions._merge_kernels import N_PAIR_FEATURES
+    from kmseg.regions._pipeline import MERGE_MODEL
 
     labels, features, options = _busy_tiles(seed=10)
-    merges, costs, feats = merge_tree(labels, features, return_costs=True, return_features=True, **options)
+    model = np.array(MERGE_MODEL) if learned else None
+    merges, costs, feats = merge_tree(labels, features, return_costs=True, return_features=True, model=model,
+                                      **options)
     assert feats.shape == (24, N_PAIR_FEATURES) and len(costs) == 24
     region = labels.copy()
     for (a, b), cost, got in zip(merges, costs, feats):
         graph = _naive_graph(region)
-        perimeter = {}
-        for (u, w), length in graph.items():
-            perimeter[u] = perimeter.get(u, 0) + length
-            perimeter[w] = perimeter.get(w, 0) + length
+        perimeter = _naive_perimeters(graph)
         expected = _naive_pair(region, a, b, graph, perimeter, features, return_features=True, **options)
         assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
-        assert np.log(1e-9 + cost / labels.size) == pytest.approx(expected[-1])  # the hand-made cost
+        if learned:  # minus the log-odds, and the cheapest pair of all
+            assert cost == pytest.approx(-(model[0] + model[1:] @ expected), rel=1e-9, abs=1e-12)
+            cheapest = min(_naive_pair(region, u, w, graph, perimeter, features, model=model, **options)
+                           for (u, w) in graph)
+            assert cost == pytest.approx(cheapest, rel=1e-9, abs=1e-12)
+        else:
+            assert np.log(1e-9 + cost / labels.size) == pytest.approx(expected[-1])  # the hand-made cost
         region[region == b] = a
 
 
