@@ -371,6 +371,23 @@ def test_learned_cost_checks_its_threshold_and_weights():
     assert kmseg.segment_regions(img, threshold=0.0, n_superpixels=30).n_segments > 2
 
 
+def test_learned_threshold_stops_before_the_first_merge_likelier_two_objects():
+    """``regions_below(t)`` with the learned cost does the merges before the first one whose
+    chance of joining two objects, the logistic of its cost, exceeds ``t``."""
+    from kmseg.regions._merge import merge_tree
+    from kmseg.regions._pipeline import MERGE_MODEL, _merge_inputs, region_hierarchy
+
+    tree = region_hierarchy(quadrants(60, 80, noise=20), n_superpixels=60)
+    merges, costs = merge_tree(tree.superpixels, **_merge_inputs(tree.lab), model=MERGE_MODEL,
+                               return_costs=True)
+    assert merges == tree.merges
+    two = 1 / (1 + np.exp(-np.array(costs)))
+    assert two.min() < 0.2 and two.max() > 0.8
+    for t in (0.2, 0.5, 0.8):
+        done = int(np.argmax(two > t))
+        assert tree.regions_below(t).n_segments == tree.n_superpixels - done
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(threshold=30000), "threshold=30000.0 must be a probability"),
     (dict(threshold=-1, cost="ward"), "threshold=-1.0 must be a finite number >= 0"),
