@@ -183,6 +183,11 @@ def merge_tree(labels, features, edges=None, edge_weight=0.0, n_regions=1, retur
         A logistic model (intercept, then a weight per feature of
         ``_merge_kernels.pair_features``, which include the cost above): the
         cost of a pair is then minus the model's log-odds that it is one object.
+        The features come from the inputs above: without ``edges`` and
+        ``edge_weight > 0`` the boundary's edge strength (features 4 and 5) is 0,
+        without ``edge_floor > 0`` too the regions' own (5 and 6), and without
+        ``hist_weight > 0`` the histogram distance (3); so pass the inputs the
+        model was fitted with (``_pipeline._merge_inputs``).
     return_features : bool, default=False
         Also return the pair features of each merge, as it was done.
 
