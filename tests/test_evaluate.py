@@ -80,6 +80,19 @@ def test_evaluate_bad_param(dataset, param, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("param, message", [
+    ("threshold=0.3..0.8", "values must be numbers, as 2..12 (integers) or 0.4,0.5,0.6"),
+    ("threshold=30000", "threshold=30000.0 must be a probability, 0 to 1, with cost='learned'"),
+])
+def test_evaluate_threshold_param_of_the_learned_cost(dataset, param, message, capsys):
+    """The default method's threshold is a probability: a float range or a cost per pixel is refused."""
+    images, truths = dataset
+    assert main(["evaluate", "--images", str(images), "--ground-truth", str(truths), "--param", param,
+                 "--limit", "1"]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
 def test_evaluate_missing_folder(tmp_path, capsys):
     assert main(["evaluate", "--images", str(tmp_path / "nope"), "--ground-truth", str(tmp_path)]) == 1
     assert "nope': not a folder" in capsys.readouterr().err

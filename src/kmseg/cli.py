@@ -179,7 +179,8 @@ def build_parser():
                    help="segmentation method (default: regions-threshold, kmseg's best pipeline: "
                    "connected segments merged by the learned cost, stopped at a chance of joining two objects)")
     p.add_argument("--param", default=None, metavar="NAME=VALUES",
-                   help="parameter values, e.g. n_segments=2..12 or k=4,8,16 (default: the method's sweep)")
+                   help="parameter values, e.g. n_segments=2..12 (a range of integers), k=4,8,16 or "
+                   "threshold=0.4,0.5,0.6 (default: the method's sweep)")
     p.add_argument("--csv", metavar="FILE", help="write per-image scores as CSV")
     p.add_argument("--save", metavar="DIR", help="write every label map as DIR/<image stem>/<value>.png")
     p.add_argument("--limit", type=int, default=None, help="only the first N images")
@@ -225,7 +226,7 @@ def _parse_values(text, expected):
             return list(range(int(lo), int(hi) + 1))
         return [float(x) if "." in x else int(x) for x in values.split(",")]
     except ValueError:
-        raise _Failure(f"--param {text!r}: values must be numbers, as 2..12 or 1,2,5") from None
+        raise _Failure(f"--param {text!r}: values must be numbers, as 2..12 (integers) or 0.4,0.5,0.6") from None
 
 
 def _prepare_dir(path):
