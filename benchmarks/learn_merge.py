@@ -90,24 +90,14 @@ def score(args):
     """(len(ODDS_GRID), 3) Covering / PRI / VOI of one photo under ``model``."""
     model, image_path, gt_path = args
     from kmseg.metrics._bsds import read_bsds_ground_truth
-    from kmseg.regions._merge import cut_tree, merge_tree
+    from kmseg.regions._merge import merge_tree
 
     sp, lab, kw = _inputs(image_path)
     t = time.perf_counter()
     merges, costs = merge_tree(sp, **kw, model=model, return_costs=True)
     seconds = time.perf_counter() - t
     stop = np.maximum.accumulate(np.exp(np.asarray(costs)))  # odds of two objects, running max
-    n = int(sp.max()) + 1
-    tables = tr._tables(sp, read_bsds_ground_truth(str(gt_path)))
-    sizes = np.bincount(sp.ravel(), minlength=n)
-    out = np.empty((len(ODDS_GRID), 3))
-    last = None
-    for i, th in enumerate(ODDS_GRID):
-        done = int(np.searchsorted(stop, th, side="right"))
-        if last is None or done != last[0]:
-            last = (done, tr._scores(cut_tree(n, merges, max(1, n - done)), tables, sizes))
-        out[i] = last[1]
-    return out, seconds
+    return tr.grid_scores(sp, merges, stop, ODDS_GRID, read_bsds_ground_truth(str(gt_path))), seconds
 
 
 def fit(feats, y, weight, columns, c=1.0):
@@ -135,10 +125,7 @@ def _map(fn, jobs, workers):
 
 
 def ods(scores):
-    mean = np.mean(scores, 0)
-    return {"covering": (ODDS_GRID[mean[:, 0].argmax()], mean[:, 0].max()),
-            "pri": (ODDS_GRID[mean[:, 1].argmax()], mean[:, 1].max()),
-            "voi": (ODDS_GRID[mean[:, 2].argmin()], mean[:, 2].min())}
+    return tr.ods(np.mean(scores, 0), ODDS_GRID)
 
 
 def learn(photos, rounds, columns, power, workers, c=1.0):

@@ -214,34 +214,49 @@ def _scores(region_of, tables, sp_sizes):
     return np.mean(res, axis=0)
 
 
+def grid_scores(sp, merges, stop, grid, gts, lab=None, min_size=0):
+    """(len(grid), 3) Covering / PRI / VOI of one photo, its merge order cut at each
+    threshold of ``grid`` (``stop``: what a threshold is compared with, never decreasing)."""
+    from kmseg.regions._merge import absorb_small, cut_tree
+
+    n = int(sp.max()) + 1
+    tables = _tables(sp, gts)
+    sp_sizes = np.bincount(sp.ravel(), minlength=n)
+    out = np.empty((len(grid), 3))
+    last = None
+    for i, th in enumerate(grid):
+        done = int(np.searchsorted(stop, th, side="right"))
+        if last is not None and done == last[0]:
+            out[i] = last[1]
+            continue
+        region_of = cut_tree(n, merges, max(1, n - done))
+        if min_size > 1:
+            region_of = absorb_small(region_of[sp], lab, min_size)[region_of]
+        out[i] = _scores(region_of, tables, sp_sizes)
+        last = (done, out[i])
+    return out
+
+
+def ods(mean, grid):
+    """Per measure, the grid value best on average over the photos and that mean score;
+    ``mean``: (len(grid), 3) Covering / PRI / VOI averaged over the photos."""
+    return {"covering": (grid[mean[:, 0].argmax()], mean[:, 0].max()),
+            "pri": (grid[mean[:, 1].argmax()], mean[:, 1].max()),
+            "voi": (grid[mean[:, 2].argmin()], mean[:, 2].min())}
+
+
 def score_photo(args):
     """(len(GRID), 3) scores of one photo under one design, and seconds for the hierarchy."""
     cfg, image_path, gt_path = args
     from kmseg.io._read import read_image
     from kmseg.metrics._bsds import read_bsds_ground_truth
-    from kmseg.regions._merge import absorb_small, cut_tree
 
     img = read_image(str(image_path))[:, :, :3]
     gts = read_bsds_ground_truth(str(gt_path))
     t = time.perf_counter()
     sp, merges, costs, lab = hierarchy(img, cfg)
     seconds = time.perf_counter() - t
-    n = int(sp.max()) + 1
-    tables = _tables(sp, gts)
-    sp_sizes = np.bincount(sp.ravel(), minlength=n)
-    out = np.empty((len(GRID), 3))
-    last = None
-    for i, th in enumerate(GRID):
-        done = int(np.searchsorted(costs, th, side="right"))
-        if last is not None and done == last[0]:
-            out[i] = last[1]
-            continue
-        region_of = cut_tree(n, merges, max(1, n - done))
-        if cfg["min_size"] > 1:
-            region_of = absorb_small(region_of[sp], lab, cfg["min_size"])[region_of]
-        out[i] = _scores(region_of, tables, sp_sizes)
-        last = (done, out[i])
-    return out, seconds
+    return grid_scores(sp, merges, costs, GRID, gts, lab, cfg["min_size"]), seconds
 
 
 def evaluate_design(cfg, photos, workers=2):
@@ -253,11 +268,7 @@ def evaluate_design(cfg, photos, workers=2):
     else:
         res = [score_photo(j) for j in jobs]
     scores = np.stack([r[0] for r in res])  # (photos, grid, 3)
-    mean = scores.mean(0)
-    ods = {"covering": (GRID[mean[:, 0].argmax()], mean[:, 0].max()),
-           "pri": (GRID[mean[:, 1].argmax()], mean[:, 1].max()),
-           "voi": (GRID[mean[:, 2].argmin()], mean[:, 2].min())}
-    return ods, float(np.median([r[1] for r in res]))
+    return ods(scores.mean(0), GRID), float(np.median([r[1] for r in res]))
 
 
 def _fmt(name, ods, sec):
