@@ -252,7 +252,7 @@ def _check_threshold(threshold, cost):
     threshold = v.check_number("threshold", threshold)
     if cost == "learned" and threshold > 1:
         raise v.KmsegError(f"threshold={threshold} must be a probability, 0 to 1, with cost='learned' "
-                           "(a cost per pixel is for cost='ward')")
+                           "(a cost per pixel is for cost='ward'; kmseg evaluate: --method regions-ward)")
     return threshold
 
 
@@ -271,7 +271,7 @@ class RegionHierarchy:
         scaled cost per pixel (ward); see :func:`segment_regions`.
     """
 
-    def __init__(self, superpixels, lab, merges, costs, cost="ward"):
+    def __init__(self, superpixels, lab, merges, costs, cost):
         self.superpixels = superpixels
         self.lab = lab
         self.merges = merges
