@@ -53,6 +53,46 @@ def test_segment_selected_outputs_and_options(photo, tmp_path):
     assert sorted(os.listdir(out)) == ["quads_labels.png"]
 
 
+def test_segment_regions_command(tmp_path, capsys):
+    """--regions writes what segment_regions finds: connected segments, the same labels, and a
+    --threshold that keeps as many as the image needs."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    img = np.full((60, 80, 3), (40, 120, 40), float)
+    img[10:30, 10:30] = img[35:55, 50:75] = (220, 40, 40)  # two red squares apart: two segments
+    path = tmp_path / "squares.png"
+    Image.fromarray(np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)).save(path)
+    out = tmp_path / "out"
+    assert main(["segment", str(path), "--regions", "-k", "3", "-o", str(out), "--figure"]) == 0
+    labels = np.asarray(Image.open(out / "squares_labels.png"))
+    np.testing.assert_array_equal(labels, kmseg.segment_regions(path, 3).labels)
+    assert sorted(np.unique(labels).tolist()) == [0, 1, 2] and labels[20, 20] != labels[45, 60]
+    assert all(ndimage.label(labels == r)[1] == 1 for r in range(3))
+    palette = json.loads((out / "squares_palette.json").read_text())
+    assert palette["n_clusters"] == 3 and palette["color_space"] == "lab"
+    assert sum(c["count"] for c in palette["colors"]) == 60 * 80
+    assert (out / "squares_recolor.png").exists() and (out / "squares_figure.png").exists()
+    assert "3 connected segments" in capsys.readouterr().out
+    assert main(["segment", str(path), "--regions", "--threshold", "0.5", "-o", str(out)]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "squares_labels.png")),
+                                  kmseg.segment_regions(path, threshold=0.5).labels)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--threshold", "0.5"], "--threshold goes with --regions"),
+    (["--min-size", "10", "--threshold", "0.5"], "--threshold and --min-size go with --regions"),
+    (["--regions", "--strips", "-k", "auto"], "--regions takes no --strips, -k auto"),
+    (["--regions", "--color-space", "hsv", "--n-init", "2", "--seed", "1"],
+     "--regions takes no --color-space, --n-init, --seed: connected segments"),
+    (["--regions", "--threshold", "2"], "threshold=2.0 must be a probability, 0 to 1"),
+])
+def test_segment_region_options_refused(photo, tmp_path, capsys, args, message):
+    assert main(["segment", str(photo), "-o", str(tmp_path / "o"), *args]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() or not os.listdir(tmp_path / "o")
+
+
 def test_label_map_is_16_bit_above_256_clusters(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "noise.png"

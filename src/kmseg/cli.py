@@ -12,6 +12,7 @@ import warnings
 
 from . import __version__
 from . import _segment as lib
+from . import _validation as v
 from ._validation import COLOR_SPACES, KmsegError
 from .choose._knee import KneeWarning
 
@@ -100,6 +101,15 @@ def build_parser():
                    "STEM_labels.tif and STEM_recolor.tif (TIFF inputs decoded a strip or tile at a "
                    "time; --max-pixels then bounds a band, not the image)")
     _add_kmeans_options(p)
+    p.add_argument("--regions", action="store_true",
+                   help="k connected segments that follow objects instead of colour classes "
+                   "(kmseg.segment_regions: superpixels merged by the learned cost; -k: the number of segments)")
+    p.add_argument("--threshold", type=float, default=None, metavar="P",
+                   help="with --regions: as many segments as the image needs, merging stopped before "
+                   "the first merge more likely than P to join two objects (0 to 1; 0.5 scores best "
+                   "on BSDS500 PRI); -k is then ignored")
+    p.add_argument("--min-size", type=int, default=0, metavar="PIXELS",
+                   help="with --regions: merge segments smaller than this into a neighbour (default: 0)")
 
     p = sub.add_parser("quantize", parents=[reading], help="reduce an image to n colours",
                        description="Reduce IMAGE to N colours and save it as FILE "
@@ -260,11 +270,14 @@ def _segment_one(source, args, out_dir, image=None):
 
     if image is None and getattr(args, "strips", False):
         return _segment_strips(source, args, out_dir)
-    seg = lib.segment(
-        source if image is None else image, args.n_clusters,
-        color_space=getattr(args, "color_space", None), n_init=getattr(args, "n_init", lib.DEFAULT_N_INIT),
-        random_state=getattr(args, "seed", lib.DEFAULT_RANDOM_STATE), n_threads=getattr(args, "threads", None),
-    )
+    if getattr(args, "regions", False):
+        seg = _regions(source if image is None else image, args)
+    else:
+        seg = lib.segment(
+            source if image is None else image, args.n_clusters,
+            color_space=getattr(args, "color_space", None), n_init=getattr(args, "n_init", lib.DEFAULT_N_INIT),
+            random_state=getattr(args, "seed", lib.DEFAULT_RANDOM_STATE), n_threads=getattr(args, "threads", None),
+        )
     stem = os.path.splitext(os.path.basename(source))[0]
     targets = {kind: os.path.join(out_dir, stem + OUTPUT_SUFFIXES[kind])
                for kind in OUTPUTS if kind in getattr(args, "outputs", OUTPUTS)}
@@ -277,6 +290,32 @@ def _segment_one(source, args, out_dir, image=None):
         written.append(os.path.join(out_dir, f"{stem}_figure.png"))
         save_figure(written[-1], plot_segmentation(source if image is None else image, seg))
     return seg, written
+
+
+def _check_region_options(args):
+    """``kmseg segment``: the options that only --regions takes, or that it cannot take."""
+    if not args.regions:
+        given = [name for name, value in (("--threshold", args.threshold is not None),
+                                          ("--min-size", args.min_size != 0)) if value]
+        if given:
+            raise _Failure(f"{' and '.join(given)} go{'es' if len(given) == 1 else ''} with --regions")
+        return
+    refused = [name for name, value in (
+        ("--strips", args.strips), ("--color-space", args.color_space is not None),
+        ("--n-init", args.n_init != lib.DEFAULT_N_INIT), ("--seed", args.seed != lib.DEFAULT_RANDOM_STATE),
+        ("-k auto", args.n_clusters == "auto")) if value]
+    if refused:
+        raise _Failure(f"--regions takes no {', '.join(refused)}: connected segments are merged from "
+                       "CIELAB superpixels, with no random restarts, k given or a --threshold")
+
+
+def _regions(image, args):
+    """``kmseg segment --regions``: :func:`kmseg.segment_regions` as a Segmentation."""
+    from .regions._pipeline import segment_regions
+
+    with v.thread_limit(v.resolve_n_threads(args.threads)):
+        regions = segment_regions(image, args.n_clusters, threshold=args.threshold, min_size=args.min_size)
+    return regions.as_segmentation()
 
 
 def _segment_strips(source, args, out_dir):
@@ -305,6 +344,7 @@ def _report_auto(source, seg):
 
 
 def _cmd_segment(args):
+    _check_region_options(args)
     _prepare_dir(args.output)
     failed = 0
     for source in args.images:
@@ -315,7 +355,8 @@ def _cmd_segment(args):
             failed += 1
             continue
         _report_auto(source, seg)
-        print(f"{source}: k={seg.n_clusters}, inertia={seg.inertia:.6g} -> {', '.join(written)}")
+        what = f"{seg.n_clusters} connected segments" if args.regions else f"k={seg.n_clusters}"
+        print(f"{source}: {what}, inertia={seg.inertia:.6g} -> {', '.join(written)}")
     return 1 if failed else 0
 
 

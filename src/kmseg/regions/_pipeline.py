@@ -91,6 +91,14 @@ class Regions:
         """The image painted with each segment's mean colour, (H, W, 3) uint8."""
         return self.palette[self.labels]
 
+    def as_segmentation(self):
+        """The same segments as a :class:`~kmseg.Segmentation` (centres in CIELAB),
+        for what takes one: :func:`~kmseg.io._write.save_segmentation`, the plots."""
+        from .._segment import Segmentation
+
+        return Segmentation(self.labels, self.centers, self.palette, self.counts, self.inertia, 0, "lab",
+                            grey=False)
+
 
 def _sobel_lab(lab):
     """Sobel gradient magnitude of each CIELAB channel, (3, H, W)."""

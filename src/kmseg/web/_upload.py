@@ -174,9 +174,7 @@ class Upload:
         note = None
         if regions.n_segments < k:
             note = f"{regions.n_segments} connected segments at most (one per superpixel)"
-        seg = lib.Segmentation(regions.labels, regions.centers, regions.palette, regions.counts,
-                               regions.inertia, 0, "lab", grey=False)
-        return seg, note
+        return regions.as_segmentation(), note
 
     def display(self):
         """The image as 8-bit RGB, for pictures."""
