@@ -277,8 +277,9 @@ def _fmt(name, ods, sec):
 
 
 #: Named designs (changes from BASE, the pipeline before any tuning). "B": the defaults after
-#: the first round; "best" is what kmseg.segment_regions now does by default (its constants in
-#: kmseg/regions/_pipeline.py: B + compactness 20 + boundary contrast).
+#: the first round; "best" is kmseg.segment_regions(cost="ward") with its defaults (its constants in
+#: kmseg/regions/_pipeline.py: B + compactness 20 + boundary contrast), and the inputs of the learned
+#: cost (benchmarks/learn_merge.py), which is the default.
 DESIGNS = {
     "base": {},
     "B": dict(n_superpixels=1500, texture=3.0, hist="ab8", hist_weight=1000.0, stop_alpha=0.25,
