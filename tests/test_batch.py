@@ -49,6 +49,46 @@ def test_segment_many_matches_segment(folder, tmp_path, jobs, workers):
     assert all(r["k"] == 4 and r["inertia"] > 0 and r["seconds"] >= 0 for r in lines)
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_segment_many_regions_matches_segment_regions(folder, tmp_path, jobs):
+    out = tmp_path / f"regions{jobs}"
+    summary = kmseg.segment_many([str(folder)], 3, str(out), jobs=jobs, regions=True, n_superpixels=60)
+    assert summary.count("ok") == 3 and not summary.failed
+    for i in range(3):
+        expected = kmseg.segment_regions(folder / f"p{i}.png", 3, n_superpixels=60)
+        assert_array_equal(np.asarray(Image.open(out / f"p{i}_labels.png")), expected.labels)
+    assert {r["k"] for r in summary.records} == {3}
+    # a threshold instead of k, and min_size: as segment_regions gives them
+    summary = kmseg.segment_many([str(folder / "p0.png")], 8, str(out / "t"), jobs=jobs, regions=True,
+                                 threshold=0.5, min_size=20, n_superpixels=60)
+    expected = kmseg.segment_regions(folder / "p0.png", threshold=0.5, min_size=20, n_superpixels=60)
+    assert summary.records[0]["k"] == expected.n_segments
+    assert_array_equal(np.asarray(Image.open(out / "t" / "p0_labels.png")), expected.labels)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(shared_palette=True), "regions=True has no shared palette"),
+    (dict(color_space="lab", n_init=2), "regions=True takes no color_space, n_init"),
+    (dict(threshold=3.0), "threshold=3.0 must be a probability"),
+    (dict(n_clusters="auto"), "n_clusters='auto' must be an integer"),
+])
+def test_segment_many_regions_checks_its_parameters_first(folder, tmp_path, kwargs, message):
+    kwargs = {"n_clusters": 3, **kwargs}
+    with pytest.raises(kmseg.KmsegError, match=message):
+        kmseg.segment_many([str(folder)], output_dir=str(tmp_path / "o"), regions=True, **kwargs)
+    assert not (tmp_path / "o").exists()  # refused before any output
+
+
+def test_batch_command_regions(folder, tmp_path, capsys):
+    out = tmp_path / "cli"
+    assert main(["batch", str(folder), "-o", str(out), "--regions", "--threshold", "0.5", "--quiet"]) == 0
+    assert_array_equal(np.asarray(Image.open(out / "p2_labels.png")),
+                       kmseg.segment_regions(folder / "p2.png", threshold=0.5).labels)
+    assert "3 segmented" in capsys.readouterr().out
+    assert main(["batch", str(folder), "-o", str(out), "--regions", "--n-init", "2"]) == 1
+    assert "--regions takes no --n-init" in capsys.readouterr().err
+
+
 def test_threads_fall_back_to_processes_without_a_concurrent_threading_layer(monkeypatch):
     from kmseg.batch import _run
     from kmseg.cluster import _kernels

@@ -60,6 +60,18 @@ def _add_kmeans_options(p):
                    help="threads to use (default: all cores)")
 
 
+def _add_region_options(p):
+    p.add_argument("--regions", action="store_true",
+                   help="k connected segments that follow objects instead of colour classes "
+                   "(kmseg.segment_regions: superpixels merged by the learned cost; -k: the number of segments)")
+    p.add_argument("--threshold", type=float, default=None, metavar="P",
+                   help="with --regions: as many segments as the image needs, merging stopped before "
+                   "the first merge more likely than P to join two objects (0 to 1; 0.5 scores best "
+                   "on BSDS500 PRI); -k is then ignored")
+    p.add_argument("--min-size", type=int, default=0, metavar="PIXELS",
+                   help="with --regions: merge segments smaller than this into a neighbour (default: 0)")
+
+
 def _reading_options():
     """Options of every command that reads image files."""
     common = argparse.ArgumentParser(add_help=False)
@@ -101,15 +113,7 @@ def build_parser():
                    "STEM_labels.tif and STEM_recolor.tif (TIFF inputs decoded a strip or tile at a "
                    "time; --max-pixels then bounds a band, not the image)")
     _add_kmeans_options(p)
-    p.add_argument("--regions", action="store_true",
-                   help="k connected segments that follow objects instead of colour classes "
-                   "(kmseg.segment_regions: superpixels merged by the learned cost; -k: the number of segments)")
-    p.add_argument("--threshold", type=float, default=None, metavar="P",
-                   help="with --regions: as many segments as the image needs, merging stopped before "
-                   "the first merge more likely than P to join two objects (0 to 1; 0.5 scores best "
-                   "on BSDS500 PRI); -k is then ignored")
-    p.add_argument("--min-size", type=int, default=0, metavar="PIXELS",
-                   help="with --regions: merge segments smaller than this into a neighbour (default: 0)")
+    _add_region_options(p)
 
     p = sub.add_parser("quantize", parents=[reading], help="reduce an image to n colours",
                        description="Reduce IMAGE to N colours and save it as FILE "
@@ -177,6 +181,7 @@ def build_parser():
     dask.add_argument("--cluster", choices=["local"], default=None,
                       help="local: run on a Dask LocalCluster of --jobs worker processes, started for this run")
     _add_kmeans_options(p)
+    _add_region_options(p)
 
     p = sub.add_parser("evaluate", parents=[reading], help="score a segmentation method against BSDS ground truth",
                        description="Run a method over a folder of images for each parameter value and "
@@ -301,7 +306,8 @@ def _check_region_options(args):
             raise _Failure(f"{' and '.join(given)} go{'es' if len(given) == 1 else ''} with --regions")
         return
     refused = [name for name, value in (
-        ("--strips", args.strips), ("--color-space", args.color_space is not None),
+        ("--strips", getattr(args, "strips", False)), ("--shared-palette", getattr(args, "shared_palette", False)),
+        ("--color-space", args.color_space is not None),
         ("--n-init", args.n_init != lib.DEFAULT_N_INIT), ("--seed", args.seed != lib.DEFAULT_RANDOM_STATE),
         ("-k auto", args.n_clusters == "auto")) if value]
     if refused:
@@ -472,13 +478,17 @@ def _cmd_demo(args):
 def _cmd_batch(args):
     from .batch._run import segment_many
 
+    _check_region_options(args)
     _prepare_dir(args.output)
+    if args.regions:
+        params = dict(regions=True, threshold=args.threshold, min_size=args.min_size)
+    else:
+        params = dict(color_space=args.color_space, random_state=args.seed, n_init=args.n_init)
     summary = segment_many(
         args.inputs, args.n_clusters, args.output, outputs=tuple(args.outputs), jobs=args.jobs,
         workers="processes" if args.processes else "threads", resume=args.resume, recursive=args.recursive,
         shared_palette=args.shared_palette,
-        progress=not args.quiet, scheduler=args.scheduler or args.cluster, color_space=args.color_space,
-        random_state=args.seed, n_init=args.n_init, n_threads=args.threads,
+        progress=not args.quiet, scheduler=args.scheduler or args.cluster, n_threads=args.threads, **params,
     )
     for record in summary.failed:
         _error(record["reason"], record["input"])

@@ -59,6 +59,8 @@ def _process(path, targets, n_clusters, params, palette, base=None):
     try:
         if palette is not None:
             seg = palette.apply(path, n_threads=params.get("n_threads"))
+        elif params.get("regions"):
+            seg = _regions(path, n_clusters, params)
         else:
             seg = segment(path, n_clusters, **params)
         for folder in {os.path.dirname(t) for t in targets.values()}:
@@ -72,6 +74,35 @@ def _process(path, targets, n_clusters, params, palette, base=None):
         record.update(status="failed", reason=reason, k=None, inertia=None)
     record["seconds"] = round(time.perf_counter() - start, 4)
     return record
+
+
+def _regions(path, n_segments, params):
+    """Connected segments of one image (:func:`kmseg.segment_regions`) as a Segmentation."""
+    from .. import _validation as v
+    from ..regions._pipeline import segment_regions
+
+    kwargs = {k: value for k, value in params.items() if k not in ("regions", "n_threads")}
+    with v.thread_limit(v.resolve_n_threads(params.get("n_threads"))):
+        return segment_regions(path, n_segments, **kwargs).as_segmentation()
+
+
+def _check_region_params(n_segments, shared_palette, params):
+    """``segment_many(regions=True)``: its parameters, checked once before any image."""
+    import inspect
+
+    from ..regions._pipeline import _check_threshold, segment_regions
+
+    if shared_palette:
+        raise KmsegError("regions=True has no shared palette: each image's segments are its own")
+    allowed = set(inspect.signature(segment_regions).parameters) - {"image", "n_segments"}
+    unknown = sorted(set(params) - allowed - {"n_threads"})
+    if unknown:
+        raise KmsegError(f"regions=True takes no {', '.join(unknown)} (parameters of segment, not of "
+                         "segment_regions)")
+    if params.get("threshold") is None:
+        check_int("n_clusters", n_segments)
+    else:
+        _check_threshold(params["threshold"], params.get("cost", "learned"))
 
 
 def _record(path, targets, status, reason):
@@ -219,7 +250,7 @@ class _Progress:
 
 def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "recolor", "palette"),
                  jobs=None, workers="threads", resume=False, recursive=False, shared_palette=False,
-                 progress=False, scheduler=None, **segment_params):
+                 progress=False, scheduler=None, regions=False, **segment_params):
     """Segment many images, in parallel or on a Dask cluster, writing a manifest as it goes.
 
     Parameters
@@ -252,6 +283,11 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
         with it: label i is the same colour in every output.
     progress : bool, default=False
         A status line on standard error.
+    regions : bool, default=False
+        Connected segments that follow objects (:func:`segment_regions`)
+        instead of colour classes: ``n_clusters`` is the number of segments, and
+        ``segment_params`` are those of :func:`segment_regions` (``threshold``,
+        ``min_size``, ...). Not with ``shared_palette``.
     scheduler : None, str or dask.distributed.Client, default=None
         Where the images are processed: None for local processes; 'local' for a
         Dask ``LocalCluster`` of ``jobs`` one-thread worker processes, started
@@ -260,7 +296,8 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
         paths are taken from this process's working folder); results are the
         same as the local run's. Needs ``pip install "kmseg[dask]"``.
     **segment_params
-        ``color_space``, ``n_init``, ``random_state``, ... as for :func:`segment`.
+        ``color_space``, ``n_init``, ``random_state``, ... as for :func:`segment`
+        (with ``regions``: as for :func:`segment_regions`).
 
     Returns
     -------
@@ -280,6 +317,9 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
     (2, ['0_labels.png', '0_palette.json'])
     """
     jobs = (os.cpu_count() or 1) if jobs is None else check_int("jobs", jobs)
+    if regions:
+        _check_region_params(n_clusters, shared_palette, segment_params)
+        segment_params["regions"] = True
     files = expand_inputs(inputs, recursive=recursive)
     manifest = os.path.join(output_dir, MANIFEST)
     records, todo = [], []
