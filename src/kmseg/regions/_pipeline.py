@@ -172,7 +172,8 @@ def segment_regions(
     Parameters
     ----------
     image : str, os.PathLike, PIL.Image.Image or ndarray
-        As for :func:`segment`.
+        As for :func:`segment`, but alpha is not read: transparent pixels are
+        segmented as the others are (there is no ``mask``).
     n_segments : int, default=8
         Segments to return (fewer if there are fewer superpixels). Ignored
         when ``threshold`` is given.
