@@ -71,6 +71,11 @@ def test_segment_many_regions_matches_segment_regions(folder, tmp_path, jobs):
     (dict(color_space="lab", n_init=2), "regions=True takes no color_space, n_init"),
     (dict(threshold=3.0), "threshold=3.0 must be a probability"),
     (dict(n_clusters="auto"), "n_clusters='auto' must be an integer"),
+    # each of these failed every image in turn, one record each, instead of the call
+    (dict(min_size=-1), "min_size=-1 must be >= 0"),
+    (dict(cost="mean"), "cost='mean'"),
+    (dict(n_superpixels=0), "n_superpixels=0"),
+    (dict(edge_weight=50), "edge_weight shapes the hand-made merge cost"),
 ])
 def test_segment_many_regions_checks_its_parameters_first(folder, tmp_path, kwargs, message):
     kwargs = {"n_clusters": 3, **kwargs}

@@ -90,19 +90,24 @@ def _check_region_params(n_segments, shared_palette, params):
     """``segment_many(regions=True)``: its parameters, checked once before any image."""
     import inspect
 
-    from ..regions._pipeline import _check_threshold, segment_regions
+    from ..regions._pipeline import _cut_params, _hierarchy_params, segment_regions
 
     if shared_palette:
         raise KmsegError("regions=True has no shared palette: each image's segments are its own")
-    allowed = set(inspect.signature(segment_regions).parameters) - {"image", "n_segments"}
+    signature = inspect.signature(segment_regions)
+    allowed = set(signature.parameters) - {"image", "n_segments"}
     unknown = sorted(set(params) - allowed - {"n_threads"})
     if unknown:
         raise KmsegError(f"regions=True takes no {', '.join(unknown)} (parameters of segment, not of "
                          "segment_regions)")
     if params.get("threshold") is None:
         check_int("n_clusters", n_segments)
-    else:
-        _check_threshold(params["threshold"], params.get("cost", "learned"))
+    given = signature.bind(None, n_segments, **{k: value for k, value in params.items() if k != "n_threads"})
+    given.apply_defaults()
+    p = given.arguments
+    _cut_params(p["n_segments"], p["threshold"], p["min_size"], p["cost"])
+    _hierarchy_params(p["n_superpixels"], p["compactness"], p["cost"], p["edge_weight"], p["texture_weight"],
+                      p["hist_weight"])
 
 
 def _record(path, targets, status, reason):

@@ -242,18 +242,23 @@ def segment_regions(
     3
     """
     # checked before the work: a threshold of the other cost's scale fails at once
-    cost = v.check_choice("cost", cost, COSTS)
-    min_size = v.check_int("min_size", min_size, minimum=0)
-    if threshold is not None:
-        threshold = _check_threshold(threshold, cost)
-    else:
-        n_segments = v.check_int("n_segments", n_segments)
+    n_segments, threshold, min_size = _cut_params(n_segments, threshold, min_size, cost)
     hierarchy = region_hierarchy(image, n_superpixels=n_superpixels, compactness=compactness, cost=cost,
                                  edge_weight=edge_weight, texture_weight=texture_weight,
                                  hist_weight=hist_weight, smooth=smooth)
     if threshold is not None:
         return hierarchy.regions_below(threshold, min_size)
     return hierarchy.regions(n_segments, min_size)
+
+
+def _cut_params(n_segments, threshold, min_size, cost):
+    """Where :func:`segment_regions` cuts the merge tree: ``(n_segments, threshold,
+    min_size)`` checked (``n_segments`` only without a threshold, which replaces it)."""
+    cost = v.check_choice("cost", cost, COSTS)
+    min_size = v.check_int("min_size", min_size, minimum=0)
+    if threshold is not None:
+        return n_segments, _check_threshold(threshold, cost), min_size
+    return v.check_int("n_segments", n_segments), None, min_size
 
 
 def _check_threshold(threshold, cost):
@@ -344,7 +349,22 @@ def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=
     -------
     RegionHierarchy
     """
-    img = read_image(image)
+    n_superpixels, compactness, cost, weights = _hierarchy_params(
+        n_superpixels, compactness, cost, edge_weight, texture_weight, hist_weight)
+    lab = lab_image(read_image(image))
+    if smooth:
+        from ..color._smooth import edge_preserving_smooth
+
+        lab = edge_preserving_smooth(lab)
+    sp = slic_superpixels(lab, n_superpixels, compactness, max_iter=SLIC_ITERATIONS)
+    merges, costs = merge_tree(sp, **_merge_inputs(lab, **weights), return_costs=True,
+                               model=MERGE_MODEL if cost == "learned" else None)
+    return RegionHierarchy(sp, lab, merges, costs, cost)
+
+
+def _hierarchy_params(n_superpixels, compactness, cost, edge_weight, texture_weight, hist_weight):
+    """:func:`region_hierarchy`'s parameters checked, before any image is read:
+    ``(n_superpixels, compactness, cost, weights)``, the weights with their defaults."""
     n_superpixels = v.check_int("n_superpixels", n_superpixels)
     compactness = v.check_number("compactness", compactness)
     cost = v.check_choice("cost", cost, COSTS)
@@ -358,15 +378,7 @@ def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=
                     hist_weight=DEFAULT_HIST_WEIGHT)
     weights = {name: defaults[name] if value is None else v.check_number(name, value)
                for name, value in weights.items()}
-    lab = lab_image(img)
-    if smooth:
-        from ..color._smooth import edge_preserving_smooth
-
-        lab = edge_preserving_smooth(lab)
-    sp = slic_superpixels(lab, n_superpixels, compactness, max_iter=SLIC_ITERATIONS)
-    merges, costs = merge_tree(sp, **_merge_inputs(lab, **weights), return_costs=True,
-                               model=MERGE_MODEL if cost == "learned" else None)
-    return RegionHierarchy(sp, lab, merges, costs, cost)
+    return n_superpixels, compactness, cost, weights
 
 
 def _merge_inputs(lab, edge_weight=DEFAULT_EDGE_WEIGHT, texture_weight=DEFAULT_TEXTURE_WEIGHT,
