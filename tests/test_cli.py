@@ -85,12 +85,22 @@ def test_segment_regions_command(tmp_path, capsys):
     (["--regions", "--strips", "-k", "auto"], "--regions takes no --strips, -k auto"),
     (["--regions", "--color-space", "hsv", "--n-init", "2", "--seed", "1"],
      "--regions takes no --color-space, --n-init, --seed: connected segments"),
-    (["--regions", "--threshold", "2"], "threshold=2.0 must be a probability, 0 to 1"),
+    # values: one line naming the option, before any image (not once per image, as threshold=...)
+    (["--regions", "--threshold", "2"], "--threshold 2: must be a probability, 0 to 1"),
+    (["--regions", "-k", "0"], "-k 0: the number of segments must be 1 or more"),
+    (["--regions", "--min-size", "-5"], "--min-size -5: must be 0 or more pixels"),
+    # -k was silently ignored beside --threshold
+    (["--regions", "-k", "8", "--threshold", "0.5"], "--threshold 0.5 and -k 8: the threshold chooses"),
 ])
-def test_segment_region_options_refused(photo, tmp_path, capsys, args, message):
-    assert main(["segment", str(photo), "-o", str(tmp_path / "o"), *args]) == 1
-    assert message in capsys.readouterr().err
-    assert not (tmp_path / "o").exists() or not os.listdir(tmp_path / "o")
+@pytest.mark.parametrize("command", ["segment", "batch"])
+def test_segment_region_options_refused(photo, tmp_path, capsys, args, message, command):
+    if command == "batch" and "--strips" in args:  # batch has no --strips, and a palette to share
+        args = ["--regions", "--shared-palette"]
+        message = "--regions takes no --shared-palette"
+    assert main([command, str(photo), str(photo), "-o", str(tmp_path / "o"), *args]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("kmseg: error: ") and message in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_label_map_is_16_bit_above_256_clusters(tmp_path):

@@ -67,7 +67,7 @@ def _add_region_options(p):
     p.add_argument("--threshold", type=float, default=None, metavar="P",
                    help="with --regions: as many segments as the image needs, merging stopped before "
                    "the first merge more likely than P to join two objects (0 to 1; 0.5 scores best "
-                   "on BSDS500 PRI); -k is then ignored")
+                   "on BSDS500 PRI); instead of -k")
     p.add_argument("--min-size", type=int, default=0, metavar="PIXELS",
                    help="with --regions: merge segments smaller than this into a neighbour (default: 0)")
 
@@ -99,7 +99,7 @@ def build_parser():
                        "STEM_labels.png (8-bit, 16-bit for k > 256), STEM_recolor.png and "
                        "STEM_palette.json into DIR.")
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("-k", "--n-clusters", type=_n_clusters, default=lib.DEFAULT_N_CLUSTERS,
+    p.add_argument("-k", "--n-clusters", type=_n_clusters, default=None,
                    help=f"number of clusters, or 'auto' for the knee of the elbow curve over "
                    f"k=1..{lib.AUTO_K_MAX} (default: {lib.DEFAULT_N_CLUSTERS})")
     p.add_argument("-o", "--output", metavar="DIR", default=".",
@@ -162,7 +162,7 @@ def build_parser():
                        "Bad files are reported and skipped; the exit status is 1 if any failed.")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="output folder")
-    p.add_argument("-k", "--n-clusters", type=_n_clusters, default=lib.DEFAULT_N_CLUSTERS,
+    p.add_argument("-k", "--n-clusters", type=_n_clusters, default=None,
                    help=f"number of clusters, or 'auto' (default: {lib.DEFAULT_N_CLUSTERS})")
     p.add_argument("--outputs", type=_comma_list(OUTPUTS), default=list(OUTPUTS),
                    help=f"which files to write (default: {','.join(OUTPUTS)})")
@@ -298,7 +298,11 @@ def _segment_one(source, args, out_dir, image=None):
 
 
 def _check_region_options(args):
-    """``kmseg segment``: the options that only --regions takes, or that it cannot take."""
+    """``kmseg segment`` and ``batch``: the options that only --regions takes, or that it
+    cannot take, and their values, before any image; fills in -k's default."""
+    k_given = args.n_clusters is not None
+    if not k_given:
+        args.n_clusters = lib.DEFAULT_N_CLUSTERS
     if not args.regions:
         given = [name for name, value in (("--threshold", args.threshold is not None),
                                           ("--min-size", args.min_size != 0)) if value]
@@ -313,6 +317,16 @@ def _check_region_options(args):
     if refused:
         raise _Failure(f"--regions takes no {', '.join(refused)}: connected segments are merged from "
                        "CIELAB superpixels, with no random restarts, k given or a --threshold")
+    if args.threshold is not None:
+        if k_given:
+            raise _Failure(f"--threshold {args.threshold:g} and -k {args.n_clusters}: the threshold chooses "
+                           "the number of segments; give one of them")
+        if not 0 <= args.threshold <= 1:
+            raise _Failure(f"--threshold {args.threshold:g}: must be a probability, 0 to 1")
+    elif args.n_clusters < 1:
+        raise _Failure(f"-k {args.n_clusters}: the number of segments must be 1 or more")
+    if args.min_size < 0:
+        raise _Failure(f"--min-size {args.min_size}: must be 0 or more pixels")
 
 
 def _regions(image, args):
