@@ -99,6 +99,19 @@ def test_shared_palette_equals_local_run(photos, tmp_path, monkeypatch, client):
     assert _manifest(tmp_path / "local") == _manifest(tmp_path / "dask")
 
 
+def test_regions_equal_local_run(photos, tmp_path, monkeypatch, client):
+    """Connected segments on the workers: the local run's bytes, k the number of segments."""
+    local, on_dask = _run_both(tmp_path, monkeypatch, client, photos, ["photos/p0.png", "photos/broken.png"],
+                               regions=True, threshold=0.5, n_superpixels=60)
+    assert local.count("ok") == on_dask.count("ok") == 1 and len(on_dask.failed) == 1
+    files = _files(tmp_path / "local")
+    assert len(files) == 3 and files == _files(tmp_path / "dask")
+    assert _manifest(tmp_path / "local") == _manifest(tmp_path / "dask")
+    expected = kmseg.segment_regions("photos/p0.png", threshold=0.5, n_superpixels=60)
+    assert on_dask.records[0]["k"] == expected.n_segments
+    assert_array_equal(np.asarray(Image.open(tmp_path / "dask" / "p0_labels.png")), expected.labels)
+
+
 def test_shared_palette_of_only_unreadable_files_reports_each(photos, tmp_path, monkeypatch, client):
     local, on_dask = _run_both(tmp_path, monkeypatch, client, photos, ["photos/broken.png"],
                                shared_palette=True)
