@@ -12,7 +12,6 @@ import warnings
 
 from . import __version__
 from . import _segment as lib
-from . import _validation as v
 from ._validation import COLOR_SPACES, KmsegError
 from .choose._knee import KneeWarning
 
@@ -331,11 +330,10 @@ def _check_region_options(args):
 
 def _regions(image, args):
     """``kmseg segment --regions``: :func:`kmseg.segment_regions` as a Segmentation."""
-    from .regions._pipeline import segment_regions
+    from .regions._pipeline import _regions_segmentation
 
-    with v.thread_limit(v.resolve_n_threads(args.threads)):
-        regions = segment_regions(image, args.n_clusters, threshold=args.threshold, min_size=args.min_size)
-    return regions.as_segmentation()
+    return _regions_segmentation(image, args.n_clusters, threshold=args.threshold, min_size=args.min_size,
+                                n_threads=args.threads)
 
 
 def _segment_strips(source, args, out_dir):

@@ -60,7 +60,9 @@ def _process(path, targets, n_clusters, params, palette, base=None):
         if palette is not None:
             seg = palette.apply(path, n_threads=params.get("n_threads"))
         elif params.get("regions"):
-            seg = _regions(path, n_clusters, params)
+            from ..regions._pipeline import _regions_segmentation
+
+            seg = _regions_segmentation(path, n_clusters, **{k: v for k, v in params.items() if k != "regions"})
         else:
             seg = segment(path, n_clusters, **params)
         for folder in {os.path.dirname(t) for t in targets.values()}:
@@ -74,16 +76,6 @@ def _process(path, targets, n_clusters, params, palette, base=None):
         record.update(status="failed", reason=reason, k=None, inertia=None)
     record["seconds"] = round(time.perf_counter() - start, 4)
     return record
-
-
-def _regions(path, n_segments, params):
-    """Connected segments of one image (:func:`kmseg.segment_regions`) as a Segmentation."""
-    from .. import _validation as v
-    from ..regions._pipeline import segment_regions
-
-    kwargs = {k: value for k, value in params.items() if k not in ("regions", "n_threads")}
-    with v.thread_limit(v.resolve_n_threads(params.get("n_threads"))):
-        return segment_regions(path, n_segments, **kwargs).as_segmentation()
 
 
 def _check_region_params(n_segments, shared_palette, params):

@@ -251,6 +251,14 @@ def segment_regions(
     return hierarchy.regions(n_segments, min_size)
 
 
+def _regions_segmentation(image, n_segments=8, *, n_threads=None, **params):
+    """:func:`segment_regions` as a :class:`~kmseg.Segmentation`, its kernels on
+    ``n_threads`` threads (None: every core): what the command line and
+    :func:`kmseg.segment_many` write."""
+    with v.thread_limit(v.resolve_n_threads(n_threads)):
+        return segment_regions(image, n_segments, **params).as_segmentation()
+
+
 def _cut_params(n_segments, threshold, min_size, cost):
     """Where :func:`segment_regions` cuts the merge tree: ``(n_segments, threshold,
     min_size)`` checked (``n_segments`` only without a threshold, which replaces it)."""
