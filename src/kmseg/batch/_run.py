@@ -282,7 +282,8 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
         A status line on standard error.
     regions : bool, default=False
         Connected segments that follow objects (:func:`segment_regions`)
-        instead of colour classes: ``n_clusters`` is the number of segments, and
+        instead of colour classes: ``n_clusters`` is the number of segments
+        (unused with a ``threshold``, which chooses it), and
         ``segment_params`` are those of :func:`segment_regions` (``threshold``,
         ``min_size``, ...). Not with ``shared_palette``.
     scheduler : None, str or dask.distributed.Client, default=None
