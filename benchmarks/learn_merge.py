@@ -21,8 +21,9 @@ cost, then with the model of the round before, pooled. A pair is weighed by the
 square root of its pixel pairs ``n_A n_B`` (a merge's share of PRI grows with
 ``n_A n_B``; the root keeps small merges in).
 
-Scores: ODS Covering / PRI / VOI over a grid of thresholds on the model's odds,
-as ``benchmarks/tune_regions.py`` scores a design.
+Scores: ODS Covering / PRI / VOI over a grid of thresholds on the model's chance that a
+merge joins two objects (the unit of ``segment_regions(threshold=)``), as
+``benchmarks/tune_regions.py`` scores a design.
 """
 
 import argparse
@@ -36,8 +37,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tune_regions as tr  # noqa: E402
 
-#: Thresholds on the model's odds that a pair is two objects (cost = -log-odds of one).
-ODDS_GRID = np.geomspace(1e-3, 1e3, 121)
+#: Thresholds on the model's chance that a merge joins two objects, as ``segment_regions(threshold=)``
+#: takes it: 121 values with odds from 1e-3 to 1e3, evenly spaced in log-odds.
+ODDS = np.geomspace(1e-3, 1e3, 121)
+CHANCE_GRID = ODDS / (1 + ODDS)
 
 
 def _inputs(image_path):
@@ -87,17 +90,18 @@ def collect(args):
 
 
 def score(args):
-    """(len(ODDS_GRID), 3) Covering / PRI / VOI of one photo under ``model``."""
+    """(len(CHANCE_GRID), 3) Covering / PRI / VOI of one photo under ``model``."""
     model, image_path, gt_path = args
     from kmseg.metrics._bsds import read_bsds_ground_truth
     from kmseg.regions._merge import merge_tree
+    from kmseg.regions._pipeline import stopping_chances
 
     sp, lab, kw = _inputs(image_path)
     t = time.perf_counter()
     merges, costs = merge_tree(sp, **kw, model=model, return_costs=True)
     seconds = time.perf_counter() - t
-    stop = np.maximum.accumulate(np.exp(np.asarray(costs)))  # odds of two objects, running max
-    return tr.grid_scores(sp, merges, stop, ODDS_GRID, read_bsds_ground_truth(str(gt_path))), seconds
+    return tr.grid_scores(sp, merges, stopping_chances(costs), CHANCE_GRID,
+                          read_bsds_ground_truth(str(gt_path))), seconds
 
 
 def fit(feats, y, weight, columns, c=1.0):
@@ -125,7 +129,7 @@ def _map(fn, jobs, workers):
 
 
 def ods(scores):
-    return tr.ods(np.mean(scores, 0), ODDS_GRID)
+    return tr.ods(np.mean(scores, 0), CHANCE_GRID)
 
 
 def learn(photos, rounds, columns, power, workers, c=1.0):

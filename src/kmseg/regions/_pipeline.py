@@ -302,8 +302,8 @@ class RegionHierarchy:
         self._counts, self._sums = region_stats(superpixels, lab, self.n_superpixels)
         # sum of squared colours, once: a cut's inertia then needs only its segment sums
         self._sq_total = float(np.einsum("ijk,ijk->", lab[..., :3], lab[..., :3]))
-        if cost == "learned":  # minus the log-odds of one object: the chance of two is its logistic
-            self.costs = np.maximum.accumulate(1.0 / (1.0 + np.exp(-np.asarray(costs, dtype=np.float64))))
+        if cost == "learned":
+            self.costs = stopping_chances(costs)
         else:
             self.costs = _stopping_costs(costs, merges, self._counts, superpixels.size)
 
@@ -333,6 +333,14 @@ class RegionHierarchy:
         per_superpixel = rank[merged].astype(label_dtype(k))  # composed on the small arrays
         return Regions(per_superpixel[self.superpixels], centers, to_rgb8(centers, "lab"),
                        counts[order].astype(np.int64), self.n_superpixels, max(inertia, 0.0))
+
+
+def stopping_chances(costs):
+    """What a threshold is compared with, merge by merge, for the learned cost: the
+    chance that the merge joins two objects (the logistic of the cost, minus the
+    log-odds of one), then its running maximum, so that a threshold cuts the
+    sequence at one place."""
+    return np.maximum.accumulate(1.0 / (1.0 + np.exp(-np.asarray(costs, dtype=np.float64))))
 
 
 def _stopping_costs(costs, merges, counts, n_pixels):
