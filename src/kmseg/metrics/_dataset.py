@@ -15,11 +15,13 @@ import numpy as np
 
 from .._validation import KmsegError
 
+#: Thresholds of the learned merge cost: chances that a merge joins two objects.
+CHANCES = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]
 #: Parameter swept by default, per method, and its default values.
 METHODS = {
     "regions": ("n_segments", list(range(2, 17))),
-    "regions-threshold": ("threshold", [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]),
-    "regions-smooth": ("threshold", [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]),
+    "regions-threshold": ("threshold", CHANCES),
+    "regions-smooth": ("threshold", CHANCES),
     "regions-ward": ("threshold", [5000, 6300, 7900, 10000, 13000, 16000, 20000, 25000, 32000, 40000,
                                    50000, 63000, 79000, 100000, 130000, 160000]),
     "kmeans": ("k", list(range(2, 17))),
