@@ -262,6 +262,26 @@ def test_shared_palette_of_only_unreadable_files_reports_each(tmp_path, jobs):
     assert all(name in reason for name, reason in reasons.items())
 
 
+def test_dask_palette_tree_leaves_out_unreadable_images_only(tmp_path):
+    """The reduction behind a shared palette on Dask, run here: an unreadable image
+    adds nothing, but a merge that fails (out of memory) stops the fit instead of
+    passing as one more unreadable image (which would drop every image below it)."""
+    from kmseg.batch import _dask
+    from kmseg.batch._palette import _fitter
+
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    good = quadrants(seed=2)
+    config = kmseg.get_config()
+    assert _dask._histograms(config, str(tmp_path / "bad.png"), skip_bad=True) == []
+    assert isinstance(_dask._histograms(config, str(tmp_path / "bad.png")), kmseg.KmsegError)
+    leaves = [_dask._histograms(config, image, skip_bad=True) for image in (good, str(tmp_path / "bad.png"))]
+    palette = _dask._fit(_dask._merge(*leaves), _fitter(3), 2)
+    assert palette.palette.tolist() == kmseg.fit_palette([good], 3).palette.tolist()
+    assert _dask._fit(_dask._merge([], []), _fitter(3), 2) is None  # nothing readable
+    failed = _dask._fit(_dask._merge(_dask._merge(*leaves), MemoryError()), _fitter(3), 3)
+    assert isinstance(failed, MemoryError)
+
+
 def test_batch_command_exit_1_on_failure(folder, tmp_path, capsys):
     (folder / "broken.jpg").write_bytes(b"no jpeg")
     assert main(["batch", str(folder), "-o", str(tmp_path / "o"), "--jobs", "1", "--quiet"]) == 1

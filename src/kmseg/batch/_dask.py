@@ -30,28 +30,26 @@ def _distributed():
     return distributed
 
 
-def _histograms(config, image):
-    """A list holding the image's histogram: a leaf of the reduction.
+def _histograms(config, image, skip_bad=False):
+    """A leaf of the reduction: :func:`~kmseg.batch._palette._image_histograms`
+    (``[]`` for an image left out with ``skip_bad``), or its error.
 
     Errors travel up the tree as values, not raised: Dask forgets an erred task
     whose future is released (the tree keeps only its root), and it rebuilds
     raised exceptions with tblib, which fails on ImageReadError (two builtin bases).
     """
-    from ._palette import _histogram_with_config
+    from ._palette import _image_histograms
 
     try:
-        return [_histogram_with_config(config, image)]
+        return _image_histograms(config, image, skip_bad)
     except Exception as exc:
         return exc
 
 
-def _merge(*parts, skip_bad=False):
-    """Add lists of histograms ``(kind, keys, counts)`` into one per kind (or pass an
-    error on; with ``skip_bad``, leave out the images that could not be read)."""
-    from ._palette import IMAGE_ERRORS, _add
+def _merge(*parts):
+    """Add lists of histograms ``(kind, keys, counts)`` into one per kind (or pass an error on)."""
+    from ._palette import _add
 
-    if skip_bad:
-        parts = [part for part in parts if not isinstance(part, IMAGE_ERRORS)]
     for part in parts:
         if isinstance(part, Exception):
             return part
@@ -66,19 +64,15 @@ def _merge(*parts, skip_bad=False):
         return exc
 
 
-def _fit(merged, fitter, n_images, skip_bad=False):
-    """The palette of the merged histograms (one k-means); with ``skip_bad``, None
-    when no image could be read."""
-    from ._palette import IMAGE_ERRORS
-
-    if skip_bad and isinstance(merged, IMAGE_ERRORS):  # a single image, unreadable
-        merged = []
+def _fit(merged, fitter, n_images):
+    """The palette of the merged histograms (one k-means); None when they are empty
+    (every image was left out as unreadable)."""
     if isinstance(merged, Exception):
         return merged
+    if not merged:
+        return None
     for hist in merged:
         fitter.partial_fit(histogram=hist)
-    if skip_bad and not merged:
-        return None
     fitter.n_images = n_images  # the merged histograms stand for this many images
     try:
         return fitter.fit()
@@ -182,11 +176,11 @@ class DaskExecutor:
         if arrays:  # data goes to the workers once, not inside the task graph
             for i, future in zip(arrays, self.client.scatter([items[i] for i in arrays], hash=False)):
                 items[i] = future
-        level = self.client.map(_histograms, [config] * len(items), items, pure=False)
+        level = self.client.map(_histograms, [config] * len(items), items, skip_bad=skip_bad, pure=False)
         while len(level) > 1:  # each level's futures are dropped once the next one holds them
-            level = [self.client.submit(_merge, *level[i:i + SPLIT_EVERY], skip_bad=skip_bad, pure=False)
+            level = [self.client.submit(_merge, *level[i:i + SPLIT_EVERY], pure=False)
                      for i in range(0, len(level), SPLIT_EVERY)]
-        palette = self.client.submit(_fit, level[0], fitter, len(images), skip_bad, pure=False)
+        palette = self.client.submit(_fit, level[0], fitter, len(images), pure=False)
         del level, items
         try:
             result = palette.result()

@@ -35,25 +35,23 @@ def image_histogram(image):
     return "unit", unit_rgb(hist.colors), hist.counts
 
 
-def _histogram_with_config(config, image):
-    """:func:`image_histogram` under the given settings (for workers)."""
-    from .._config import config_context
-
-    with config_context(**config):
-        return image_histogram(image)
-
-
 #: Errors of an image that cannot be read or segmented (a batch reports them per image).
 IMAGE_ERRORS = (v.KmsegError, OSError, ValueError, MemoryError)
 
 
-def _histogram_or_error(config, image):
-    """:func:`_histogram_with_config`, or the error of an image that cannot be read
-    (returned, not raised, so that a batch can leave the image out)."""
+def _image_histograms(config, image, skip_bad=False):
+    """``[image_histogram(image)]`` under the given settings (for workers). With
+    ``skip_bad``, an image that cannot be read gives ``[]``: it adds nothing to a
+    palette (a batch reports it in its own record); else its error is raised."""
+    from .._config import config_context
+
     try:
-        return _histogram_with_config(config, image)
-    except IMAGE_ERRORS as exc:
-        return exc
+        with config_context(**config):
+            return [image_histogram(image)]
+    except IMAGE_ERRORS:
+        if skip_bad:
+            return []
+        raise
 
 
 def _add(keys, counts):

@@ -171,20 +171,15 @@ class _Local:
             yield futures[future], future.result(), None
 
     def fit_palette(self, images, fitter, config, skip_bad=False):
-        from ._palette import _histogram_or_error
+        from functools import partial
 
-        if self.jobs > 1 and len(images) > 1:
-            from functools import partial
+        from ._palette import _image_histograms
 
-            hists = self._workers().map(partial(_histogram_or_error, config), images)
-        else:
-            hists = (_histogram_or_error(config, image) for image in images)
-        for hist in hists:
-            if isinstance(hist, Exception):
-                if skip_bad:
-                    continue
-                raise hist
-            fitter.partial_fit(histogram=hist)
+        work = partial(_image_histograms, config, skip_bad=skip_bad)
+        parts = self._workers().map(work, images) if self.jobs > 1 and len(images) > 1 else map(work, images)
+        for part in parts:
+            for hist in part:
+                fitter.partial_fit(histogram=hist)
         if skip_bad and fitter.n_images == 0:
             return None  # nothing readable: each image fails in its own record
         return fitter.fit()
