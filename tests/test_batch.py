@@ -197,6 +197,35 @@ def test_thread_warnings_record_this_threads_warnings_only():
     assert [str(w.message) for w in outside] == ["from the elbow sweep"]
 
 
+def test_thread_warnings_of_two_threads_at_once():
+    """Batch workers decode side by side: two threads record at the same time,
+    each its own warnings, and the filters and handler come back as they were."""
+    import threading
+    import warnings
+
+    from kmseg.io._read import thread_warnings
+
+    first_in, second_in = threading.Event(), threading.Event()
+    caught = {}
+
+    def worker(name, mine, other):
+        with thread_warnings() as got:
+            mine.set()
+            assert other.wait(5), "the other thread could not record meanwhile"
+            warnings.warn(f"from {name}", UserWarning)
+            caught[name] = got
+
+    handler, filters = warnings.showwarning, list(warnings.filters)
+    threads = [threading.Thread(target=worker, args=("a", first_in, second_in)),
+               threading.Thread(target=worker, args=("b", second_in, first_in))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {name: [str(m) for m in got] for name, got in caught.items()} == {"a": ["from a"], "b": ["from b"]}
+    assert warnings.showwarning is handler and warnings.filters == filters
+
+
 def test_bad_file_reported_and_resume_skips_done(folder, tmp_path):
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     out = tmp_path / "out"

@@ -116,8 +116,8 @@ class _Local:
     """Runs tasks here (``jobs=1``) or on ``jobs`` local workers.
 
     Threads by default: the kernels, the decoders and zlib release the GIL
-    (decoding itself runs one image at a time, see ``io._read``), and threads
-    share the kernels this process has loaded, where every new process
+    (each thread records its own decoder warnings, see ``io._read.thread_warnings``),
+    and threads share the kernels this process has loaded, where every new process
     pays about 1.5 s to import kmseg and load them. Processes (spawned) when
     asked, or when numba's threading layer cannot take kernels from two threads
     at once (its 'workqueue' layer).

@@ -76,9 +76,24 @@ def _rescale(arr):
     return (arr - lo) / (hi - lo if hi > lo else 1)
 
 
-#: The warnings filters and handler are process-wide: warnings are recorded
-#: (:func:`thread_warnings`) under this lock, one recording at a time.
-_WARNINGS_LOCK = threading.RLock()
+#: The warnings filters and handler are process-wide. While any thread records
+#: (:func:`thread_warnings`), one window is open: every warning passes the filters
+#: and reaches :func:`_route`, which gives it to the recorder of the thread that
+#: raised it, or else to the handler in place before the window. Threads record
+#: side by side; this lock only guards opening and closing the window.
+_RECORDING_LOCK = threading.Lock()
+_recorders = {}  # thread id -> its open recorders, innermost last: [(caught, kmseg_warnings)]
+_window = None  # the catch_warnings that restores the filters and handler when the last recorder ends
+_passed_on = None  # the handler in place before the window
+
+
+def _route(message, category, filename, lineno, file=None, line=None):
+    """The warnings handler while a window is open."""
+    for caught, kmseg_warnings in reversed(_recorders.get(threading.get_ident(), ())):
+        if kmseg_warnings or not issubclass(category, KmsegWarning):
+            caught.append(message)
+            return
+    _passed_on(message, category, filename, lineno, file, line)
 
 
 @contextmanager
@@ -86,21 +101,32 @@ def thread_warnings(kmseg_warnings=False):
     """Record the warnings raised in this thread, every one of them, whatever
     the filters (kmseg's own only with ``kmseg_warnings``); warnings of other
     threads meanwhile (batch workers, the web server's) go on to the handler
-    they would have reached. Yields the list of recorded messages."""
+    they would have reached. Threads may record at the same time. Yields the
+    list of recorded messages."""
+    global _window, _passed_on
+
     me = threading.get_ident()
     caught = []
-    with _WARNINGS_LOCK, warnings.catch_warnings():
-        warnings.simplefilter("always")
-        passed_on = warnings.showwarning
-
-        def record(message, category, filename, lineno, file=None, line=None):
-            if threading.get_ident() == me and (kmseg_warnings or not issubclass(category, KmsegWarning)):
-                caught.append(message)
-            else:
-                passed_on(message, category, filename, lineno, file, line)
-
-        warnings.showwarning = record
+    with _RECORDING_LOCK:
+        if not _recorders:
+            _window = warnings.catch_warnings()
+            _window.__enter__()
+            warnings.simplefilter("always")
+            _passed_on = warnings.showwarning
+            warnings.showwarning = _route
+        _recorders.setdefault(me, []).append((caught, kmseg_warnings))
+    try:
         yield caught
+    finally:
+        with _RECORDING_LOCK:
+            mine = _recorders[me]
+            mine.pop()
+            if not mine:
+                del _recorders[me]
+            if not _recorders:
+                _window.__exit__(None, None, None)
+                _window = None
+
 
 #: Pillow's own decompression-bomb limit is a process-wide setting: changed only
 #: under this lock, for the time it takes to read a header.
