@@ -270,7 +270,7 @@ def _check_writable(folder, target):
 
 def _segment_one(source, args, out_dir, image=None):
     """Segment one image and write the requested outputs; returns the paths."""
-    from .io._write import OUTPUT_SUFFIXES, save_segmentation
+    from .io._write import output_paths, save_segmentation
 
     if image is None and getattr(args, "strips", False):
         return _segment_strips(source, args, out_dir)
@@ -282,15 +282,15 @@ def _segment_one(source, args, out_dir, image=None):
             color_space=getattr(args, "color_space", None), n_init=getattr(args, "n_init", lib.DEFAULT_N_INIT),
             random_state=getattr(args, "seed", lib.DEFAULT_RANDOM_STATE), n_threads=getattr(args, "threads", None),
         )
-    stem = os.path.splitext(os.path.basename(source))[0]
-    targets = {kind: os.path.join(out_dir, stem + OUTPUT_SUFFIXES[kind])
-               for kind in OUTPUTS if kind in getattr(args, "outputs", OUTPUTS)}
+    outputs = getattr(args, "outputs", OUTPUTS)
+    targets = output_paths(source, "", out_dir, [kind for kind in OUTPUTS if kind in outputs])
     save_segmentation(seg, targets, source)
     written = list(targets.values())
     if getattr(args, "figure", False):
         from .io._write import save_figure
         from .plot._figures import plot_segmentation
 
+        stem = os.path.splitext(os.path.basename(source))[0]
         written.append(os.path.join(out_dir, f"{stem}_figure.png"))
         save_figure(written[-1], plot_segmentation(source if image is None else image, seg))
     return seg, written

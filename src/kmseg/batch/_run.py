@@ -10,18 +10,11 @@ import sys
 import time
 
 from .._validation import KmsegError, check_choice, check_int
-from ..io._write import OUTPUT_SUFFIXES
+from ..io._write import output_paths
 from ._inputs import expand_inputs
 from ._palette import IMAGE_ERRORS
 
 MANIFEST = "manifest.jsonl"
-
-
-def output_paths(path, rel, out_dir, outputs):
-    """Where the outputs of one image go: ``out_dir/rel/<stem><suffix>``."""
-    stem = os.path.splitext(os.path.basename(path))[0]
-    folder = os.path.join(out_dir, rel)
-    return {kind: os.path.join(folder, stem + OUTPUT_SUFFIXES[kind]) for kind in outputs}
 
 
 def _spawn():

@@ -154,6 +154,14 @@ def save_labels(path, labels, n_labels, transparent=None):
 OUTPUT_SUFFIXES = {"labels": "_labels.png", "recolor": "_recolor.png", "palette": "_palette.json"}
 
 
+def output_paths(path, rel, out_dir, outputs):
+    """Where the outputs of one image go: ``out_dir/rel/<stem><suffix>``, for each
+    kind in ``outputs`` (keys of :data:`OUTPUT_SUFFIXES`), in that order."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    folder = os.path.join(out_dir, rel)
+    return {kind: os.path.join(folder, stem + OUTPUT_SUFFIXES[kind]) for kind in outputs}
+
+
 def save_segmentation(seg, targets, source=None):
     """Write a segmentation's outputs, each atomically.
 
