@@ -530,7 +530,8 @@ def _search_max_error(prep, max_error, n_max, fit_params):
     from .color._error import lab_colors, mean_delta_e
 
     tried = {}
-    colors_lab = lab_colors(prep.hist.colors)  # once, not once per n tried
+    # CIELAB of the distinct colours, once: in 'lab' space (the default here) they are the features
+    colors_lab = prep.features if prep.space == "lab" else lab_colors(prep.hist.colors)
 
     def error_of(n):
         if n not in tried:
