@@ -371,15 +371,14 @@ def _segment_spatial(prep, n_clusters, spatial_weight, fit_params):
     flat = np.arange(h * w) if prep.keep is None else np.flatnonzero(prep.keep)
     rows, cols = np.divmod(flat.astype(np.float64), w)
     X = np.column_stack([colour, rows * scale, cols * scale])
-    km = fit(X, np.ones(len(X)), min(n_clusters, len(X)), fit_params)
-    k = len(km.cluster_centers_)
-    counts = np.bincount(km.labels_, minlength=k)
-    order, rank = size_order(counts, km.cluster_centers_)
-    centers = np.ascontiguousarray(km.cluster_centers_[order])
+    weights = np.ones(len(X))
+    km = fit(X, weights, min(n_clusters, len(X)), fit_params)
+    centers, counts, labels = order_clusters(X, weights, km.cluster_centers_, km.labels_,
+                                             fit_params["n_threads"])
     d = prep.features.shape[1]
     return Segmentation(
-        prep.to_label_map(rank[km.labels_], k, per_pixel=True), centers,
-        to_rgb8(centers[:, :d], prep.space), counts[order].astype(np.int64), km.inertia_,
+        prep.to_label_map(labels, len(centers), per_pixel=True), centers,
+        to_rgb8(centers[:, :d], prep.space), counts, km.inertia_,
         km.n_iter_, prep.space, **prep.result_fields(prep.space),
     )
 
