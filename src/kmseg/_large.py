@@ -11,8 +11,9 @@ import os
 import numpy as np
 
 from . import _validation as v
-from ._segment import DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, fit_colors, order_clusters
-from .color._spaces import to_features, to_rgb8
+from ._segment import (DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, distinct_features,
+                       fit_colors, order_clusters)
+from .color._spaces import to_rgb8
 from .labels._order import label_dtype
 
 #: Colour counts are kept in uint32 and flushed to int64 before this many pixels.
@@ -121,12 +122,8 @@ class _Summary:
     def __init__(self, name, colors, counts, space):
         self.name = name
         self.space = space
-        self.features = to_features(colors, space)
+        self.features, self.n_distinct = distinct_features(colors, space)
         self.weights = counts.astype(np.float64)
-        if space == "gray":
-            self.n_distinct = len(np.unique(self.features[:, 0]))
-        else:
-            self.n_distinct = len(counts)
 
 
 def segment_large(

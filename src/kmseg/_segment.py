@@ -404,11 +404,7 @@ class Prepared:
 
     def _set_space(self, space):
         self.space = space
-        self.features = to_features(self.hist.colors, space)
-        if space == "gray":
-            self.n_distinct = len(np.unique(self.features[:, 0]))
-        else:
-            self.n_distinct = len(self.hist)
+        self.features, self.n_distinct = distinct_features(self.hist.colors, space)
 
     def in_space(self, color_space):
         """The same image and colour histogram with features in another colour space
@@ -442,6 +438,13 @@ class Prepared:
                    else np.where(np.isfinite(img[:, :, -1]), img[:, :, -1], 0)),
             dtype=img.dtype,
         )
+
+
+def distinct_features(colors, space):
+    """Features of distinct colours in ``space`` and how many of them differ:
+    in 'gray', distinct colours can share one luminance."""
+    features = to_features(colors, space)
+    return features, len(np.unique(features[:, 0])) if space == "gray" else len(features)
 
 
 def prepare(image, color_space=None, mask=None, nan="raise"):
