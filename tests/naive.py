@@ -38,8 +38,7 @@ def lloyd_refilled(X, weights, centers, n_iter):
     """``n_iter`` weighted Lloyd iterations in which a cluster left empty takes the
     farthest samples (:func:`refill_empty`) before the centres move."""
     for _ in range(n_iter):
-        labels = lloyd_step(X, weights, centers)[0]
-        sums, wsums = cluster_sums(X, weights, labels, len(centers))
+        labels, _, sums, wsums = lloyd_step(X, weights, centers)
         if np.any(wsums <= 0):
             labels, sums, wsums = refill_empty(X, weights, centers, labels)
         full = wsums > 0

@@ -73,8 +73,9 @@ def _half_separation(C):
 
 def _hamerly_step(X, w, C, drift, max_drift, labels, upper, lower, dsums, dwsums):
     """hamerly_chunk over every chunk, as lloyd_run's parallel loop runs it."""
-    return sum(K.hamerly_chunk(c, X, w, C, _half_separation(C), drift, max_drift, labels, upper, lower,
-                               dsums, dwsums) for c in range(dsums.shape[0]))
+    half = _half_separation(C)
+    return sum(K.hamerly_chunk(c, X, w, C, half, drift, max_drift, labels, upper, lower, dsums, dwsums)
+               for c in range(dsums.shape[0]))
 
 
 def test_half_separation_matches_naive():
