@@ -33,8 +33,9 @@ def concurrent_launches():
         return numba.threading_layer() in ("omp", "tbb")
 
 
+@njit(cache=True, nogil=True)
 def n_chunks(n_samples):
-    """Number of chunks the kernels split ``n_samples`` into."""
+    """Number of chunks the kernels split ``n_samples`` into (at least one)."""
     return max(1, (n_samples + CHUNK - 1) // CHUNK)
 
 
@@ -148,7 +149,7 @@ def sq_distances(A, X, out):
     """
     m, d = A.shape
     n = X.shape[0]
-    for c in prange((n + CHUNK - 1) // CHUNK):
+    for c in prange(n_chunks(n)):
         start = c * CHUNK
         stop = min(n, start + CHUNK)
         for a in range(m):
@@ -409,7 +410,7 @@ def lloyd_run(X, weights, centers, labels, max_iter, tol_abs):
     """
     n, d = X.shape
     k = centers.shape[0]
-    nc = max(1, (n + CHUNK - 1) // CHUNK)
+    nc = n_chunks(n)
     upper = np.full(n, np.inf)
     lower = np.zeros(n)
     drift = np.zeros(k)
@@ -514,7 +515,7 @@ def kmeans_plusplus(X, weights, first_u, trial_u, centers, indices):
     n, d = X.shape
     k = centers.shape[0]
     n_trials = trial_u.shape[1]
-    nc = max(1, (n + CHUNK - 1) // CHUNK)
+    nc = n_chunks(n)
     cumulative = np.empty(n)
     closest = np.empty(n)
     cand_dist = np.empty((n_trials, n))

@@ -10,7 +10,7 @@ each bucket is counted in a small table that stays in cache (:func:`unique_codes
 import numpy as np
 from numba import njit, prange
 
-from ..cluster._kernels import CHUNK
+from ..cluster._kernels import CHUNK, n_chunks
 
 #: Number of 8-bit RGB colours, the size of the code tables.
 N_CODES = 1 << 24
@@ -76,7 +76,7 @@ def lookup_rgb8(pixels, table, out):
     out : (n,) integer array, output.
     """
     n = pixels.shape[0]
-    for c in prange((n + CHUNK - 1) // CHUNK):
+    for c in prange(n_chunks(n)):
         start = c * CHUNK
         stop = min(n, start + CHUNK)
         for i in range(start, stop):
