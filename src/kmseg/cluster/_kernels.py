@@ -27,10 +27,10 @@ def concurrent_launches():
     import numba
 
     try:
-        return numba.threading_layer() in ("omp", "tbb")
+        numba.threading_layer()
     except ValueError:  # no parallel kernel has run yet
         assigned_sq_dist(np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1, np.int32), np.empty(1))
-        return numba.threading_layer() in ("omp", "tbb")
+    return numba.threading_layer() in ("omp", "tbb")
 
 
 @njit(cache=True, nogil=True)
