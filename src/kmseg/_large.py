@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _validation as v
 from ._segment import (DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, distinct_features,
-                       fit_colors, order_clusters)
+                       fit_colors, order_clusters, paint_labels)
 from .color._spaces import to_rgb8
 from .labels._order import label_dtype
 
@@ -260,7 +260,8 @@ def segment_large(
             grey_out = grey and space == "gray"
             paint = np.concatenate([seg.palette, np.zeros((1, 3), np.uint8)])  # left-out pixels: 0
             paint = np.ascontiguousarray(paint[:, :1] if grey_out else paint)
-            painted = (_paint(paint, lab, alpha) for lab, alpha in _labelled(reader, table, k, n_threads))
+            painted = (paint_labels(paint, lab, alpha)
+                       for lab, alpha in _labelled(reader, table, k, n_threads))
             depth = paint.shape[1] + reader.alpha
             write_tiff(recolor, painted, reader.shape + ((depth,) if depth > 1 else ()), np.uint8,
                        compress=compress)
@@ -320,10 +321,3 @@ def _labelled(reader, table, k, n_threads):
         yield lab, alpha
 
 
-def _paint(paint, lab, alpha):
-    """A band painted with the palette rows (then the alpha channel, if any), as
-    ``Segmentation.recolor`` paints: (rows, W) for one channel."""
-    out = np.take(paint, lab, axis=0)
-    if alpha is not None:
-        out = np.concatenate([out, alpha[:, :, None]], axis=2)
-    return out[:, :, 0] if out.shape[2] == 1 else out

@@ -34,6 +34,21 @@ def _pixels(img):
     return img[:, :, :3].reshape(-1, 3)
 
 
+def paint_labels(table, labels, alpha=None):
+    """Labels painted with the rows of ``table`` ((n_labels, c)), then ``alpha``
+    as one more channel; (H, W) when that makes one channel.
+
+    The table gets the alpha column before painting, so the image is written
+    once (not painted, then copied beside the alpha channel).
+    """
+    if alpha is not None:
+        table = np.concatenate([table, np.zeros((len(table), 1), table.dtype)], axis=1)
+    out = np.take(table, labels, axis=0)
+    if alpha is not None:
+        out[..., -1] = alpha
+    return out[..., 0] if out.shape[-1] == 1 else out
+
+
 def clustered_pixels(img, mask=None, name="the image"):
     """``(pixels, keep)``: the rows of the pixels that are clustered, and the flat
     boolean index of them in the image (None when every pixel is)."""
@@ -129,14 +144,11 @@ class Segmentation:
             table = (np.rint(unit * 65535).astype(np.uint16) if self._dtype == np.uint16
                      else unit.astype(np.float32))
         table = np.concatenate([table, np.zeros((1, 3), table.dtype)])  # left-out pixels
-        painted = (table[:, :1] if self._grey else table)[self.labels]
         alpha = self._alpha
         if alpha is None and self.mask is not None:
             full = 1.0 if table.dtype.kind == "f" else np.iinfo(table.dtype).max
             alpha = self.mask.astype(table.dtype) * table.dtype.type(full)
-        if alpha is not None:
-            painted = np.concatenate([painted, alpha.astype(table.dtype)[:, :, None]], axis=2)
-        return painted[:, :, 0] if painted.shape[2] == 1 else painted
+        return paint_labels(table[:, :1] if self._grey else table, self.labels, alpha)
 
     def apply(self, image, *, mask=None, nan="raise", n_threads=None):
         """Label a new image with these centres.
