@@ -94,13 +94,11 @@ def test_batch_command_regions(folder, tmp_path, capsys):
     assert "--regions takes no --n-init" in capsys.readouterr().err
 
 
-def test_threads_fall_back_to_processes_without_a_concurrent_threading_layer(monkeypatch):
+def test_local_workers_are_what_was_asked():
     from kmseg.batch import _run
-    from kmseg.cluster import _kernels
 
-    assert _run._Local(2).workers == ("threads" if _kernels.concurrent_launches() else "processes")
-    monkeypatch.setattr(_kernels, "concurrent_launches", lambda: False)  # numba's workqueue layer
-    assert _run._Local(2).workers == "processes"
+    assert _run._Local(2).workers == "threads"
+    assert _run._Local(2, "processes").workers == "processes"
     assert _run._Local(1).workers == "threads"  # one worker: the caller's own thread
     with pytest.raises(kmseg.KmsegError, match="workers"):
         _run._executor(2, "tcp://127.0.0.1:1", workers="bogus")

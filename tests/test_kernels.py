@@ -34,8 +34,7 @@ def test_lloyd_step_matches_naive(n, d, k, zero_weights):
     dists = np.empty(n)
     sums = np.empty((nc, k, d))
     wsums = np.empty((nc, k))
-    step = K.lloyd_step3 if d == 3 else K.lloyd_step
-    step(X, w, C, labels, dists, sums, wsums)
+    K.lloyd_step(X, w, C, labels, dists, sums, wsums)
     el, ed, es, ew = naive.lloyd_step(X, w, C)
     assert_array_equal(labels, el)
     assert_allclose(dists, ed, rtol=1e-12)
@@ -43,25 +42,11 @@ def test_lloyd_step_matches_naive(n, d, k, zero_weights):
     assert_allclose(wsums.sum(0), ew)
 
 
-def test_lloyd_step_general_and_unrolled_agree():
-    X, w, C = _data(5000, 3, 9)
-    out = []
-    for step in (K.lloyd_step, K.lloyd_step3):
-        nc = K.n_chunks(len(X))
-        labels, dists = np.empty(len(X), np.int32), np.empty(len(X))
-        sums, wsums = np.empty((nc, 9, 3)), np.empty((nc, 9))
-        step(X, w, C, labels, dists, sums, wsums)
-        out.append((labels, dists, sums))
-    assert_array_equal(out[0][0], out[1][0])
-    assert_allclose(out[0][1], out[1][1], rtol=1e-12)
-    assert_allclose(out[0][2], out[1][2], rtol=1e-12)
-
-
 def test_lloyd_step_ties_go_to_first_centre():
     X = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
     C = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [-5.0, 0.0, 0.0]])
     labels, dists = np.empty(2, np.int32), np.empty(2)
-    K.lloyd_step3(X, np.ones(2), C, labels, dists, np.empty((1, 3, 3)), np.empty((1, 3)))
+    K.lloyd_step(X, np.ones(2), C, labels, dists, np.empty((1, 3, 3)), np.empty((1, 3)))
     assert_array_equal(labels, [0, 0])
 
 
@@ -156,20 +141,15 @@ def test_lloyd_run_with_clusters_emptied_matches_naive(max_iter):
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_kernels_give_the_same_bits_on_any_number_of_threads(n_threads):
     """Sums are added per chunk in chunk order: one thread or two, the same result."""
-    import numba
+    from kmseg._validation import thread_limit
 
-    if n_threads > numba.config.NUMBA_NUM_THREADS:
-        pytest.skip("numba has fewer threads")
     X, w, C = _data(5 * K.CHUNK + 17, 3, 6, seed=4)
     results = []
     for threads in (1, n_threads):
-        numba.set_num_threads(threads)
-        try:
+        with thread_limit(threads):
             centers, labels = C.copy(), np.empty(len(X), np.int32)
             inertia, n_iter = K.lloyd_run(X, w, centers, labels, 50, 0.0)
             seeds = kmeans_plusplus(X, w, 6, np.random.default_rng(0))
-        finally:
-            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
         results.append((centers, labels, inertia, n_iter, *seeds))
     for a, b in zip(*results):
         assert_array_equal(a, b)
@@ -289,6 +269,32 @@ def test_kmeans_plusplus_matches_naive(k, n):
     expected = naive.kmeans_plusplus(X, w, k, np.random.default_rng(5), trials)
     assert_allclose(got, expected)
     assert np.all(w[idx] > 0)  # zero-weight samples are never drawn
+
+
+FORK_SCRIPT = """
+import multiprocessing, numpy as np, kmseg
+img = (np.random.default_rng(0).random((200, 300, 3)) * 255).astype(np.uint8)
+def run(_):
+    return kmseg.segment(img, 6).inertia
+if __name__ == "__main__":
+    here = run(0)  # OpenMP threads exist in the parent from now on
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        print(pool.map(run, range(3)) == [here] * 3)
+"""
+
+
+def test_forked_children_run_the_kernels(tmp_path):
+    """GNU OpenMP's threads do not survive fork: a forked child of a process that
+    ran a parallel kernel runs them on one thread, with the same answer, instead
+    of waiting for ever."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "fork.py"
+    script.write_text(FORK_SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
 
 
 def test_kmeans_plusplus_of_fewer_distinct_points_than_centres():

@@ -10,7 +10,7 @@ from importlib import import_module
 
 from ._version import __version__
 
-# The kernels' OpenMP threads (GNU OpenMP, numba's 'omp' layer) otherwise spin
+# The kernels' OpenMP threads (GNU OpenMP) otherwise spin
 # between parallel regions, taking the CPU from the Python code between kernel
 # calls: on a busy 2-core machine a fit in the main thread ran 5-10x slower.
 # Set before any OpenMP runtime starts a team; a value the user set is kept.

@@ -101,22 +101,24 @@ def make_rng(random_state):
 
 
 def resolve_n_threads(n_threads):
-    """Threads for the kernels: None means all cores numba may use."""
-    import numba
+    """Threads for the kernels: None means all the kernels may use (the cores,
+    or ``OMP_NUM_THREADS``)."""
+    from ._parallel import MAX_THREADS
 
     if n_threads is None:
-        return numba.config.NUMBA_NUM_THREADS
-    return check_int("n_threads", n_threads, maximum=numba.config.NUMBA_NUM_THREADS)
+        return MAX_THREADS
+    return check_int("n_threads", n_threads, maximum=MAX_THREADS)
 
 
 @contextmanager
 def thread_limit(n_threads):
-    """Run the numba kernels with ``n_threads`` threads, then restore the count."""
-    import numba
+    """Run the kernels launched from this thread with ``n_threads`` threads,
+    then restore the count (other threads keep theirs)."""
+    from ._parallel import get_num_threads, set_num_threads
 
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n_threads)
+    previous = get_num_threads()
+    set_num_threads(n_threads)
     try:
         yield
     finally:
-        numba.set_num_threads(previous)
+        set_num_threads(previous)

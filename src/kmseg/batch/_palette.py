@@ -142,7 +142,8 @@ class PaletteFitter:
 
             if self._table is None:
                 self._table = np.zeros(N_CODES, dtype=np.int64)  # 128 MB, pages touched as used
-            add_counts(self._table, np.asarray(keys, dtype=np.int64), np.asarray(counts, dtype=np.int64))
+            add_counts(self._table, np.ascontiguousarray(keys, dtype=np.int64),
+                       np.ascontiguousarray(counts, dtype=np.int64))
         else:
             self._pending.append((keys, counts))
             self._rows += len(counts)

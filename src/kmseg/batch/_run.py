@@ -110,10 +110,8 @@ class _Local:
 
     Threads by default: the kernels, the decoders and zlib release the GIL
     (each thread records its own decoder warnings, see ``io._read.thread_warnings``),
-    and threads share the kernels this process has loaded, where every new process
-    pays about 1.5 s to import kmseg and load them. Processes (spawned) when
-    asked, or when numba's threading layer cannot take kernels from two threads
-    at once (its 'workqueue' layer).
+    and threads share this process's imports, where every new process imports
+    kmseg again. Processes (spawned) when asked.
 
     An executor gives ``task_threads`` (kernel threads per task, None for every
     core), ``base`` (folder for relative paths, None when tasks share ours),
@@ -128,10 +126,6 @@ class _Local:
     def __init__(self, jobs, workers="threads"):
         self.jobs = jobs
         self.task_threads = 1 if jobs > 1 else None
-        if workers == "threads" and jobs > 1:
-            from ..cluster._kernels import concurrent_launches
-
-            workers = "threads" if concurrent_launches() else "processes"
         self.workers = workers
         self._pool = None
 
@@ -254,9 +248,7 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
     workers : {'threads', 'processes'}, default='threads'
         Local workers are threads of this process (no start-up cost: the
         kernels, decoders and compression release the GIL) or spawned processes
-        (each imports kmseg and loads its kernels first, about 1.5 s). Threads
-        fall back to processes where numba's threading layer cannot launch
-        kernels from two threads at once.
+        (each imports kmseg first).
     resume : bool, default=False
         Skip images whose outputs all exist (every file is written atomically,
         so an existing file is a complete one).

@@ -2,13 +2,7 @@
 
 import numpy as np
 
-from ._kernels import (
-    lloyd_run,
-    lloyd_step,
-    lloyd_step3,
-    n_chunks,
-    weighted_summary,
-)
+from ._kernels import lloyd_run, lloyd_step, n_chunks, weighted_summary
 from ._seeding import kmeans_plusplus
 
 
@@ -30,11 +24,10 @@ def assign(X, weights, centers):
     """Nearest-centre labels, squared distances and the weighted inertia."""
     n, d = X.shape
     k = centers.shape[0]
-    step = lloyd_step3 if d == 3 else lloyd_step
     labels = np.empty(n, dtype=np.int32)
     dists = np.empty(n, dtype=np.float64)
     nc = n_chunks(n)
-    step(X, weights, centers, labels, dists, np.empty((nc, k, d)), np.empty((nc, k)))
+    lloyd_step(X, weights, centers, labels, dists, np.empty((nc, k, d)), np.empty((nc, k)))
     return labels, dists, float(np.einsum("i,i->", dists, weights))
 
 

@@ -1,9 +1,9 @@
 """Colour histogram: an image's distinct colours, their pixel counts, and the
 way back from a label per colour to a label per pixel."""
 
-import numba
 import numpy as np
 
+from .._parallel import get_num_threads
 from ._kernels import N_CODES, compact_rgb8, count_rgb8, lookup_rgb8, unique_codes
 
 #: From this many pixels on, 8-bit RGB colours are counted in a 2**24-entry table
@@ -45,7 +45,7 @@ class ColorHistogram:
         elif rgb8:
             table = np.zeros(N_CODES, dtype=np.uint32)
             marks = np.zeros(N_CODES // 64, dtype=np.uint64)
-            count_rgb8(np.ascontiguousarray(pixels), table, marks, numba.get_num_threads())
+            count_rgb8(np.ascontiguousarray(pixels), table, marks, get_num_threads())
             self.codes, self.counts, self.colors = compact_rgb8(table, marks)
             self._table = table
         elif pixels.dtype == np.uint8 and pixels.ndim == 1:

@@ -13,7 +13,8 @@ import struct
 import zlib
 
 import numpy as np
-from numba import njit
+
+from ._png_kernels import unfilter_rows
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Channels of each PNG colour type.
@@ -33,39 +34,6 @@ def header(data):
         raise PNGError("not a PNG file")
     w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
     return w, h, depth, ctype, interlace
-
-
-@njit(cache=True, nogil=True)
-def unfilter_rows(raw, h, stride, bpp, out):
-    """Undo PNG's per-row filters: ``raw`` holds ``h`` rows of a filter byte then
-    ``stride`` bytes; ``out`` (h, stride) uint8 receives the image bytes."""
-    for y in range(h):
-        start = y * (stride + 1)
-        kind = raw[start]
-        for x in range(stride):
-            v = np.int32(raw[start + 1 + x])
-            a = np.int32(out[y, x - bpp]) if x >= bpp else 0
-            b = np.int32(out[y - 1, x]) if y > 0 else 0
-            c = np.int32(out[y - 1, x - bpp]) if (x >= bpp and y > 0) else 0
-            if kind == 1:
-                v += a
-            elif kind == 2:
-                v += b
-            elif kind == 3:
-                v += (a + b) // 2
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                if pa <= pb and pa <= pc:
-                    v += a
-                elif pb <= pc:
-                    v += b
-                else:
-                    v += c
-            elif kind != 0:
-                return y  # a bad filter type: the row it was found in
-            out[y, x] = v & 0xFF
-    return -1
 
 
 def _passes(w, h, interlace):

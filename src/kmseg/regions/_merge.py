@@ -11,7 +11,7 @@ relative to the regions' own), until the requested number of regions is left.
 Or the cost is learned: minus a logistic model's log-odds that the pair is one
 object, from features of the pair (``model``; see ``_merge_kernels.pair_features``).
 Merging only adjacent regions keeps every region connected. The loop is a
-numba kernel (_merge_kernels.py).
+compiled kernel (_merge_kernels.pyx).
 """
 
 import heapq

@@ -22,7 +22,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import _validation as v
 from .._version import __version__
-from ..cluster._kernels import concurrent_launches
 from ..io._read import thread_warnings
 from ._limits import (
     DEFAULT_MAX_BYTES,
@@ -114,8 +113,8 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
     store = ImageStore(max_images)
     # One computation on images at a time: bounded memory, the kernels' threads in full use.
     # Elbow sweeps work on the small colour histogram only: they run beside it, so a
-    # slider move need not wait for a sweep, where numba's threading layer allows
-    # kernels launched from two threads at once.
+    # slider move need not wait for a sweep (OpenMP takes kernels launched from two
+    # threads at once, each with its own team).
     busy = threading.Lock()
     sweeping = threading.Lock()
 
@@ -246,7 +245,7 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
     @app.get("/api/elbow", summary="WCSS against k and the chosen k (the knee)")
     def elbow(id: str, color_space: Optional[str] = None):
         upload = upload_of(id)
-        curve, _ = compute(upload.elbow, color_space, lock=sweeping if concurrent_launches() else busy)
+        curve, _ = compute(upload.elbow, color_space, lock=sweeping)
         return {"id": id, "color_space": curve.color_space, "k": curve.k.tolist(),
                 "wcss": [float(x) for x in curve.wcss], "best_k": int(curve.best_k),
                 "clear": bool(curve.knee.clear), "strength": float(curve.knee.strength),
