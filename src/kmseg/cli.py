@@ -390,13 +390,11 @@ def _check_output_file(path):
 
 
 def _cmd_quantize(args):
-    from .io._write import palette_record, save_image, save_json
+    from .io._write import image_format, palette_record, save_image, save_json
 
     _check_output_file(args.output)
-    from PIL import Image
-
-    ext = os.path.splitext(args.output)[1].lower()
-    if ext not in Image.registered_extensions():
+    if image_format(args.output) is None:
+        ext = os.path.splitext(args.output)[1].lower()
         raise _Failure(f"{args.output!r}: unknown image extension {ext!r}")
     q = lib.quantize(
         args.image, args.n_colors, max_error=args.max_error, color_space=args.color_space,
