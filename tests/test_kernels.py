@@ -141,15 +141,18 @@ def test_lloyd_run_with_clusters_emptied_matches_naive(max_iter):
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_kernels_give_the_same_bits_on_any_number_of_threads(n_threads):
     """Sums are added per chunk in chunk order: one thread or two, the same result."""
+    from kmseg._parallel import team_for
     from kmseg._validation import thread_limit
 
-    X, w, C = _data(5 * K.CHUNK + 17, 3, 6, seed=4)
+    n, k = 100 * K.CHUNK + 17, 12  # enough work for every thread to join (team_for)
+    X, w, C = _data(n, 3, k, seed=4)
     results = []
     for threads in (1, n_threads):
         with thread_limit(threads):
+            assert team_for(n * k * 3) == threads and team_for(n * (2 + int(np.log(k))) * 3) == threads
             centers, labels = C.copy(), np.empty(len(X), np.int32)
             inertia, n_iter = K.lloyd_run(X, w, centers, labels, 50, 0.0)
-            seeds = kmeans_plusplus(X, w, 6, np.random.default_rng(0))
+            seeds = kmeans_plusplus(X, w, k, np.random.default_rng(0))
         results.append((centers, labels, inertia, n_iter, *seeds))
     for a, b in zip(*results):
         assert_array_equal(a, b)

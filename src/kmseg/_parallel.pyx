@@ -41,3 +41,9 @@ def set_num_threads(int n):
     """Run the kernels launched from this thread with ``n`` threads (one in a
     forked child, see the module docstring)."""
     openmp.omp_set_num_threads(1 if _forked else n)
+
+
+def team_for(double work):
+    """Threads a parallel loop of ``work`` operations launched from this thread
+    runs with (see ``team_size`` in ``_parallel.pxd``)."""
+    return team_size(work)

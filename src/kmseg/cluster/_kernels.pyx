@@ -19,6 +19,7 @@ from libc.stdlib cimport free, malloc
 
 from kmseg._parallel cimport CHUNK as _CHUNK
 from kmseg._parallel cimport n_chunks as _n_chunks
+from kmseg._parallel cimport team_size
 
 #: Samples per chunk of the parallel loops (fixed, so sums never depend on threads).
 CHUNK = _CHUNK
@@ -117,8 +118,9 @@ def lloyd_step(const double[:, ::1] X, const double[::1] weights, const double[:
     cdef Py_ssize_t c
     if n == 0 or k == 0:
         return
+    cdef int team = team_size(<double>n * k * d)
     with nogil:
-        for c in prange(nc, schedule="static"):
+        for c in prange(nc, schedule="static", num_threads=team):
             _step_chunk(c, &X[0, 0], &weights[0], &centers[0, 0], &labels[0], &dists[0],
                         &sums[0, 0, 0], &wsums[0, 0], n, d, k)
 
@@ -146,8 +148,9 @@ def sq_distances(const double[:, ::1] A, const double[:, ::1] X, double[:, ::1] 
     cdef Py_ssize_t c
     if m == 0 or n == 0:
         return
+    cdef int team = team_size(<double>m * n * d)
     with nogil:
-        for c in prange(_n_chunks(n), schedule="static"):
+        for c in prange(_n_chunks(n), schedule="static", num_threads=team):
             _sq_chunk(c, &A[0, 0], &X[0, 0], &out[0, 0], m, n, d)
 
 
@@ -472,6 +475,7 @@ def lloyd_run(const double[:, ::1] X, const double[::1] weights, double[:, ::1] 
     cdef Py_ssize_t i, j, f, c, n_iter = 0, n_changed
     cdef double max_drift = 0.0, total, largest, sq, v, t, s, inertia = 0.0
     cdef bint strict = False, has_empty
+    cdef int team
     cdef const double* Xp
     cdef const double* wp
     cdef double* Cp
@@ -482,6 +486,7 @@ def lloyd_run(const double[:, ::1] X, const double[::1] weights, double[:, ::1] 
     wp = &weights[0]
     Cp = &centers[0, 0]
     Lp = &labels[0]
+    team = team_size(<double>n * k * d)
     with nogil:
         for i in range(n):
             labels[i] = 0
@@ -491,7 +496,7 @@ def lloyd_run(const double[:, ::1] X, const double[::1] weights, double[:, ::1] 
         while n_iter < max_iter:
             n_iter += 1
             _half_separation(Cp, &half[0], k, d)
-            for c in prange(nc, schedule="static"):
+            for c in prange(nc, schedule="static", num_threads=team):
                 changed[c] = _hamerly_chunk(c, Xp, wp, Cp, &half[0], &drift[0], max_drift, Lp,
                                             &upper[0], &lower[0], &dsums[0], &dwsums[0], n, d, k)
             n_changed = 0
@@ -535,7 +540,7 @@ def lloyd_run(const double[:, ::1] X, const double[::1] weights, double[:, ::1] 
                 break
         if not strict:
             _half_separation(Cp, &half[0], k, d)
-            for c in prange(nc, schedule="static"):
+            for c in prange(nc, schedule="static", num_threads=team):
                 _hamerly_chunk(c, Xp, wp, Cp, &half[0], &drift[0], max_drift, Lp, &upper[0],
                                &lower[0], &dsums[0], &dwsums[0], n, d, k)
         for i in range(n):
@@ -622,6 +627,7 @@ def kmeans_plusplus(const double[:, ::1] X, const double[::1] weights, double fi
     cdef double acc = 0.0, potential, best_potential, p
     cdef const double* Xp
     cdef const double* wp
+    cdef int team = team_size(<double>n * width * d)
     if n == 0 or k == 0:
         return
     Xp = &X[0, 0]
@@ -634,7 +640,7 @@ def kmeans_plusplus(const double[:, ::1] X, const double[::1] weights, double fi
         indices[0] = first
         for f in range(d):
             centers[0, f] = Xp[first * d + f]
-        for c in prange(nc, schedule="static"):
+        for c in prange(nc, schedule="static", num_threads=team):
             _first_potential_chunk(c, Xp, wp, first, &closest[0], &partial[0], n, d, width)
         potential = 0.0
         for c in range(nc):
@@ -646,7 +652,7 @@ def kmeans_plusplus(const double[:, ::1] X, const double[::1] weights, double fi
                 cumulative[i] = acc
             for t in range(n_trials):
                 candidates[t] = _draw(&cumulative[0], n, trial_u[m - 1, t])
-            for c in prange(nc, schedule="static"):
+            for c in prange(nc, schedule="static", num_threads=team):
                 _trial_potential_chunk(c, Xp, wp, &candidates[0], &closest[0], &cand_dist[0],
                                        &partial[0], n, d, width)
             best = 0
@@ -674,8 +680,9 @@ def assigned_sq_dist(const double[:, ::1] X, const double[:, ::1] centers, const
         return
     cdef const double* Xp = &X[0, 0]
     cdef const double* Cp = &centers[0, 0]
+    cdef int team = team_size(<double>n * d)
     with nogil:
-        for i in prange(n, schedule="static"):
+        for i in prange(n, schedule="static", num_threads=team):
             out[i] = _sqdist(Xp + i * d, Cp + labels[i] * d, d)
 
 

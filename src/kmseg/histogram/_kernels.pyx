@@ -12,7 +12,7 @@ import numpy as np
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
-from kmseg._parallel cimport CHUNK, n_chunks
+from kmseg._parallel cimport CHUNK, n_chunks, team_size
 
 
 cdef extern from *:
@@ -126,8 +126,9 @@ def lookup_rgb8(const uint8_t[:, ::1] pixels, const table_t[::1] table, label_t[
     cdef const uint8_t* pix = &pixels[0, 0]
     cdef const table_t* tab = &table[0]
     cdef label_t* dst = &out[0]
+    cdef int team = team_size(<double>n)
     with nogil:
-        for c in prange(n_chunks(n)):
+        for c in prange(n_chunks(n), num_threads=team):
             start = c * CHUNK
             _lookup_chunk(pix, tab, dst, start, min(n, start + CHUNK))
 
