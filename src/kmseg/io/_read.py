@@ -1,7 +1,6 @@
 """Stage 0: images in, from a path, a PIL image or a NumPy array."""
 
 import os
-import shutil
 import threading
 import warnings
 from contextlib import contextmanager
@@ -331,6 +330,7 @@ def decode(source, name, frames="first"):
     with ``name``. A file object is spilled to a temporary file first: the checks
     look at the file's end and tifffile reads by path."""
     if not isinstance(source, (str, bytes, os.PathLike)):
+        import shutil
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="kmseg-") as folder:
