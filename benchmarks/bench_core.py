@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/bench_core.py             # full run: k = 4, 8, 16 on both images (10+ min)
     python benchmarks/bench_core.py --quick     # smoke run: k = 8, mosaic only, no slow methods
     python benchmarks/bench_core.py --k 8 16 --images mosaic --repeats 7
+    python benchmarks/bench_core.py --vs OTHER/bin/python   # kmseg A/B against another install
 
 What it measures, for each image, k and method, on the same input in the same run:
 
@@ -15,8 +16,8 @@ What it measures, for each image, k and method, on the same input in the same ru
   pixel.
 * peak extra memory: every (method, k, image) runs in a fresh worker process
   (``bench_core.py --worker ...``). The worker loads the image and imports the
-  libraries (and, for kmseg, makes one untimed warm-up call so the numba
-  kernels are loaded from the cache), then records its resident memory as the
+  libraries (and, for kmseg, makes one untimed warm-up call, so first-call
+  costs such as page faults and thread starts stay out), then records its resident memory as the
   baseline, resets the kernel's peak counter (``/proc/self/clear_refs``) and
   runs; the peak is ``VmHWM`` of ``/proc/self/status``. Reported: peak minus
   baseline, in MB (2**20 bytes).
@@ -32,6 +33,12 @@ Also measured: the command-line cold start, i.e. the wall time of a fresh
 ``python -m kmseg segment mosaic.png -k 8 -o DIR --outputs labels`` (interpreter
 start, imports, cached-kernel load, PNG decode and encode; median of 3 after an
 untimed priming run), and the same command's work inside a warm process.
+
+With ``--vs PYTHON``, only kmseg runs: for each image and k, ``--rounds``
+rounds each run one worker of this interpreter (A) and one of PYTHON (B, its
+own kmseg install), in turn; printed are the medians of A and B and the median
+of the round-by-round ratios A/B (the two installs' labels must agree: their
+inertias are compared).
 
 Output: a Markdown table per image, then a summary checking the targets on the
 mosaic; printed and written, with the raw JSON records, to
@@ -266,7 +273,7 @@ def worker_method(method, k, image_file, repeats):
         importlib.import_module(name)
     runner = RUNNERS[method]
     if method == "kmseg":
-        runner(img, k)  # untimed warm-up: numba kernels are loaded from the cache
+        runner(img, k)  # untimed warm-up: first-call costs stay out of the timing
     n = n_repeats(method, repeats)
 
     baseline = reset_peak()
@@ -315,9 +322,10 @@ def worker_cli_warm(png, k, runs):
     return {"method": "cli-warm", "k": k, "times_s": times, "time_s": statistics.median(times)}
 
 
-def spawn_worker(args):
-    """Run ``bench_core.py --worker ...`` in a fresh process; returns its JSON record."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", *map(str, args)]
+def spawn_worker(args, python=None):
+    """Run ``bench_core.py --worker ...`` in a fresh process of ``python`` (this
+    interpreter by default); returns its JSON record."""
+    cmd = [python or sys.executable, os.path.abspath(__file__), "--worker", *map(str, args)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -498,6 +506,8 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true",
                    help="smoke run: k=8, mosaic only, repeats 3, no sklearn-10 / cv2-10")
     p.add_argument("--no-cold-start", action="store_true", help="skip the CLI start-up timing")
+    p.add_argument("--vs", metavar="PYTHON", help="kmseg only: A/B against the kmseg of another interpreter")
+    p.add_argument("--rounds", type=int, default=5, help="with --vs: A B rounds per image and k (default: 5)")
     p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.quick:
@@ -525,6 +535,35 @@ def prepare_images(args):
     return out, notes
 
 
+def ab_lines(images, args):
+    """kmseg of this interpreter (A) against ``args.vs`` (B), worker by worker in turn."""
+    lines = [f"## kmseg A/B: A = {sys.executable}, B = {args.vs}", "",
+             f"{args.rounds} rounds per row, each one fresh worker of A and one of B (B first every other round), "
+             f"each the median of {args.repeats} runs.", "",
+             "| image | k | A: s | B: s | A/B (median of rounds) | same inertia |", "|---|---:|---:|---:|---:|---|"]
+    for key, title, path in images:
+        for k in args.k:
+            a, b, ratios, same = [], [], [], True
+            for r in range(args.rounds):
+                print(f"[{key}] k={k} A/B ...", file=sys.stderr, flush=True)
+                job = ["kmseg", k, path, args.repeats]
+                if r % 2:  # B first in every other round: neither always runs on a warmer machine
+                    rb = spawn_worker(job, python=args.vs)
+                    ra = spawn_worker(job)
+                else:
+                    ra = spawn_worker(job)
+                    rb = spawn_worker(job, python=args.vs)
+                if "error" in ra or "error" in rb:
+                    raise SystemExit(f"bench_core: worker failed: {ra.get('error') or rb.get('error')}")
+                a.append(ra["time_s"])
+                b.append(rb["time_s"])
+                ratios.append(ra["time_s"] / rb["time_s"])
+                same &= ra["inertia"] == rb["inertia"]
+            lines.append(f"| {title} | {k} | {statistics.median(a):.4f} | {statistics.median(b):.4f} | "
+                         f"{statistics.median(ratios):.2f} | {'yes' if same else 'NO'} |")
+    return lines + [""]
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.worker:
@@ -546,6 +585,14 @@ def main(argv=None):
         notes.append("cv2-10 skipped: OpenCV (cv2) is not installed.")
     images, image_notes = prepare_images(args)
     notes += image_notes
+
+    if args.vs:
+        lines = ab_lines(images, args)
+        print("\n".join(lines), flush=True)
+        out = _images.results_dir()
+        (out / "core_ab.md").write_text("\n".join(report + lines))
+        print(f"Wrote {out / 'core_ab.md'}", file=sys.stderr)
+        return 0
 
     results = {"environment": env, "args": vars(args), "images": {}, "notes": notes}
     for key, title, path in images:

@@ -17,9 +17,9 @@ cimport openmp
 
 #: Operations (about one multiply-add each) a thread must have before another
 #: one joins: waking a sleeping OpenMP thread costs tens of microseconds, so a
-#: small problem (a 481x321 photo's colours at k=8: 0.4 M) runs on one.
+#: loop with a few chunks of little work runs on one.
 cdef enum:
-    MIN_TEAM_WORK = 1 << 20
+    MIN_TEAM_WORK = 1 << 14
 
 
 cdef inline int team_size(double work) noexcept nogil:

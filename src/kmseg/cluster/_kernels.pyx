@@ -496,7 +496,7 @@ def lloyd_run(const double[:, ::1] X, const double[::1] weights, double[:, ::1] 
         while n_iter < max_iter:
             n_iter += 1
             _half_separation(Cp, &half[0], k, d)
-            for c in prange(nc, schedule="static", num_threads=team):
+            for c in prange(nc, schedule="dynamic", num_threads=team):
                 changed[c] = _hamerly_chunk(c, Xp, wp, Cp, &half[0], &drift[0], max_drift, Lp,
                                             &upper[0], &lower[0], &dsums[0], &dwsums[0], n, d, k)
             n_changed = 0
@@ -540,7 +540,7 @@ def lloyd_run(const double[:, ::1] X, const double[::1] weights, double[:, ::1] 
                 break
         if not strict:
             _half_separation(Cp, &half[0], k, d)
-            for c in prange(nc, schedule="static", num_threads=team):
+            for c in prange(nc, schedule="dynamic", num_threads=team):
                 _hamerly_chunk(c, Xp, wp, Cp, &half[0], &drift[0], max_drift, Lp, &upper[0],
                                &lower[0], &dsums[0], &dwsums[0], n, d, k)
         for i in range(n):
