@@ -246,3 +246,25 @@ def test_pillow_limit_left_as_it_was(tmp_path):
     Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(path)
     kmseg.segment(path, 1)
     assert PILImage.MAX_IMAGE_PIXELS == before
+
+
+@pytest.mark.parametrize("call", ["segment", "quantize"])
+def test_n_threads_bounds_the_colour_count_too(call, monkeypatch):
+    """Every stage runs on the threads asked for: a large image's colours are
+    counted (the table path) on one thread with n_threads=1, not on every core."""
+    from kmseg import _parallel
+    from kmseg.histogram import _histogram
+
+    seen = []
+    count = _histogram.count_rgb8
+
+    def spy(pixels, table, marks, n_parts):
+        seen.append((n_parts, _parallel.get_num_threads()))
+        return count(pixels, table, marks, n_parts)
+
+    monkeypatch.setattr(_histogram, "count_rgb8", spy)
+    monkeypatch.setattr(_histogram, "TABLE_MIN_PIXELS", 0)
+    img = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    kw = {"max_error": 30.0} if call == "quantize" else {}
+    getattr(kmseg, call)(img, 4, n_threads=1, **kw)
+    assert seen == [(1, 1)]

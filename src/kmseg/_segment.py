@@ -182,7 +182,7 @@ def label_with(image, centers, palette, space, n_threads=None, mask=None, nan="r
     """Segmentation of ``image`` by its nearest of the given centres (no fitting)."""
     from .cluster._lloyd import assign
 
-    prep = prepare(image, space, mask=mask, nan=nan)
+    prep = prepare(image, space, mask=mask, nan=nan, n_threads=n_threads)
     k = len(centers)
     if centers.shape[1] != prep.features.shape[1]:
         raise v.KmsegError(
@@ -303,9 +303,9 @@ def segment(
     >>> seg.labels[0].tolist(), seg.counts.tolist()
     ([2, 0, 0, 0, 1, 1], [15, 8])
     """
-    prep = prepare(image, color_space, mask=mask, nan=nan)
-    n_init = v.check_int("n_init", n_init)
     n_threads = v.resolve_n_threads(n_threads)
+    prep = prepare(image, color_space, mask=mask, nan=nan, n_threads=n_threads)
+    n_init = v.check_int("n_init", n_init)
     fit_params = dict(n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
                       n_threads=n_threads)
     spatial_weight = v.check_number("spatial_weight", spatial_weight)
@@ -459,9 +459,11 @@ def distinct_features(colors, space):
     return features, len(np.unique(features[:, 0])) if space == "gray" else len(features)
 
 
-def prepare(image, color_space=None, mask=None, nan="raise"):
-    """Read ``image`` and reduce it to weighted features of its distinct colours."""
-    return Prepared(image, color_space, mask, nan)
+def prepare(image, color_space=None, mask=None, nan="raise", n_threads=None):
+    """Read ``image`` and reduce it to weighted features of its distinct colours,
+    counting them on ``n_threads`` kernel threads (None: all)."""
+    with v.thread_limit(v.resolve_n_threads(n_threads)):
+        return Prepared(image, color_space, mask, nan)
 
 
 def fit(features, weights, n_clusters, fit_params):
@@ -631,9 +633,10 @@ def quantize(image, n_colors=None, *, max_error=None, color_space=None, n_init=D
     else:
         max_error = v.check_number("max_error", max_error)
         n_max = 256 if n_colors is None else v.check_int("n_colors", n_colors)
-        prep = prepare(image, color_space if color_space is not None else "lab", mask, nan)
-        params["n_init"] = v.check_int("n_init", n_init)
         params["n_threads"] = v.resolve_n_threads(n_threads)
+        prep = prepare(image, color_space if color_space is not None else "lab", mask, nan,
+                       n_threads=params["n_threads"])
+        params["n_init"] = v.check_int("n_init", n_init)
         km, error = _search_max_error(prep, max_error, min(n_max, prep.n_distinct), params)
         seg = build(prep, km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_, params["n_threads"])
     out = Quantized(seg.recolor(), seg.palette)

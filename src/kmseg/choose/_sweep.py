@@ -290,7 +290,7 @@ def elbow(
                       random_state=random_state, n_threads=v.resolve_n_threads(n_threads))
     silhouette_samples = v.check_int("silhouette_samples", silhouette_samples, minimum=0)
     if kind == "image":
-        prep = prepare(data, color_space)
+        prep = prepare(data, color_space, n_threads=fit_params["n_threads"])
         curve = sweep_prepared(prep, k_range, fit_params, silhouette_samples=silhouette_samples,
                                progress=progress)
         warn_unclear(curve, stacklevel=2)

@@ -71,7 +71,7 @@ class Upload:
     def __init__(self, name, image, n_threads=None, max_results=8):
         self.name = name
         self.stem = _safe_stem(name)
-        prep = lib.prepare(image)
+        prep = lib.prepare(image, n_threads=n_threads)
         prep.name = repr(name)
         self.image = prep.image
         self.default_space = prep.space
