@@ -83,3 +83,19 @@ def test_grey_image_figures(tmp_path):
     seg = kmseg.segment(img, 2)
     _saves(kmseg.plot_segmentation(img, seg), tmp_path, "grey")
     _saves(kmseg.plot_color_scatter(img), tmp_path, "grey_scatter")
+
+
+def test_label_map_draws_left_out_pixels_transparent():
+    """Transparent pixels hold the label n_clusters, one past the colour table:
+    they are drawn transparent, the others in their label's colour."""
+    img = np.zeros((8, 8, 4), np.uint8)
+    img[..., 3] = 255
+    img[:, 4:, :3] = 200
+    img[:2, :, 3] = 0  # left out
+    seg = kmseg.segment(img, 2)
+    assert seg.labels.max() == seg.n_clusters
+    fig = kmseg.plot_labels(seg)
+    shown = fig.axes[0].get_images()[0].get_array()
+    assert np.all(shown[:2, :, 3] == 0)
+    assert np.all(shown[2:, :, 3] == 1)
+    assert not np.array_equal(shown[4, 0], shown[4, 7])

@@ -299,10 +299,12 @@ def plot_labels(seg, *, legend=True, cmap=None):
     cmap = cmap or ("tab10" if k <= 10 else "tab20")
     table = matplotlib.colormaps[cmap]
     colors = table(np.arange(k) % table.N)
+    # Left-out pixels (transparent or masked) hold the label k: drawn transparent.
+    shown = np.vstack([colors, np.zeros((1, 4))])[seg.labels]
     h, w = seg.labels.shape
     fig = _figure(6.0 + (2.2 if legend else 0), 6.0 * h / w + 0.4)
     ax = fig.subplots()
-    ax.imshow(colors[seg.labels], interpolation="nearest")
+    ax.imshow(shown, interpolation="nearest")
     ax.set_axis_off()
     ax.set_title(f"label map, k={k}")
     if legend:
