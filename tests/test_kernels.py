@@ -329,3 +329,27 @@ def test_histogram_paths_agree():
     for dtype in (np.uint8, np.uint16, np.uint32):
         assert_array_equal(small.to_pixels(labels, pixels, np.dtype(dtype)),
                            big.to_pixels(labels, pixels, np.dtype(dtype)))
+
+
+def test_a_kernel_module_alone_registers_the_fork_handler():
+    """Importing a kernel module (not kmseg's public functions, which import the
+    thread helpers themselves) is enough for a forked child not to hang."""
+    import subprocess
+    import sys
+
+    code = ("import os, numpy as np\n"
+            "from kmseg.cluster import _kernels as K\n"
+            "X = np.random.default_rng(0).random((200_000, 3)); w = np.ones(len(X)); C = X[:4].copy()\n"
+            "def run():\n"
+            "    nc = K.n_chunks(len(X))\n"
+            "    L = np.empty(len(X), np.int32); D = np.empty(len(X))\n"
+            "    K.lloyd_step(X, w, C, L, D, np.empty((nc, 4, 3)), np.empty((nc, 4)))\n"
+            "    return D.sum()\n"
+            "here = run()\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    os._exit(0 if run() == here else 1)\n"
+            "print(os.waitpid(pid, 0)[1] == 0)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"

@@ -13,6 +13,7 @@ depend on the number of threads.
 
 import numpy as np
 
+from kmseg import _parallel  # its fork handler must exist wherever a kernel can run (see _parallel.pyx)
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, sqrt
 from libc.stdlib cimport free, malloc
@@ -181,6 +182,8 @@ def grid_pool(const double[:, ::1] X, const double[::1] weights, const double[::
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1]
     cdef Py_ssize_t n_cells = 1
     cdef Py_ssize_t i, f, c, index, m = 0, s
+    if bins < 1:
+        raise ValueError(f"bins={bins}: a grid needs at least one cell per axis")
     for f in range(d):
         n_cells *= bins
     cdef double wi
@@ -630,6 +633,8 @@ def kmeans_plusplus(const double[:, ::1] X, const double[::1] weights, double fi
     cdef int team = team_size(<double>n * width * d)
     if n == 0 or k == 0:
         return
+    if k > 1 and n_trials < 1:
+        raise ValueError("trial_u has no column: each further centre needs at least one candidate")
     Xp = &X[0, 0]
     wp = &weights[0]
     with nogil:

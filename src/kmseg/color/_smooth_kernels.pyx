@@ -10,6 +10,7 @@ a fixed order: results do not depend on the number of threads.
 
 import numpy as np
 
+from kmseg import _parallel  # its fork handler must exist wherever a kernel can run (see _parallel.pyx)
 from cython.parallel cimport prange
 from libc.math cimport exp
 

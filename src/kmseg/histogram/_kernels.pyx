@@ -9,6 +9,7 @@ each bucket is counted in a small table that stays in cache (:func:`unique_codes
 
 import numpy as np
 
+from kmseg import _parallel  # its fork handler must exist wherever a kernel can run (see _parallel.pyx)
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 

@@ -6,6 +6,7 @@ both axes (SLIC's 2S x 2S search window, seen from the pixel): each pixel is
 assigned independently, so rows run in parallel with no shared writes.
 """
 
+from kmseg import _parallel  # its fork handler must exist wherever a kernel can run (see _parallel.pyx)
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, fabs
 from libc.stdint cimport int64_t
