@@ -13,9 +13,6 @@ import os
 
 cimport openmp
 
-#: Samples per chunk of the parallel loops (see ``_parallel.pxd``).
-CHUNK_SIZE = CHUNK
-
 #: Threads the kernels may use at most: OpenMP's default team size when this
 #: module loads (the machine's cores, or ``OMP_NUM_THREADS``).
 MAX_THREADS = openmp.omp_get_max_threads()

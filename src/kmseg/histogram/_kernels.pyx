@@ -25,7 +25,9 @@ cdef extern from *:
 
 cdef enum:
     _N_CODES = 1 << 24
+    #: Parts of the bitmap that compact_rgb8 reads in parallel (any number gives the same result).
     _COMPACT_PARTS = 64
+    #: Low bits of a code counted in the small table of unique_codes.
     _LOW_BITS = 12
 
 #: Number of 8-bit RGB colours, the size of the code tables.
@@ -134,11 +136,6 @@ def lookup_rgb8(const uint8_t[:, ::1] pixels, const table_t[::1] table, label_t[
             _lookup_chunk(pix, tab, dst, start, min(n, start + CHUNK))
 
 
-#: Parts of the bitmap that :func:`compact_rgb8` reads in parallel (any number
-#: gives the same result).
-COMPACT_PARTS = _COMPACT_PARTS
-
-
 cdef int64_t _count_marks(const uint64_t* marks, Py_ssize_t q0, Py_ssize_t q1) noexcept nogil:
     """Number of bits set in ``marks[q0:q1]``."""
     cdef int64_t m = 0
@@ -204,17 +201,13 @@ def compact_rgb8(const count_t[::1] table, const uint64_t[::1] marks):
     return codes, values, colors
 
 
-#: Low bits of a code counted in the small table of :func:`unique_codes`.
-LOW_BITS = _LOW_BITS
-
-
 def unique_codes(const uint32_t[::1] codes):
     """Distinct codes (ascending), their counts, and each code's index among them.
 
     The same result as ``np.unique(codes, return_counts=True,
     return_inverse=True)``, in linear time: a counting sort on the high bits
     groups the codes into buckets, then each bucket is counted in a
-    ``2**LOW_BITS``-entry table (32 KB), its distinct low bits marked in a
+    ``2**12``-entry table (32 KB), its distinct low bits marked in a
     bitmap of 64 words that is read back in ascending order.
 
     Parameters
