@@ -158,7 +158,7 @@ def main(argv=None):
     p.add_argument("--split", default="train", help="score the final model on this split too")
     p.add_argument("--workers", type=int, default=2)
     args = p.parse_args(argv)
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one kernel thread per worker process
     from kmseg.regions._merge_kernels import N_PAIR_FEATURES
 
     columns = list(range(N_PAIR_FEATURES)) if args.columns is None else [int(c) for c in args.columns.split(",")]

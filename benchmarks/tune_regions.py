@@ -299,7 +299,7 @@ def main(argv=None):
     p.add_argument("--grid", type=int, default=len(GRID), help="thresholds in the grid from 10 to 1e7")
     p.add_argument("--split", default="train", help="BSDS500 split to score on (tuning: train; val only to confirm)")
     args = p.parse_args(argv)
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one kernel thread per worker process
     GRID = np.geomspace(10, 1e7, args.grid)
     photos = _photos(args.split, args.limit)
     designs = {name: DESIGNS[name] for name in args.configs}
