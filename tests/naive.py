@@ -1,15 +1,23 @@
-"""Slow, obviously correct NumPy twins of the kernels, for the tests."""
+"""Slow, obviously correct NumPy twins of the kernels, for the tests.
+
+Grouped by the stage of the code they mirror; each one's docstring names its twin."""
 
 import numpy as np
 
 
+# ---------------------------------------------------------------------------
+# Cluster: kmseg.cluster._kernels and kmseg.cluster._seeding
+# ---------------------------------------------------------------------------
+
 def sq_distances(A, X):
-    """(m, n) squared distances."""
+    """Twin of ``_kernels.sq_distances``: (m, n) squared distances."""
     return ((A[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
 
 
 def lloyd_step(X, weights, centers):
-    """Labels (first nearest on ties), squared distances, weighted sums, sums of weights."""
+    """Twin of ``_kernels.lloyd_step``: labels (first nearest on ties), squared distances, sums.
+
+    Returns labels, squared distances, weighted sums, sums of weights."""
     d2 = sq_distances(centers, X)
     labels = np.argmin(d2, axis=0)
     dists = d2[labels, np.arange(len(X))]
@@ -17,7 +25,9 @@ def lloyd_step(X, weights, centers):
 
 
 def cluster_sums(X, weights, labels, k):
-    """Weighted sums and sums of weights of the samples of each cluster."""
+    """Twin of the sums ``_kernels.lloyd_step`` adds up, cluster by cluster.
+
+    Weighted sums and sums of weights of the samples of each cluster."""
     sums = np.zeros((k, X.shape[1]))
     wsums = np.zeros(k)
     for i in range(len(X)):
@@ -27,7 +37,9 @@ def cluster_sums(X, weights, labels, k):
 
 
 def lloyd(X, weights, centers, n_iter):
-    """``n_iter`` plain weighted Lloyd iterations (no empty clusters expected)."""
+    """Twin of ``_kernels.lloyd_run``: ``n_iter`` plain weighted Lloyd iterations.
+
+    No empty clusters expected (see :func:`lloyd_refilled`)."""
     for _ in range(n_iter):
         _, _, sums, wsums = lloyd_step(X, weights, centers)
         centers = sums / wsums[:, None]
@@ -35,7 +47,9 @@ def lloyd(X, weights, centers, n_iter):
 
 
 def lloyd_refilled(X, weights, centers, n_iter):
-    """``n_iter`` weighted Lloyd iterations in which a cluster left empty takes the
+    """Twin of ``_kernels.lloyd_run`` when clusters empty: Lloyd iterations with refills.
+
+    ``n_iter`` weighted Lloyd iterations in which a cluster left empty takes the
     farthest samples (:func:`refill_empty`) before the centres move."""
     for _ in range(n_iter):
         labels, _, sums, wsums = lloyd_step(X, weights, centers)
@@ -48,7 +62,9 @@ def lloyd_refilled(X, weights, centers, n_iter):
 
 
 def refill_empty(X, weights, centers, labels):
-    """Sums from the labels, then the clusters empty at the start each take the
+    """Twin of ``_kernels.refill_empty``: empty clusters take the farthest samples.
+
+    Sums from the labels, then the clusters empty at the start each take the
     farthest sample of positive weight (farthest first, lowest index on ties).
     Returns labels, sums, sums of weights."""
     k = len(centers)
@@ -66,7 +82,7 @@ def refill_empty(X, weights, centers, labels):
 
 
 def grid_pool(X, weights, lo, hi, bins):
-    """Weighted cell means and totals of non-empty cells, in C order of cells."""
+    """Twin of ``_kernels.grid_pool``: weighted means and totals of non-empty cells, in C order."""
     span = np.where(hi - lo == 0, 1.0, hi - lo)
     cells = {}
     for x, w in zip(X, weights):
@@ -81,14 +97,8 @@ def grid_pool(X, weights, lo, hi, bins):
     return means, totals
 
 
-def rgb_histogram(pixels):
-    """Distinct colours (ascending by r, g, b) and their counts."""
-    colors, counts = np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0, return_counts=True)
-    return colors, counts
-
-
 def weighted_summary(X, weights):
-    """Box, weighted mean and variance of the samples of positive weight."""
+    """Twin of ``_kernels.weighted_summary``: box, weighted mean and variance, positive weights only."""
     act = weights > 0
     Xa, wa = X[act], weights[act]
     mean = (wa[:, None] * Xa).sum(0) / wa.sum()
@@ -97,7 +107,7 @@ def weighted_summary(X, weights):
 
 
 def kmeans_plusplus(X, weights, k, rng, n_trials):
-    """Greedy weighted k-means++ with inverse-CDF draws, written plainly."""
+    """Twin of ``_seeding.kmeans_plusplus``: greedy weighted k-means++, inverse-CDF draws, plainly."""
 
     def draw(p, u):
         c = np.cumsum(p)
@@ -121,3 +131,15 @@ def kmeans_plusplus(X, weights, k, rng, n_trials):
         centers.append(X[best])
         closest = np.minimum(closest, ((X - X[best]) ** 2).sum(1))
     return np.array(centers)
+
+
+# ---------------------------------------------------------------------------
+# Histogram: kmseg.histogram._kernels
+# ---------------------------------------------------------------------------
+
+def rgb_histogram(pixels):
+    """Twin of ``_kernels.count_rgb8`` and ``compact_rgb8``: distinct colours and their counts.
+
+    Colours ascending by r, g, b."""
+    colors, counts = np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0, return_counts=True)
+    return colors, counts
