@@ -1,6 +1,8 @@
-"""Slow, obviously correct NumPy twins of the kernels, for the tests.
+"""Slow, obviously correct NumPy twins of the kernels and scores, for the tests.
 
 Grouped by the stage of the code they mirror; each one's docstring names its twin."""
+
+import math
 
 import numpy as np
 
@@ -143,3 +145,241 @@ def rgb_histogram(pixels):
     Colours ascending by r, g, b."""
     colors, counts = np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0, return_counts=True)
     return colors, counts
+
+
+# ---------------------------------------------------------------------------
+# Colour: kmseg.color._smooth
+# ---------------------------------------------------------------------------
+
+def naive_bilateral(image, radius, sigma):
+    """Twin of ``_smooth.bilateral_pass``: one bilateral pass, every window summed plainly."""
+    h, w, _ = image.shape
+    out = np.empty_like(image)
+    for y in range(h):
+        for x in range(w):
+            total, acc = 0.0, np.zeros(image.shape[2])
+            for yy in range(max(0, y - radius), min(h, y + radius + 1)):
+                for xx in range(max(0, x - radius), min(w, x + radius + 1)):
+                    wgt = np.exp(-((image[yy, xx] - image[y, x]) ** 2).sum() / (2 * sigma ** 2)
+                                 - ((yy - y) ** 2 + (xx - x) ** 2) / (2 * radius ** 2))
+                    total += wgt
+                    acc += wgt * image[yy, xx]
+            out[y, x] = acc / total
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Regions: kmseg.regions._merge and kmseg.regions._slic_kernels
+# ---------------------------------------------------------------------------
+
+def naive_graph(labels):
+    """Twin of ``_merge.region_graph``: each pair of adjacent labels and its boundary length."""
+    found = {}
+    h, w = labels.shape
+    for y in range(h):
+        for x in range(w):
+            for dy, dx in ((0, 1), (1, 0)):
+                if y + dy < h and x + dx < w and labels[y, x] != labels[y + dy, x + dx]:
+                    key = tuple(sorted((int(labels[y, x]), int(labels[y + dy, x + dx]))))
+                    found[key] = found.get(key, 0) + 1
+    return found
+
+
+def naive_ward(labels, features, n_regions, edges=None, edge_weight=0.0, codes=None, n_codes=0,
+               hist_weight=0.0, share_power=0.0, edge_floor=0.0, model=None):
+    """Twin of ``_merge.ward_merge`` (and ``merge_tree``): brute-force merging, cheapest pair first.
+
+    Recompute every adjacent pair's cost from the pixels, merge the cheapest, repeat.
+    With ``model``, the cost is minus the logistic model's log-odds over the pair's features
+    (as listed in ``_merge_kernels.pair_features``), the hand-made cost one of them."""
+    region = labels.copy()
+    h, w = labels.shape
+    while len(np.unique(region)) > n_regions:
+        best = None
+        graph = naive_graph(region)
+        perimeter = naive_perimeters(graph)
+        for (a, b) in graph:
+            c = naive_pair(region, a, b, graph, perimeter, features, edges, edge_weight, codes, n_codes,
+                           hist_weight, share_power, edge_floor, model)
+            if best is None or c < best[0]:
+                best = (c, a, b)
+        region[region == best[2]] = best[1]
+    return region
+
+
+def naive_perimeters(graph):
+    """Twin of the perimeters ``_merge.merge_tree`` keeps: each region's boundary with all others."""
+    perimeter = {}
+    for (a, b), length in graph.items():
+        perimeter[a] = perimeter.get(a, 0) + length
+        perimeter[b] = perimeter.get(b, 0) + length
+    return perimeter
+
+
+def naive_pair(region, a, b, graph, perimeter, features, edges=None, edge_weight=0.0, codes=None, n_codes=0,
+               hist_weight=0.0, share_power=0.0, edge_floor=0.0, model=None, return_features=False):
+    """Twin of the merge kernel's pair cost and ``_merge_kernels.pair_features``, from the pixels.
+
+    The cost of merging regions ``a`` and ``b`` (with ``model``, the learned one), or
+    with ``return_features`` the pair's features."""
+    h, w = region.shape
+    fa, fb = features[region == a], features[region == b]
+    na, nb = len(fa), len(fb)
+    diff = fa.mean(0) - fb.mean(0)
+    dd = float(diff @ diff)
+    chi = 0.0
+    if hist_weight:
+        p = np.bincount(codes[region == a], minlength=n_codes) / na
+        q = np.bincount(codes[region == b], minlength=n_codes) / nb
+        both = p + q > 0
+        chi = 0.5 * float(((p - q)[both] ** 2 / (p + q)[both]).sum())
+    c = na * nb / (na + nb) * (dd + hist_weight * chi)
+    mean_edge, inner = 0.0, 0.0
+    if edge_weight:
+        total, length = 0.0, 0
+        for y in range(h):
+            for x in range(w):
+                for dy, dx in ((0, 1), (1, 0)):
+                    if y + dy < h and x + dx < w and {region[y, x], region[y + dy, x + dx]} == {a, b}:
+                        total += (edges[y, x] + edges[y + dy, x + dx]) / 2
+                        length += 1
+        mean_edge = contrast = total / length
+        if edge_floor:
+            inner = (edges[region == a].mean() + edges[region == b].mean()) / 2
+            contrast /= edge_floor + inner
+        c *= 1 + edge_weight * contrast
+    shared, shorter = graph[(a, b)], min(perimeter[a], perimeter[b])
+    if share_power:
+        c *= (shorter / shared) ** share_power
+    if model is None and not return_features:
+        return c
+    n = region.size
+    phi = np.array([
+        np.log1p(diff[0] ** 2), np.log1p(diff[1] ** 2 + diff[2] ** 2), np.log1p((diff[3:] ** 2).sum()), chi,
+        np.log1p(mean_edge), np.log1p(mean_edge / (edge_floor + inner)) if edge_floor + inner else 0.0,
+        np.log1p(inner), np.log(na * nb / (na + nb) / n), np.log(min(na, nb) / n), np.log(shorter / shared),
+        np.log(shared / np.sqrt(min(na, nb))), np.log(1e-9 + c / n)])
+    if return_features:
+        return phi
+    return -(model[0] + model[1:] @ phi)
+
+
+def naive_slic_assign(lab, centers, cell_of, step, spatial):
+    """Twin of ``_slic_kernels.slic_assign``: each pixel against the centres of its 3x3 grid cells."""
+    h, w, _ = lab.shape
+    ny, nx = cell_of.shape
+    labels = np.zeros((h, w), int)
+    for y in range(h):
+        for x in range(w):
+            gy, gx = min(ny - 1, int(y * ny / h)), min(nx - 1, int(x * nx / w))
+            inside, outside = [], []
+            for cy in range(max(0, gy - 1), min(ny, gy + 2)):
+                for cx in range(max(0, gx - 1), min(nx, gx + 2)):
+                    c = cell_of[cy, cx]
+                    d = ((lab[y, x] - centers[c, :3]) ** 2).sum() + spatial * (
+                        (y - centers[c, 3]) ** 2 + (x - centers[c, 4]) ** 2)
+                    window = abs(y - centers[c, 3]) <= step and abs(x - centers[c, 4]) <= step
+                    (inside if window else outside).append((d, c))
+            labels[y, x] = min(inside or outside)[1]
+    return labels
+
+
+# ---------------------------------------------------------------------------
+# I/O, PNG: kmseg.io._png
+# ---------------------------------------------------------------------------
+
+def naive_unfilter(raw, h, stride, bpp):
+    """Twin of ``_png_kernels.unfilter_rows``: PNG rows unfiltered one byte at a time.
+
+    ``raw`` is a list of ints, each row its filter type then its bytes."""
+    out = [[0] * stride for _ in range(h)]
+    for y in range(h):
+        kind, row = raw[y * (stride + 1)], raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)]
+        for x in range(stride):
+            a = out[y][x - bpp] if x >= bpp else 0
+            b = out[y - 1][x] if y else 0
+            c = out[y - 1][x - bpp] if (y and x >= bpp) else 0
+            p = a + b - c
+            pred = [0, a, b, (a + b) // 2,
+                    min((abs(p - a), 0, a), (abs(p - b), 1, b), (abs(p - c), 2, c))[2]][kind]
+            out[y][x] = (row[x] + pred) % 256
+    return np.array(out, dtype=np.uint8)
+
+
+# ---------------------------------------------------------------------------
+# Metrics: kmseg.metrics._region
+# ---------------------------------------------------------------------------
+
+def naive_rand_index(seg, gt):
+    """Twin of ``rand_index``: the share of pixel pairs both maps agree on, pair by pair."""
+    s, g = seg.ravel().tolist(), gt.ravel().tolist()
+    n = len(s)
+    if n < 2:
+        return 1.0
+    agree = sum(
+        (s[i] == s[j]) == (g[i] == g[j]) for i in range(n) for j in range(i + 1, n)
+    )
+    return agree / (n * (n - 1) / 2)
+
+
+def naive_entropy(values):
+    """Twin of the entropies in ``variation_of_information``: Shannon entropy (bits) of a list."""
+    n = len(values)
+    return -sum(c / n * math.log2(c / n) for c in (values.count(v) for v in set(values)))
+
+
+def naive_voi(seg, gt):
+    """Twin of ``variation_of_information``: H(seg) + H(gt) - 2 I(seg; gt), in bits."""
+    s, g = seg.ravel().tolist(), gt.ravel().tolist()
+    joint = list(zip(s, g))
+    mutual = naive_entropy(s) + naive_entropy(g) - naive_entropy(joint)
+    return naive_entropy(s) + naive_entropy(g) - 2 * mutual
+
+
+def naive_covering(seg, gt):
+    """Twin of ``segmentation_covering`` for one ground truth, from region masks.
+
+    Each ground-truth region's best overlap (IoU) with a segment, weighted by its size."""
+    total = 0.0
+    for r in np.unique(gt):
+        region = gt == r
+        best = max(
+            (region & (seg == q)).sum() / (region | (seg == q)).sum() for q in np.unique(seg)
+        )
+        total += region.sum() * best
+    return total / seg.size
+
+
+def naive_raw_boundaries(labels):
+    """Twin of ``_raw_boundaries``: a pixel is on a boundary if the 2x2 block it starts holds two labels.
+
+    The block is clipped at the image's edges."""
+    h, w = labels.shape
+    out = np.zeros((h, w), dtype=bool)
+    for y in range(h):
+        for x in range(w):
+            out[y, x] = len(set(labels[y:y + 2, x:x + 2].ravel().tolist())) > 1
+    return out
+
+
+def naive_matching(bdry1, bdry2, radius):
+    """Twin of ``_matched`` (match sizes in ``boundary_scores``): maximum one-to-one matching.
+
+    Pixels within ``radius`` of each other, matched by augmenting paths (Kuhn)."""
+    p1, p2 = np.argwhere(bdry1).tolist(), np.argwhere(bdry2).tolist()
+    near = [
+        [j for j, q in enumerate(p2) if (p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 <= radius**2]
+        for p in p1
+    ]
+    owner = [-1] * len(p2)
+
+    def augment(i, seen):
+        for j in near[i]:
+            if j not in seen:
+                seen.add(j)
+                if owner[j] < 0 or augment(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
+    return sum(augment(i, set()) for i in range(len(p1)))

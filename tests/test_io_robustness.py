@@ -21,6 +21,7 @@ from kmseg.cli import main
 from kmseg.io._png import _chunk, png_bytes, read_png16, unfilter_rows
 
 from bombs import bomb_png, bomb_tiff
+from naive import naive_unfilter
 from test_segment import quadrants
 
 
@@ -327,21 +328,6 @@ def test_sixteen_bit_recolour_out(tmp_path, corpus):
     assert kmseg.quantize(np.full((2, 2), 0.25), 1).image.dtype == np.float32
 
 
-def _naive_unfilter(raw, h, stride, bpp):
-    out = [[0] * stride for _ in range(h)]
-    for y in range(h):
-        kind, row = raw[y * (stride + 1)], raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)]
-        for x in range(stride):
-            a = out[y][x - bpp] if x >= bpp else 0
-            b = out[y - 1][x] if y else 0
-            c = out[y - 1][x - bpp] if (y and x >= bpp) else 0
-            p = a + b - c
-            pred = [0, a, b, (a + b) // 2,
-                    min((abs(p - a), 0, a), (abs(p - b), 1, b), (abs(p - c), 2, c))[2]][kind]
-            out[y][x] = (row[x] + pred) % 256
-    return np.array(out, dtype=np.uint8)
-
-
 def test_png_unfilter_kernel_matches_naive_twin():
     rng = np.random.default_rng(3)
     h, stride, bpp = 9, 24, 6
@@ -349,7 +335,7 @@ def test_png_unfilter_kernel_matches_naive_twin():
     raw[:: stride + 1] = rng.integers(0, 5, h)  # every filter type
     out = np.empty((h, stride), np.uint8)
     assert unfilter_rows(raw, h, stride, bpp, out) == -1
-    np.testing.assert_array_equal(out, _naive_unfilter(raw.tolist(), h, stride, bpp))
+    np.testing.assert_array_equal(out, naive_unfilter(raw.tolist(), h, stride, bpp))
     raw[stride + 1] = 7
     assert unfilter_rows(raw, h, stride, bpp, out) == 1  # the row of a bad filter type
 

@@ -1,6 +1,6 @@
 """kmseg.metrics: BSDS500 region and boundary scores, and the ground-truth reader.
 
-Each score is compared with a slow, obviously correct twin written here (pair
+Each score is compared with a slow, obviously correct twin in tests/naive.py (pair
 loops, region masks, augmenting-path matching) on tiny maps, and with hand-computed
 values on a 2 x 3 example.
 """
@@ -28,6 +28,8 @@ from kmseg.metrics import (
 )
 from kmseg.metrics._region import _raw_boundaries
 
+from naive import naive_covering, naive_matching, naive_rand_index, naive_raw_boundaries, naive_voi
+
 BSDS = Path(os.environ.get(
     "KMSEG_BSDS500", Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "bsds500"))
 
@@ -45,75 +47,6 @@ BSDS = Path(os.environ.get(
 SEG = np.array([[0, 0, 1], [0, 0, 1]])
 GT = np.array([[0, 0, 0], [1, 1, 1]])
 VOI = 1 + math.log2(3) - 2 / 3
-
-
-# ---------------------------------------------------------------------------
-# Naive twins
-# ---------------------------------------------------------------------------
-
-def naive_rand_index(seg, gt):
-    s, g = seg.ravel().tolist(), gt.ravel().tolist()
-    n = len(s)
-    if n < 2:
-        return 1.0
-    agree = sum(
-        (s[i] == s[j]) == (g[i] == g[j]) for i in range(n) for j in range(i + 1, n)
-    )
-    return agree / (n * (n - 1) / 2)
-
-
-def naive_entropy(values):
-    n = len(values)
-    return -sum(c / n * math.log2(c / n) for c in (values.count(v) for v in set(values)))
-
-
-def naive_voi(seg, gt):
-    s, g = seg.ravel().tolist(), gt.ravel().tolist()
-    joint = list(zip(s, g))
-    mutual = naive_entropy(s) + naive_entropy(g) - naive_entropy(joint)
-    return naive_entropy(s) + naive_entropy(g) - 2 * mutual
-
-
-def naive_covering(seg, gt):
-    total = 0.0
-    for r in np.unique(gt):
-        region = gt == r
-        best = max(
-            (region & (seg == q)).sum() / (region | (seg == q)).sum() for q in np.unique(seg)
-        )
-        total += region.sum() * best
-    return total / seg.size
-
-
-def naive_raw_boundaries(labels):
-    """A pixel is on a boundary if the 2x2 block it starts, clipped, holds two labels."""
-    h, w = labels.shape
-    out = np.zeros((h, w), dtype=bool)
-    for y in range(h):
-        for x in range(w):
-            out[y, x] = len(set(labels[y:y + 2, x:x + 2].ravel().tolist())) > 1
-    return out
-
-
-def naive_matching(bdry1, bdry2, radius):
-    """Maximum one-to-one matching within ``radius`` by augmenting paths (Kuhn)."""
-    p1, p2 = np.argwhere(bdry1).tolist(), np.argwhere(bdry2).tolist()
-    near = [
-        [j for j, q in enumerate(p2) if (p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 <= radius**2]
-        for p in p1
-    ]
-    owner = [-1] * len(p2)
-
-    def augment(i, seen):
-        for j in near[i]:
-            if j not in seen:
-                seen.add(j)
-                if owner[j] < 0 or augment(owner[j], seen):
-                    owner[j] = i
-                    return True
-        return False
-
-    return sum(augment(i, set()) for i in range(len(p1)))
 
 
 def blocky(rng, shape, cells, n_labels):

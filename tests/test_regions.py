@@ -6,94 +6,10 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import ndimage
 
 import kmseg
-from test_segment import quadrants
 from kmseg.regions._merge import boundary_strength, region_graph, ward_merge
 
-
-def _naive_graph(labels):
-    found = {}
-    h, w = labels.shape
-    for y in range(h):
-        for x in range(w):
-            for dy, dx in ((0, 1), (1, 0)):
-                if y + dy < h and x + dx < w and labels[y, x] != labels[y + dy, x + dx]:
-                    key = tuple(sorted((int(labels[y, x]), int(labels[y + dy, x + dx]))))
-                    found[key] = found.get(key, 0) + 1
-    return found
-
-
-def _naive_ward(labels, features, n_regions, edges=None, edge_weight=0.0, codes=None, n_codes=0,
-                hist_weight=0.0, share_power=0.0, edge_floor=0.0, model=None):
-    """Brute force: recompute every adjacent pair's cost from the pixels, merge the cheapest, repeat.
-
-    With ``model``, the cost is minus the logistic model's log-odds over the pair's features
-    (as listed in ``_merge_kernels.pair_features``), the hand-made cost one of them."""
-    region = labels.copy()
-    h, w = labels.shape
-    while len(np.unique(region)) > n_regions:
-        best = None
-        graph = _naive_graph(region)
-        perimeter = _naive_perimeters(graph)
-        for (a, b) in graph:
-            c = _naive_pair(region, a, b, graph, perimeter, features, edges, edge_weight, codes, n_codes,
-                            hist_weight, share_power, edge_floor, model)
-            if best is None or c < best[0]:
-                best = (c, a, b)
-        region[region == best[2]] = best[1]
-    return region
-
-
-def _naive_perimeters(graph):
-    """Each region's boundary length with all the others."""
-    perimeter = {}
-    for (a, b), length in graph.items():
-        perimeter[a] = perimeter.get(a, 0) + length
-        perimeter[b] = perimeter.get(b, 0) + length
-    return perimeter
-
-
-def _naive_pair(region, a, b, graph, perimeter, features, edges=None, edge_weight=0.0, codes=None, n_codes=0,
-                hist_weight=0.0, share_power=0.0, edge_floor=0.0, model=None, return_features=False):
-    h, w = region.shape
-    fa, fb = features[region == a], features[region == b]
-    na, nb = len(fa), len(fb)
-    diff = fa.mean(0) - fb.mean(0)
-    dd = float(diff @ diff)
-    chi = 0.0
-    if hist_weight:
-        p = np.bincount(codes[region == a], minlength=n_codes) / na
-        q = np.bincount(codes[region == b], minlength=n_codes) / nb
-        both = p + q > 0
-        chi = 0.5 * float(((p - q)[both] ** 2 / (p + q)[both]).sum())
-    c = na * nb / (na + nb) * (dd + hist_weight * chi)
-    mean_edge, inner = 0.0, 0.0
-    if edge_weight:
-        total, length = 0.0, 0
-        for y in range(h):
-            for x in range(w):
-                for dy, dx in ((0, 1), (1, 0)):
-                    if y + dy < h and x + dx < w and {region[y, x], region[y + dy, x + dx]} == {a, b}:
-                        total += (edges[y, x] + edges[y + dy, x + dx]) / 2
-                        length += 1
-        mean_edge = contrast = total / length
-        if edge_floor:
-            inner = (edges[region == a].mean() + edges[region == b].mean()) / 2
-            contrast /= edge_floor + inner
-        c *= 1 + edge_weight * contrast
-    shared, shorter = graph[(a, b)], min(perimeter[a], perimeter[b])
-    if share_power:
-        c *= (shorter / shared) ** share_power
-    if model is None and not return_features:
-        return c
-    n = region.size
-    phi = np.array([
-        np.log1p(diff[0] ** 2), np.log1p(diff[1] ** 2 + diff[2] ** 2), np.log1p((diff[3:] ** 2).sum()), chi,
-        np.log1p(mean_edge), np.log1p(mean_edge / (edge_floor + inner)) if edge_floor + inner else 0.0,
-        np.log1p(inner), np.log(na * nb / (na + nb) / n), np.log(min(na, nb) / n), np.log(shorter / shared),
-        np.log(shared / np.sqrt(min(na, nb))), np.log(1e-9 + c / n)])
-    if return_features:
-        return phi
-    return -(model[0] + model[1:] @ phi)
+from naive import naive_bilateral, naive_graph, naive_pair, naive_perimeters, naive_slic_assign, naive_ward
+from test_segment import quadrants
 
 
 def _tiles(seed=0, n=6, size=4):
@@ -107,7 +23,7 @@ def _tiles(seed=0, n=6, size=4):
 def test_region_graph_matches_naive():
     labels, _ = _tiles()
     pairs, lengths = region_graph(labels)
-    assert dict(zip(map(tuple, pairs.tolist()), lengths.tolist())) == _naive_graph(labels)
+    assert dict(zip(map(tuple, pairs.tolist()), lengths.tolist())) == naive_graph(labels)
 
 
 def test_boundary_strength_sums_edges_along_each_boundary():
@@ -128,7 +44,7 @@ def test_boundary_strength_sums_edges_along_each_boundary():
 def test_ward_merge_matches_brute_force(n_regions, seed):
     labels, features = _tiles(seed)
     merged = ward_merge(labels, features, n_regions)[labels]
-    expected = _naive_ward(labels, features, n_regions)
+    expected = naive_ward(labels, features, n_regions)
     assert len(np.unique(merged)) == n_regions
     # same partition, up to label names
     pairs = set(zip(merged.ravel().tolist(), expected.ravel().tolist()))
@@ -144,7 +60,7 @@ def test_merge_with_histograms_and_edges_matches_brute_force(n_regions, share_po
     edges = rng.random(labels.shape) * 3
     merged = ward_merge(labels, features, n_regions, edges=edges, edge_weight=0.7, codes=codes, n_codes=7,
                         hist_weight=40.0, share_power=share_power)[labels]
-    expected = _naive_ward(labels, features, n_regions, edges, 0.7, codes, 7, 40.0, share_power)
+    expected = naive_ward(labels, features, n_regions, edges, 0.7, codes, 7, 40.0, share_power)
     assert len(np.unique(merged)) == n_regions
     assert len(set(zip(merged.ravel().tolist(), expected.ravel().tolist()))) == n_regions
 
@@ -156,7 +72,7 @@ def test_merge_with_boundary_contrast_matches_brute_force(n_regions):
     edges = rng.random(labels.shape) * rng.random(25)[labels] * 4  # some tiles busier than others
     merged = ward_merge(labels, features, n_regions, edges=edges, edge_weight=5.0, share_power=0.25,
                         edge_floor=0.5)[labels]
-    expected = _naive_ward(labels, features, n_regions, edges, 5.0, share_power=0.25, edge_floor=0.5)
+    expected = naive_ward(labels, features, n_regions, edges, 5.0, share_power=0.25, edge_floor=0.5)
     assert len(np.unique(merged)) == n_regions
     assert len(set(zip(merged.ravel().tolist(), expected.ravel().tolist()))) == n_regions
 
@@ -179,7 +95,7 @@ def test_learned_merge_matches_brute_force(n_regions):
     labels, features, options = _busy_tiles(seed=8)
     model = np.array(MERGE_MODEL)
     merged = ward_merge(labels, features, n_regions, model=model, **options)[labels]
-    expected = _naive_ward(labels, features, n_regions, model=model, **options)
+    expected = naive_ward(labels, features, n_regions, model=model, **options)
     assert len(np.unique(merged)) == n_regions
     assert len(set(zip(merged.ravel().tolist(), expected.ravel().tolist()))) == n_regions
     # and the learned order is not the hand-made one here (the test would not see a model ignored)
@@ -213,13 +129,13 @@ def test_merge_features_are_those_of_each_pair_as_merged(learned):
     assert feats.shape == (24, N_PAIR_FEATURES) and len(costs) == 24
     region = labels.copy()
     for (a, b), cost, got in zip(merges, costs, feats):
-        graph = _naive_graph(region)
-        perimeter = _naive_perimeters(graph)
-        expected = _naive_pair(region, a, b, graph, perimeter, features, return_features=True, **options)
+        graph = naive_graph(region)
+        perimeter = naive_perimeters(graph)
+        expected = naive_pair(region, a, b, graph, perimeter, features, return_features=True, **options)
         assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
         if learned:  # minus the log-odds, and the cheapest pair of all
             assert cost == pytest.approx(-(model[0] + model[1:] @ expected), rel=1e-9, abs=1e-12)
-            cheapest = min(_naive_pair(region, u, w, graph, perimeter, features, model=model, **options)
+            cheapest = min(naive_pair(region, u, w, graph, perimeter, features, model=model, **options)
                            for (u, w) in graph)
             assert cost == pytest.approx(cheapest, rel=1e-9, abs=1e-12)
         else:
@@ -430,26 +346,6 @@ def test_segment_regions_min_size():
     assert regions.counts.min() >= 80
 
 
-def _naive_slic_assign(lab, centers, cell_of, step, spatial):
-    """Every pixel against the centres of its 3x3 grid cells, written plainly."""
-    h, w, _ = lab.shape
-    ny, nx = cell_of.shape
-    labels = np.zeros((h, w), int)
-    for y in range(h):
-        for x in range(w):
-            gy, gx = min(ny - 1, int(y * ny / h)), min(nx - 1, int(x * nx / w))
-            inside, outside = [], []
-            for cy in range(max(0, gy - 1), min(ny, gy + 2)):
-                for cx in range(max(0, gx - 1), min(nx, gx + 2)):
-                    c = cell_of[cy, cx]
-                    d = ((lab[y, x] - centers[c, :3]) ** 2).sum() + spatial * (
-                        (y - centers[c, 3]) ** 2 + (x - centers[c, 4]) ** 2)
-                    window = abs(y - centers[c, 3]) <= step and abs(x - centers[c, 4]) <= step
-                    (inside if window else outside).append((d, c))
-            labels[y, x] = min(inside or outside)[1]
-    return labels
-
-
 def test_slic_assign_matches_naive():
     from kmseg.regions._slic_kernels import ROW_BLOCK, slic_assign
 
@@ -464,7 +360,7 @@ def test_slic_assign_matches_naive():
     labels = np.empty((h, w), np.int64)
     sums = np.empty(((h + ROW_BLOCK - 1) // ROW_BLOCK, ny * nx, 6))
     slic_assign(lab, centers, cell_of, step, 0.3, labels, sums)
-    assert_array_equal(labels, _naive_slic_assign(lab, centers, cell_of, step, 0.3))
+    assert_array_equal(labels, naive_slic_assign(lab, centers, cell_of, step, 0.3))
     total = sums.sum(0)
     assert_array_equal(total[:, 5], np.bincount(labels.ravel(), minlength=ny * nx))
     np.testing.assert_allclose(total[:, 0], np.bincount(labels.ravel(), weights=lab[:, :, 0].ravel(),
@@ -503,22 +399,6 @@ def test_slic_superpixels_connected_and_sized():
     assert np.bincount(sp.ravel()).min() >= int(60 * 80 / 48 / 4)
 
 
-def _naive_bilateral(image, radius, sigma):
-    h, w, _ = image.shape
-    out = np.empty_like(image)
-    for y in range(h):
-        for x in range(w):
-            total, acc = 0.0, np.zeros(image.shape[2])
-            for yy in range(max(0, y - radius), min(h, y + radius + 1)):
-                for xx in range(max(0, x - radius), min(w, x + radius + 1)):
-                    wgt = np.exp(-((image[yy, xx] - image[y, x]) ** 2).sum() / (2 * sigma ** 2)
-                                 - ((yy - y) ** 2 + (xx - x) ** 2) / (2 * radius ** 2))
-                    total += wgt
-                    acc += wgt * image[yy, xx]
-            out[y, x] = acc / total
-    return out
-
-
 @pytest.mark.parametrize("radius", [1, 2])
 def test_bilateral_pass_matches_naive(radius):
     from kmseg.color._smooth import bilateral_pass
@@ -527,7 +407,7 @@ def test_bilateral_pass_matches_naive(radius):
     image = rng.normal(50, 15, (9, 11, 3))
     out = np.empty_like(image)
     bilateral_pass(image, radius, 10.0, out)
-    np.testing.assert_allclose(out, _naive_bilateral(image, radius, 10.0), rtol=1e-12)
+    np.testing.assert_allclose(out, naive_bilateral(image, radius, 10.0), rtol=1e-12)
 
 
 def test_edge_preserving_smooth_keeps_steps_and_flattens_noise():
