@@ -12,7 +12,7 @@ import kmseg
 from kmseg.batch._inputs import expand_inputs
 from kmseg.cli import main
 
-from test_segment import quadrants
+from images import quadrants
 
 
 @pytest.fixture

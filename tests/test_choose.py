@@ -9,7 +9,7 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 import kmseg
 from kmseg import KneeWarning, find_knee
 
-from test_segment import quadrants
+from images import quadrants
 
 
 @pytest.mark.parametrize(

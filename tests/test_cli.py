@@ -12,7 +12,7 @@ from PIL import Image
 import kmseg
 from kmseg.cli import main
 
-from test_segment import quadrants
+from images import quadrants
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from PIL import Image
 import kmseg
 from kmseg.cli import main
 
-from test_segment import quadrants
+from images import quadrants
 
 distributed = pytest.importorskip("distributed", reason='Dask is not installed (pip install "kmseg[dask]")')
 

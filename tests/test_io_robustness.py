@@ -21,8 +21,8 @@ from kmseg.cli import main
 from kmseg.io._png import _chunk, png_bytes, read_png16, unfilter_rows
 
 from bombs import bomb_png, bomb_tiff
+from images import quadrants
 from naive import naive_unfilter
-from test_segment import quadrants
 
 
 def _encoded(img, fmt, **options):

@@ -8,7 +8,7 @@ from sklearn.datasets import load_digits
 
 import kmseg
 
-from test_segment import quadrants
+from images import quadrants
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from scipy import ndimage
 import kmseg
 from kmseg.regions._merge import boundary_strength, region_graph, ward_merge
 
+from images import quadrants
 from naive import naive_bilateral, naive_graph, naive_pair, naive_perimeters, naive_slic_assign, naive_ward
-from test_segment import quadrants
 
 
 def _tiles(seed=0, n=6, size=4):

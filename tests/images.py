@@ -1,0 +1,17 @@
+"""Synthetic images shared by several test modules."""
+
+import numpy as np
+
+QUADRANT_COLOURS = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]])
+
+
+def quadrants(h=40, w=60, noise=12, seed=0):
+    """Four flat quadrants plus Gaussian noise, as uint8 RGB."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((h, w, 3))
+    img[: h // 2, : w // 2] = QUADRANT_COLOURS[0]
+    img[: h // 2, w // 2 :] = QUADRANT_COLOURS[1]
+    img[h // 2 :, : w // 2] = QUADRANT_COLOURS[2]
+    img[h // 2 :, w // 2 :] = QUADRANT_COLOURS[3]
+    img += rng.normal(0, noise, img.shape)
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
