@@ -15,3 +15,13 @@ def quadrants(h=40, w=60, noise=12, seed=0):
     img[h // 2 :, w // 2 :] = QUADRANT_COLOURS[3]
     img += rng.normal(0, noise, img.shape)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+def red_squares():
+    """Two red squares apart on green plus a little Gaussian noise, as 60 x 80 uint8 RGB:
+    one colour, but two connected segments beside the background."""
+    rng = np.random.default_rng(0)
+    img = np.full((60, 80, 3), (40, 120, 40), float)
+    img[10:30, 10:30] = (220, 40, 40)  # a red square
+    img[35:55, 50:75] = (220, 40, 40)  # another, apart: a different segment, though the same colour
+    return np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)

@@ -12,7 +12,7 @@ from PIL import Image
 import kmseg
 from kmseg.cli import main
 
-from images import quadrants
+from images import quadrants, red_squares
 
 
 @pytest.fixture
@@ -58,11 +58,8 @@ def test_segment_regions_command(tmp_path, capsys):
     --threshold that keeps as many as the image needs."""
     from scipy import ndimage
 
-    rng = np.random.default_rng(0)
-    img = np.full((60, 80, 3), (40, 120, 40), float)
-    img[10:30, 10:30] = img[35:55, 50:75] = (220, 40, 40)  # two red squares apart: two segments
     path = tmp_path / "squares.png"
-    Image.fromarray(np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)).save(path)
+    Image.fromarray(red_squares()).save(path)  # two red squares apart: two segments
     out = tmp_path / "out"
     assert main(["segment", str(path), "--regions", "-k", "3", "-o", str(out), "--figure"]) == 0
     labels = np.asarray(Image.open(out / "squares_labels.png"))

@@ -8,7 +8,7 @@ from scipy import ndimage
 import kmseg
 from kmseg.regions._merge import boundary_strength, region_graph, ward_merge
 
-from images import quadrants
+from images import quadrants, red_squares
 from naive import naive_bilateral, naive_graph, naive_pair, naive_perimeters, naive_slic_assign, naive_ward
 
 
@@ -220,11 +220,7 @@ def test_strong_boundaries_merge_last():
 
 
 def test_segment_regions_finds_separate_objects():
-    rng = np.random.default_rng(0)
-    img = np.full((60, 80, 3), (40, 120, 40), float)
-    img[10:30, 10:30] = (220, 40, 40)   # a red square
-    img[35:55, 50:75] = (220, 40, 40)   # another, apart: a different segment, though the same colour
-    img = np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+    img = red_squares()  # two red squares apart: two segments, though the same colour
     regions = kmseg.segment_regions(img, 3, n_superpixels=200)
     assert regions.n_segments == 3
     a, b, bg = regions.labels[20, 20], regions.labels[45, 60], regions.labels[5, 5]
