@@ -1,6 +1,9 @@
 """Synthetic images shared by several test modules."""
 
+import io
+
 import numpy as np
+from PIL import Image
 
 QUADRANT_COLOURS = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]])
 
@@ -25,3 +28,10 @@ def red_squares():
     img[10:30, 10:30] = (220, 40, 40)  # a red square
     img[35:55, 50:75] = (220, 40, 40)  # another, apart: a different segment, though the same colour
     return np.clip(img + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+
+
+def encoded(img, fmt="PNG", **options):
+    """The bytes of ``img`` saved by Pillow as a ``fmt`` file (PNG unless told)."""
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format=fmt, **options)
+    return buf.getvalue()

@@ -21,14 +21,8 @@ from kmseg.cli import main
 from kmseg.io._png import _chunk, png_bytes, read_png16, unfilter_rows
 
 from bombs import bomb_png, bomb_tiff
-from images import quadrants
+from images import encoded, quadrants
 from naive import naive_unfilter
-
-
-def _encoded(img, fmt, **options):
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format=fmt, **options)
-    return buf.getvalue()
 
 
 def _exif_rotated_jpeg():
@@ -87,8 +81,8 @@ RGB16 = (np.arange(6 * 7 * 3).reshape(6, 7, 3) * 997 % 65536).astype(np.uint16)
 
 def _corpus_bytes():
     rgb = quadrants(24, 32)
-    png = _encoded(rgb, "PNG")
-    jpeg = _encoded(rgb, "JPEG", quality=90)
+    png = encoded(rgb, "PNG")
+    jpeg = encoded(rgb, "JPEG", quality=90)
     corrupt_png = bytearray(png)
     corrupt_png[len(png) // 2:len(png) // 2 + 16] = b"\xff" * 16
     bad = {
@@ -108,18 +102,18 @@ def _corpus_bytes():
     good = {
         "rgb.png": png,
         "jpeg_named.png": jpeg,  # a wrong extension: the content decides
-        "rgb.bmp": _encoded(rgb, "BMP"),
-        "rgb.webp": _encoded(rgb, "WEBP", lossless=True),
-        "rgb.tif": _encoded(rgb, "TIFF"),
-        "one.png": _encoded(np.array([[[10, 20, 30]]], np.uint8), "PNG"),
-        "row.png": _encoded(np.arange(9, dtype=np.uint8).reshape(1, 9) * 20, "PNG"),
-        "column.png": _encoded(np.arange(9, dtype=np.uint8).reshape(9, 1) * 20, "PNG"),
+        "rgb.bmp": encoded(rgb, "BMP"),
+        "rgb.webp": encoded(rgb, "WEBP", lossless=True),
+        "rgb.tif": encoded(rgb, "TIFF"),
+        "one.png": encoded(np.array([[[10, 20, 30]]], np.uint8), "PNG"),
+        "row.png": encoded(np.arange(9, dtype=np.uint8).reshape(1, 9) * 20, "PNG"),
+        "column.png": encoded(np.arange(9, dtype=np.uint8).reshape(9, 1) * 20, "PNG"),
         "palette_alpha.png": _palette_with_transparency(),
-        "la.png": _encoded(np.dstack([np.arange(30, dtype=np.uint8).reshape(5, 6) * 8,
+        "la.png": encoded(np.dstack([np.arange(30, dtype=np.uint8).reshape(5, 6) * 8,
                                       np.full((5, 6), 255, np.uint8)]), "PNG"),
         "cmyk.jpg": _encoded_cmyk(rgb),
         "bilevel.png": _encoded_mode(bw, "1"),
-        "grey16.png": _encoded(np.arange(30, dtype=np.uint16).reshape(5, 6) * 2000, "PNG"),
+        "grey16.png": encoded(np.arange(30, dtype=np.uint16).reshape(5, 6) * 2000, "PNG"),
         "rgb16.png": png_bytes(RGB16),
         "rgba16.png": png_bytes(np.dstack([RGB16, np.full(RGB16.shape[:2], 65535, np.uint16)])),
         "rgb16.tif": _tiff(RGB16, photometric="rgb"),
@@ -593,7 +587,7 @@ def test_mutated_files_never_escape_as_other_errors(tmp_path, fmt):
     """Random bytes overwritten anywhere in a small file: decoded, or one KmsegError naming it."""
     from PIL import ImageFile
 
-    data = _encoded(quadrants(16, 20), fmt)
+    data = encoded(quadrants(16, 20), fmt)
     rng = np.random.default_rng(sum(map(ord, fmt)))
     path = tmp_path / f"x.{fmt.lower()}"
     outcomes = {"read": 0, "refused": 0}

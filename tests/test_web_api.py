@@ -22,6 +22,7 @@ import kmseg  # noqa: E402
 from kmseg.web import create_app  # noqa: E402
 
 from bombs import bomb_png, zero_png  # noqa: E402
+from images import encoded  # noqa: E402
 
 QUADRANT_COLORS = np.array([[200, 30, 30], [30, 160, 40], [20, 40, 200], [240, 230, 60]], np.uint8)
 
@@ -36,12 +37,6 @@ def quadrants(h=40, w=60, noise=6, seed=0):
     img[h // 2:, w // 2:] = QUADRANT_COLORS[3]
     img += rng.integers(-noise, noise + 1, img.shape, dtype=np.int16)
     return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def png(array, **kwargs):
-    buf = io.BytesIO()
-    Image.fromarray(array).save(buf, format="PNG", **kwargs)
-    return buf.getvalue()
 
 
 def decode_png(data):
@@ -78,7 +73,7 @@ def assert_error(r, status, *fragments):
 
 def assert_still_serving(client):
     assert client.get("/api/info").status_code == 200
-    info = upload(client, png(quadrants()))
+    info = upload(client, encoded(quadrants()))
     r = client.post("/api/segment", json={"id": info["id"], "k": 4})
     assert r.status_code == 200 and r.json()["k"] == 4
 
@@ -88,10 +83,10 @@ def assert_still_serving(client):
 
 def test_upload_multipart_and_raw_body(client):
     img = quadrants()
-    info = upload(client, png(img), "quads.png")
+    info = upload(client, encoded(img), "quads.png")
     assert (info["width"], info["height"], info["name"]) == (60, 40, "quads.png")
     assert info["n_colors"] == len(np.unique(img.reshape(-1, 3), axis=0))
-    r = client.post("/api/images?name=raw.png", content=png(img),
+    r = client.post("/api/images?name=raw.png", content=encoded(img),
                     headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 200 and r.json()["name"] == "raw.png"
     assert r.json()["id"] != info["id"]
@@ -101,7 +96,7 @@ def test_upload_multipart_and_raw_body(client):
 @pytest.mark.parametrize("k", [1, 2, 4, 6])
 def test_segment_several_k(client, k):
     img = quadrants()
-    info = upload(client, png(img))
+    info = upload(client, encoded(img))
     r = client.post("/api/segment", json={"id": info["id"], "k": k})
     assert r.status_code == 200, r.text
     out = r.json()
@@ -116,7 +111,7 @@ def test_segment_several_k(client, k):
 
 
 def test_four_quadrants_found(client):
-    info = upload(client, png(quadrants()))
+    info = upload(client, encoded(quadrants()))
     out = client.post("/api/segment", json={"id": info["id"], "k": 4}).json()
     assert [c["share"] for c in out["colors"]] == [0.25] * 4
     found = {tuple(c["rgb"]) for c in out["colors"]}
@@ -139,7 +134,7 @@ def test_histogram_is_computed_once_per_upload(client, monkeypatch):
         original(self, pixels)
 
     monkeypatch.setattr(ColorHistogram, "__init__", counting)
-    info = upload(client, png(quadrants()))
+    info = upload(client, encoded(quadrants()))
     assert len(calls) == 1
     for k, space in [(2, None), (3, None), (5, "lab"), (4, "hsv"), (3, "gray"), ("auto", "rgb")]:
         r = client.post("/api/segment", json={"id": info["id"], "k": k, "color_space": space})
@@ -151,7 +146,7 @@ def test_histogram_is_computed_once_per_upload(client, monkeypatch):
 
 def test_color_spaces_match_the_library(client):
     img = quadrants(seed=3)
-    info = upload(client, png(img))
+    info = upload(client, encoded(img))
     for space in ("lab", "hsv", "gray"):
         out = client.post("/api/segment", json={"id": info["id"], "k": 3, "color_space": space}).json()
         expected = kmseg.segment(img, 3, color_space=space)
@@ -162,7 +157,7 @@ def test_color_spaces_match_the_library(client):
 
 def test_auto_is_the_library_auto_and_the_elbow(client):
     img = quadrants(noise=3, seed=1)
-    info = upload(client, png(img))
+    info = upload(client, encoded(img))
     out = client.post("/api/segment", json={"id": info["id"], "k": "auto"}).json()
     expected = kmseg.segment(img, "auto")
     assert out["k"] == expected.n_clusters == 4
@@ -180,7 +175,7 @@ def test_auto_is_the_library_auto_and_the_elbow(client):
 def test_more_k_than_colours_says_so(client):
     img = np.zeros((10, 10, 3), np.uint8)
     img[:, 5:] = 255
-    info = upload(client, png(img))
+    info = upload(client, encoded(img))
     out = client.post("/api/segment", json={"id": info["id"], "k": 5}).json()
     assert out["k"] == 2
     assert any("2 distinct colours" in note for note in out["notes"])
@@ -189,7 +184,7 @@ def test_more_k_than_colours_says_so(client):
 def test_spatial_segments_are_connected(client):
     img = np.zeros((40, 40, 3), np.uint8)
     img[:, :10] = img[:, 30:] = (200, 30, 30)  # two red bands, apart: one colour, two segments
-    info = upload(client, png(img))
+    info = upload(client, encoded(img))
     colour = client.post("/api/segment", json={"id": info["id"], "k": 2}).json()
     spatial = client.post("/api/segment", json={"id": info["id"], "k": 3, "spatial": True}).json()
     assert colour["method"] == "colour classes" and spatial["method"] == "connected segments"
@@ -205,7 +200,7 @@ def test_spatial_segments_are_connected(client):
 
 def test_views_are_pngs_of_the_image_size(client):
     img = quadrants()
-    info = upload(client, png(img))
+    info = upload(client, encoded(img))
     out = client.post("/api/segment", json={"id": info["id"], "k": 4}).json()
     seen = {}
     for name, url in out["views"].items():
@@ -233,7 +228,7 @@ def test_views_are_pngs_of_the_image_size(client):
 
 def test_downloads(client):
     img = quadrants()
-    info = upload(client, png(img), "my photo.png")
+    info = upload(client, encoded(img), "my photo.png")
     out = client.post("/api/segment", json={"id": info["id"], "k": 3}).json()
     files = {name: client.get(url) for name, url in out["downloads"].items()}
     for name, r in files.items():
@@ -261,7 +256,7 @@ def test_downloads(client):
 
 def test_grey_and_16_bit_uploads(client):
     grey16 = (np.linspace(0, 65535, 32 * 48).reshape(32, 48)).astype(np.uint16)
-    info = upload(client, png(grey16), "deep.png")
+    info = upload(client, encoded(grey16), "deep.png")
     assert info["grey"] and info["color_space"] == "gray"
     out = client.post("/api/segment", json={"id": info["id"], "k": 3}).json()
     assert out["k"] == 3 and all(len(set(c["rgb"])) == 1 for c in out["colors"])
@@ -274,7 +269,7 @@ def test_grey_and_16_bit_uploads(client):
 def test_transparent_pixels_have_their_own_label_in_views_and_downloads(client):
     img = np.dstack([quadrants(), np.full((40, 60), 255, np.uint8)])
     img[:10, :15, 3] = 0  # a transparent corner: left out of the clustering
-    info = upload(client, png(img), "clear.png")
+    info = upload(client, encoded(img), "clear.png")
     out = client.post("/api/segment", json={"id": info["id"], "k": 3}).json()
     assert out["k"] == 3
     for name, url in out["views"].items():
@@ -323,7 +318,7 @@ def test_not_an_image(client):
 
 
 def test_truncated_and_empty_uploads(client):
-    data = png(quadrants(noise=40))
+    data = encoded(quadrants(noise=40))
     msg = assert_error(client.post("/api/images", files={"file": ("cut.png", data[: len(data) // 2])}), 400,
                        "'cut.png'")
     assert "truncated" in msg or "corrupt" in msg
@@ -382,7 +377,7 @@ def test_upload_limit_with_and_without_content_length():
 
 
 def test_bad_parameters(client):
-    info = upload(client, png(quadrants()))
+    info = upload(client, encoded(quadrants()))
     i = info["id"]
     assert_error(client.post("/api/segment", json={"id": i, "k": 0}), 400, "k=0")
     assert_error(client.post("/api/segment", json={"id": i, "k": 999}), 400, "k=999", "256")
@@ -402,7 +397,7 @@ def test_bad_parameters(client):
 
 
 def test_old_uploads_are_dropped(client):
-    ids = [upload(client, png(quadrants(seed=s)))["id"] for s in range(4)]  # the store keeps 3
+    ids = [upload(client, encoded(quadrants(seed=s)))["id"] for s in range(4)]  # the store keeps 3
     assert_error(client.post("/api/segment", json={"id": ids[0], "k": 2}), 404, "last 3 uploads")
     for i in ids[1:]:
         assert client.post("/api/segment", json={"id": i, "k": 2}).status_code == 200
@@ -411,7 +406,7 @@ def test_old_uploads_are_dropped(client):
 def test_internal_error_is_a_json_line(client, monkeypatch, caplog):
     from kmseg.web import _upload
 
-    info = upload(client, png(quadrants()))
+    info = upload(client, encoded(quadrants()))
 
     def broken(self, *args):
         raise RuntimeError("a bug")
@@ -516,7 +511,7 @@ def test_previews_while_a_sweep_runs(client):
     import threading
 
     img = quadrants(noise=12, seed=5)
-    info = upload(client, png(img))
+    info = upload(client, encoded(img))
     curves = []
     sweep = threading.Thread(target=lambda: curves.append(client.get("/api/elbow", params={"id": info["id"]})))
     sweep.start()
