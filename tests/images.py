@@ -1,4 +1,4 @@
-"""Synthetic images shared by several test modules."""
+"""Synthetic images and fixture files shared by several test modules."""
 
 import io
 
@@ -35,3 +35,19 @@ def encoded(img, fmt="PNG", **options):
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, format=fmt, **options)
     return buf.getvalue()
+
+
+def write_ground_truth(path, segmentations, boundaries=None):
+    """A BSDS500-style file: ``groundTruth``, a 1 x G cell array of structs."""
+    from scipy.io import savemat
+
+    from kmseg.metrics import boundary_map
+
+    cells = np.empty((1, len(segmentations)), dtype=object)
+    for i, seg in enumerate(segmentations):
+        bdry = boundary_map(seg) if boundaries is None else boundaries[i]
+        cells[0, i] = {
+            "Segmentation": np.asarray(seg, dtype=np.uint16),
+            "Boundaries": np.asarray(bdry, dtype=np.uint8),
+        }
+    savemat(path, {"groundTruth": cells})

@@ -7,7 +7,7 @@ from PIL import Image
 from kmseg.cli import main
 from kmseg.metrics._dataset import evaluate_dataset, list_pairs
 
-from test_metrics import write_ground_truth
+from images import write_ground_truth
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from kmseg.metrics import (
 )
 from kmseg.metrics._region import _raw_boundaries
 
+from images import write_ground_truth
 from naive import naive_covering, naive_matching, naive_rand_index, naive_raw_boundaries, naive_voi
 
 BSDS = Path(os.environ.get(
@@ -266,20 +267,6 @@ def test_errors_name_the_parameter(call, message):
 # ---------------------------------------------------------------------------
 # BSDS ground-truth reader
 # ---------------------------------------------------------------------------
-
-def write_ground_truth(path, segmentations, boundaries=None):
-    """A BSDS500-style file: ``groundTruth``, a 1 x G cell array of structs."""
-    from scipy.io import savemat
-
-    cells = np.empty((1, len(segmentations)), dtype=object)
-    for i, seg in enumerate(segmentations):
-        bdry = boundary_map(seg) if boundaries is None else boundaries[i]
-        cells[0, i] = {
-            "Segmentation": np.asarray(seg, dtype=np.uint16),
-            "Boundaries": np.asarray(bdry, dtype=np.uint8),
-        }
-    savemat(path, {"groundTruth": cells})
-
 
 def test_reader_round_trip(tmp_path):
     rng = np.random.default_rng(4)
