@@ -7,6 +7,9 @@ from PIL import Image
 
 QUADRANT_COLOURS = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]])
 
+#: A 6 x 7 16-bit RGB image whose values spread over the whole range.
+RGB16 = (np.arange(6 * 7 * 3).reshape(6, 7, 3) * 997 % 65536).astype(np.uint16)
+
 
 def quadrants(h=40, w=60, noise=12, seed=0):
     """Four flat quadrants plus Gaussian noise, as uint8 RGB."""
