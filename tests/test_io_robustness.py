@@ -1,6 +1,6 @@
 """Reading and writing files, robustly: a generated corpus of broken and awkward files,
 strict mode, size limits and decompression bombs, modes kept at their precision,
-pixels left out (alpha, NaN, mask), and outputs that never end half-written."""
+transparency read as alpha, and outputs that never end half-written."""
 
 import errno
 import io
@@ -319,44 +319,6 @@ def test_sixteen_bit_recolour_out(tmp_path, corpus):
     assert kmseg.quantize(np.full((2, 2), 0.25), 1).image.dtype == np.float32
 
 
-def test_transparent_pixels_get_their_own_label(tmp_path):
-    img = np.dstack([quadrants(), np.full((40, 60), 255, np.uint8)])
-    img[:10, :10, 3] = 0
-    img[:10, :10, :3] = (255, 0, 255)  # a colour that must not pull any centre
-    seg = kmseg.segment(img, 4)
-    assert np.all(seg.labels[:10, :10] == 4) and seg.labels[10:].max() == 3
-    assert seg.counts.sum() == 40 * 60 - 100
-    np.testing.assert_array_equal(seg.mask, img[:, :, 3] > 0)
-    ref = kmseg.segment(img[:, :, :3], 4, mask=img[:, :, 3] > 0)  # the same through mask=
-    np.testing.assert_array_equal(ref.labels, seg.labels)
-    np.testing.assert_allclose(ref.centers, seg.centers)
-    out = seg.recolor()
-    assert out.shape == (40, 60, 4) and np.all(out[:10, :10] == 0) and np.all(out[10:, :, 3] == 255)
-    again = seg.apply(img)
-    np.testing.assert_array_equal(again.labels, seg.labels)
-    path = tmp_path / "rgba.png"
-    Image.fromarray(img).save(path)
-    assert main(["segment", str(path), "-k", "4", "-o", str(tmp_path / "o")]) == 0
-    with Image.open(tmp_path / "o" / "rgba_labels.png") as im:
-        assert im.info["transparency"] == 4
-        np.testing.assert_array_equal(np.asarray(im), seg.labels)
-    with Image.open(tmp_path / "o" / "rgba_recolor.png") as im:
-        assert im.mode == "RGBA" and np.asarray(im)[0, 0, 3] == 0
-    assert main(["batch", str(path), "-k", "4", "-o", str(tmp_path / "b"), "--jobs", "1",
-                 "--quiet"]) == 0
-    with Image.open(tmp_path / "b" / "rgba_labels.png") as im:
-        assert im.info["transparency"] == 4
-
-
-def test_spatial_weight_with_transparent_pixels():
-    img = np.dstack([quadrants(), np.full((40, 60), 255, np.uint8)])
-    img[:, :6, 3] = 0
-    seg = kmseg.segment(img, 4, spatial_weight=0.5)
-    assert np.all(seg.labels[:, :6] == 4) and seg.labels[:, 6:].max() == 3
-    assert seg.counts.sum() == 40 * 54
-    assert seg.recolor().shape == (40, 60, 4)
-
-
 def test_grey_alpha_recolour_saved_to_any_format(tmp_path):
     la = np.dstack([np.arange(48, dtype=np.uint8).reshape(6, 8) * 5, np.full((6, 8), 255, np.uint8)])
     la[0, 0, 1] = 0
@@ -384,26 +346,6 @@ def test_colour_key_transparency_becomes_alpha(tmp_path, arr, key):
     Image.fromarray(arr).save(path, transparency=key)
     seg = kmseg.segment(path, 2)
     assert seg.mask.tolist() == [[True, False, True]] and seg.labels[0, 1] == 2
-
-
-def test_nan_refused_or_masked():
-    img = np.random.default_rng(0).random((10, 12))
-    img[2, 3] = np.nan
-    img[4, 5] = np.inf
-    with pytest.raises(KmsegError, match=r"holds NaN or infinite values \(2 of 120\); pass nan='mask'"):
-        kmseg.segment(img, 2)
-    seg = kmseg.segment(img, 2, nan="mask")
-    assert seg.labels[2, 3] == seg.labels[4, 5] == 2 and seg.counts.sum() == 118
-    clean = img.copy()
-    clean[2, 3] = clean[4, 5] = 0.5
-    keep = np.isfinite(img)
-    np.testing.assert_allclose(seg.centers, kmseg.segment(clean, 2, mask=keep).centers)
-    with pytest.raises(KmsegError, match="no pixels left to cluster"):
-        kmseg.segment(np.full((3, 3), np.nan), 2, nan="mask")
-    with pytest.raises(KmsegError, match=r"mask has shape \(2, 2\); expected \(10, 12\)"):
-        kmseg.segment(clean, 2, mask=np.ones((2, 2), bool))
-    with pytest.raises(KmsegError, match="nan='drop' must be one of"):
-        kmseg.segment(clean, 2, nan="drop")
 
 
 @pytest.mark.parametrize("where", ["write", "replace"])
