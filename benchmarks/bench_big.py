@@ -64,7 +64,7 @@ print(json.dumps({"seconds": seconds, "peak": peak, "inertia": float(seg.inertia
 
 def write_mosaic(path, size):
     """A ``size`` x ``size`` RGB TIFF of china/flower tiles, written strip by strip."""
-    from kmseg.io._tiles import write_tiff
+    from kmseg.io._bands import write_tiff
 
     china, flower = _images._tile("china.jpg"), _images._tile("flower.jpg")
     th, tw = china.shape[:2]

@@ -43,7 +43,7 @@ def timing(limit):
 
     import kmseg
     from kmseg.metrics._bsds import read_bsds_ground_truth
-    from kmseg.metrics._region import boundary_scores
+    from kmseg.metrics import boundary_scores
     from kmseg.color._spaces import lab_image
     from kmseg.regions._pipeline import DEFAULT_COMPACTNESS, DEFAULT_N_SUPERPIXELS
     from kmseg.regions._superpixels import slic_superpixels

@@ -91,17 +91,17 @@ def test_batch_command_regions(folder, tmp_path, capsys):
                        kmseg.segment_regions(folder / "p2.png", threshold=0.5).labels)
     assert "3 segmented" in capsys.readouterr().out
     assert main(["batch", str(folder), "-o", str(out), "--regions", "--n-init", "2"]) == 1
-    assert "--regions takes no --n-init" in capsys.readouterr().err
+    assert "regions=True takes no n_init" in capsys.readouterr().err
 
 
 def test_local_workers_are_what_was_asked():
-    from kmseg.batch import _run
+    from kmseg.batch import _local, _run
 
-    assert _run._Local(2).workers == "threads"
-    assert _run._Local(2, "processes").workers == "processes"
-    assert _run._Local(1).workers == "threads"  # one worker: the caller's own thread
+    assert _local.LocalExecutor(2).workers == "threads"
+    assert _local.LocalExecutor(2, "processes").workers == "processes"
+    assert _local.LocalExecutor(1).workers == "threads"  # one worker: the caller's own thread
     with pytest.raises(kmseg.KmsegError, match="workers"):
-        _run._executor(2, "tcp://127.0.0.1:1", workers="bogus")
+        _run.executor(2, "tcp://127.0.0.1:1", workers="bogus")
 
 
 def test_thread_workers_keep_each_files_warnings(tmp_path, monkeypatch):
@@ -252,13 +252,27 @@ def test_shared_palette_is_exact_over_all_pixels():
 
 
 def test_partial_fit_equals_fit_palette():
+    """PaletteFitter keeps scikit-learn's contract: parameters stored as given,
+    partial_fit and fit return the estimator, fitted attributes end in '_'."""
     imgs = [quadrants(seed=s) for s in (7, 8, 9)]
+    fitter = kmseg.PaletteFitter(4, n_init="bad")
+    assert fitter.n_init == "bad" and not hasattr(fitter, "n_images_")
+    with pytest.raises(kmseg.KmsegError, match="n_init='bad' must be an integer"):
+        fitter.partial_fit(imgs[0])
     fitter = kmseg.PaletteFitter(4)
     for img in imgs:
-        fitter.partial_fit(img)
-    assert_allclose(fitter.fit().centers, kmseg.fit_palette(imgs, 4).centers)
-    with pytest.raises(kmseg.KmsegError, match="call partial_fit first"):
-        kmseg.PaletteFitter(4).fit()
+        assert fitter.partial_fit(img) is fitter
+    reference = kmseg.fit_palette(imgs, 4)
+    assert fitter.n_images_ == 3
+    assert_allclose(fitter.cluster_centers_, reference.centers)
+    assert_array_equal(fitter.palette_, reference.palette)
+    assert_array_equal(fitter.counts_, reference.counts)
+    again = kmseg.PaletteFitter(4).fit(imgs)
+    assert again.n_images_ == 3 and again.inertia_ == fitter.inertia_ == reference.inertia
+    assert_array_equal(again.predict(imgs[0]), reference.apply(imgs[0]).labels)
+    assert again.fit(imgs[:1]).n_images_ == 1  # fit starts afresh
+    with pytest.raises(kmseg.KmsegError, match=r"call partial_fit \(or fit\) first"):
+        kmseg.PaletteFitter(4).to_palette()
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -294,18 +308,17 @@ def test_dask_palette_tree_leaves_out_unreadable_images_only(tmp_path):
     adds nothing, but a merge that fails (out of memory) stops the fit instead of
     passing as one more unreadable image (which would drop every image below it)."""
     from kmseg.batch import _dask
-    from kmseg.batch._palette import _fitter
 
     (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     good = quadrants(seed=2)
     config = kmseg.get_config()
-    assert _dask._histograms(config, str(tmp_path / "bad.png"), skip_bad=True) == []
-    assert isinstance(_dask._histograms(config, str(tmp_path / "bad.png")), kmseg.KmsegError)
-    leaves = [_dask._histograms(config, image, skip_bad=True) for image in (good, str(tmp_path / "bad.png"))]
-    palette = _dask._fit(_dask._merge(*leaves), _fitter(3), 2)
+    assert _dask._leaf(config, str(tmp_path / "bad.png"), skip_bad=True) == []
+    assert isinstance(_dask._leaf(config, str(tmp_path / "bad.png")), kmseg.KmsegError)
+    leaves = [_dask._leaf(config, image, skip_bad=True) for image in (good, str(tmp_path / "bad.png"))]
+    palette = _dask._fit(_dask._merge(*leaves), kmseg.PaletteFitter(3))
     assert palette.palette.tolist() == kmseg.fit_palette([good], 3).palette.tolist()
-    assert _dask._fit(_dask._merge([], []), _fitter(3), 2) is None  # nothing readable
-    failed = _dask._fit(_dask._merge(_dask._merge(*leaves), MemoryError()), _fitter(3), 3)
+    assert _dask._fit(_dask._merge([], []), kmseg.PaletteFitter(3)) is None  # nothing readable
+    failed = _dask._fit(_dask._merge(_dask._merge(*leaves), MemoryError()), kmseg.PaletteFitter(3))
     assert isinstance(failed, MemoryError)
 
 
@@ -317,18 +330,22 @@ def test_batch_command_exit_1_on_failure(folder, tmp_path, capsys):
 
 
 def test_palette_histograms_compact_exactly(monkeypatch):
-    from kmseg.batch import _palette
+    from kmseg.histogram import _histogram
+    from kmseg.pipeline._palette import PaletteColors
 
     imgs = [quadrants(seed=s, noise=25) for s in (10, 11, 12, 13)]
-    imgs.append(imgs[0].astype(np.uint16) * 257)  # another dtype: merged as unit RGB colours
+    imgs += [img.astype(np.uint16) * 257 for img in imgs]  # another dtype: merged as unit RGB colours
     reference = kmseg.fit_palette(imgs, 6, n_init=1)
-    monkeypatch.setattr(_palette, "COMPACT_ROWS", 10)  # merge after every image
+    monkeypatch.setattr(_histogram, "COMPACT_ROWS", 10)  # merge after every image
     fitter = kmseg.PaletteFitter(6, n_init=1)
     for img in imgs:
         fitter.partial_fit(img)
-    assert_allclose(fitter.fit().centers, reference.centers, rtol=1e-12)
-    colors, counts = fitter.histogram()
-    assert counts.sum() == 5 * 40 * 60
+    assert_allclose(fitter.cluster_centers_, reference.centers, rtol=1e-12)
+    total = PaletteColors()
+    for img in imgs:
+        total += PaletteColors.of_image(img)
+    colors, counts = total.histogram()
+    assert counts.sum() == 8 * 40 * 60 and total.n_images == 8
 
 
 def test_same_stem_from_two_places_is_refused_before_any_work(folder, tmp_path):

@@ -206,9 +206,9 @@ def test_an_image_whose_workers_all_die_is_reported_failed(photos, tmp_path, cli
     from kmseg.batch import _run
 
     monkeypatch.setattr(client.cluster.scheduler, "allowed_failures", 0)  # the first death is final
-    real = _run._process_one
+    real = _run.segment_task
     # pickled by value, so it runs as is on the workers: p1 takes its worker down with it
-    monkeypatch.setattr(_run, "_process_one",
+    monkeypatch.setattr(_run, "segment_task",
                         lambda path, *rest: os._exit(1) if path.endswith("p1.png") else real(path, *rest))
     images = [str(photos / "p0.png"), str(photos / "p1.png")]  # one task per worker
     summary = kmseg.segment_many(images, 3, str(tmp_path), outputs=("labels",), scheduler=client)

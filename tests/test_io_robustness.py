@@ -184,7 +184,10 @@ def test_every_bad_file_is_one_line_naming_it(corpus, tmp_path, capsys):
 def test_bad_files_in_one_run_without_traceback(corpus, tmp_path):
     """The installed command, in a fresh process: one line per bad file, no output."""
     folder, reasons, _ = corpus
-    paths = [folder / name for name in sorted(reasons)]
+    stems = {}
+    for name in sorted(reasons):  # one file a stem: two would write the same outputs
+        stems.setdefault(os.path.splitext(name)[0], folder / name)
+    paths = sorted(stems.values())
     proc = subprocess.run([sys.executable, "-m", "kmseg", "segment", *map(str, paths), "-k", "2",
                            "-o", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
@@ -193,6 +196,12 @@ def test_bad_files_in_one_run_without_traceback(corpus, tmp_path):
     for path, line in zip(paths, lines):
         assert line.startswith("kmseg: error: ") and f"{path.name}'" in line
     assert os.listdir(tmp_path / "out") == []
+    # two files of one stem are refused before any work, not written over each other
+    same = [folder / "bomb.png", folder / "bomb.tif"]
+    proc = subprocess.run([sys.executable, "-m", "kmseg", "segment", *map(str, same), "-o", str(tmp_path / "two")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "would both write" in proc.stderr
+    assert not (tmp_path / "two").exists()
 
 
 def test_every_valid_file_is_accepted(corpus, tmp_path):
@@ -397,7 +406,9 @@ def test_unwritable_output_reported_before_any_work(tmp_path, monkeypatch, capsy
 
     monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
     called = []
-    monkeypatch.setattr(kmseg._segment, "prepare", lambda *a, **k: called.append(1))
+    from kmseg.pipeline import _prepare
+
+    monkeypatch.setattr(_prepare.Prepared, "__init__", lambda *a, **k: called.append(1))
     for argv, message in [
         (["segment", str(src), "-o", str(locked)], "output folder"),
         (["quantize", str(src), "-o", str(locked / "q.png")], "is not writable (Permission denied)"),

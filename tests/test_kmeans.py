@@ -167,14 +167,15 @@ def test_bad_weights():
 def test_image_fit_equals_estimator():
     """The fit the image functions use (no estimator, no scikit-learn) gives the
     estimator's result bit for bit, on both algorithms."""
-    from kmseg._segment import fit
+    from kmseg._params import FitParams
+    from kmseg.cluster._fit import fit
 
     rng = np.random.default_rng(11)
     for n in (500, 30_000):  # below and above the coarse-to-fine threshold
         X = rng.normal(size=(n, 3)) * (40, 20, 10)
         w = rng.integers(1, 5, size=n).astype(np.float64)
         params = dict(n_init=3, max_iter=100, tol=1e-4, random_state=5, n_threads=None)
-        got = fit(X, w, 6, params)
+        got = fit(X, w, 6, FitParams.check(**params))
         est = KMeans(6, **params).fit(X, sample_weight=w)
         np.testing.assert_array_equal(got.cluster_centers_, est.cluster_centers_)
         np.testing.assert_array_equal(got.labels_, est.labels_)

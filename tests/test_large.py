@@ -15,9 +15,9 @@ from kmseg.cli import main
 
 tifffile = pytest.importorskip("tifffile")
 
-from kmseg.io import _tiles  # noqa: E402
-from kmseg.io._write import palette_record  # noqa: E402
-from kmseg._large import segment_large  # noqa: E402
+from kmseg.io import _bands  # noqa: E402
+from kmseg.io._palette_files import palette_record  # noqa: E402
+from kmseg.pipeline._large import segment_large  # noqa: E402
 
 from test_cli import run  # noqa: E402  (the command in a fresh process)
 
@@ -55,7 +55,7 @@ def test_bands_rebuild_the_image(tmp_path, layout, rows):
     path = tmp_path / "x.tif"
     tifffile.imwrite(path, data, **options)
     expected = kmseg.read_image(path)  # what a whole read gives
-    with _tiles.open_bands(path, rows) as reader:
+    with _bands.open_bands(path, rows) as reader:
         assert reader.shape == (50, 70)
         starts, bands = zip(*[(row0, band.copy()) for row0, band in reader.bands()])
     assert all(b.flags.c_contiguous for b in bands)
@@ -73,7 +73,7 @@ def test_layouts_read_otherwise_are_refused(tmp_path, options, reason):
     path = tmp_path / "odd.tif"
     tifffile.imwrite(path, **options)
     with pytest.raises(kmseg.ImageReadError, match=f"odd.tif.*8-bit grey or RGB.*{reason}"):
-        _tiles.open_bands(path)
+        _bands.open_bands(path)
 
 
 @pytest.mark.parametrize("compression", [None, "zlib"])
@@ -97,7 +97,7 @@ def test_band_over_max_pixels_is_refused_from_the_header(tmp_path):
     tifffile.imwrite(path, _noise((40, 50, 3)), rowsperstrip=4)
     with kmseg.config_context(max_pixels=1999):  # 200-pixel strips: the whole image is never held
         assert segment_large(path, 2).counts.sum() == 2000
-        with _tiles.open_bands(str(path)) as bands:  # and a default band stays within max_pixels
+        with _bands.open_bands(str(path)) as bands:  # and a default band stays within max_pixels
             assert bands.band_rows * 50 <= 1999 and bands.band_rows % 4 == 0
 
 
@@ -105,7 +105,7 @@ def test_strips_recut_any_band_heights():
     image = np.arange(23 * 3).reshape(23, 3)
     heights = [1, 5, 2, 9, 6]
     bands = np.split(image, np.cumsum(heights)[:-1])
-    strips = list(_tiles._strips(iter(bands), 4))
+    strips = list(_bands._strips(iter(bands), 4))
     assert [len(s) for s in strips] == [4, 4, 4, 4, 4, 3]
     np.testing.assert_array_equal(np.concatenate(strips), image)
 
@@ -115,7 +115,7 @@ def test_written_tiff_reads_back(tmp_path, compress):
     image = _noise((130, 40, 3))
     path = tmp_path / "w.tif"
     bands = (image[i:i + 30] for i in range(0, 130, 30))
-    _tiles.write_tiff(path, bands, image.shape, np.uint8, compress=compress)
+    _bands.write_tiff(path, bands, image.shape, np.uint8, compress=compress)
     np.testing.assert_array_equal(tifffile.imread(path), image)
     np.testing.assert_array_equal(np.asarray(Image.open(path)), image)
 
@@ -129,7 +129,7 @@ def test_write_is_atomic(tmp_path):
         raise RuntimeError("stop")
 
     with pytest.raises(RuntimeError, match="stop"):
-        _tiles.write_tiff(path, failing(), (200, 10), np.uint8)
+        _bands.write_tiff(path, failing(), (200, 10), np.uint8)
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["w.tif"]  # no temporary left
 
@@ -185,10 +185,10 @@ def test_auto_k_from_a_png(tmp_path, photo):
 
 
 def test_counts_past_the_uint32_flush(tmp_path, photo, monkeypatch):
-    import kmseg._large as large
+    from kmseg.histogram import _histogram
 
     ref = kmseg.segment(photo, 4)
-    monkeypatch.setattr(large, "_FLUSH_PIXELS", 5000)  # flush to int64 every few bands
+    monkeypatch.setattr(_histogram, "FLUSH_PIXELS", 5000)  # flush to int64 every few bands
     big = segment_large(photo, 4, tmp_path / "l.tif", rows=7)
     np.testing.assert_array_equal(big.counts, ref.counts)
     np.testing.assert_array_equal(big.centers, ref.centers)
@@ -306,7 +306,8 @@ def test_cli_strip_errors_are_one_line(tmp_path, photo):
     path = tmp_path / "p.tif"
     tifffile.imwrite(path, photo, rowsperstrip=8)
     code, _, err = run("segment", path, "--strips", "--figure", "-o", tmp_path / "o")
-    assert code == 1 and "--figure draws the whole image" in err and "Traceback" not in err
+    assert code == 1 and "bands=True draws no figure: a figure needs the whole image" in err
+    assert "Traceback" not in err
     png = tmp_path / "p.png"
     Image.fromarray(photo).save(png)  # not a TIFF: over --max-pixels it is still refused
     code, _, err = run("segment", png, "--max-pixels", "1000", "-o", tmp_path / "o")

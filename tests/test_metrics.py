@@ -26,7 +26,7 @@ from kmseg.metrics import (
     segmentation_covering,
     variation_of_information,
 )
-from kmseg.metrics._region import _raw_boundaries
+from kmseg.metrics._boundary import _raw_boundaries
 
 from images import write_ground_truth
 from naive import naive_covering, naive_matching, naive_rand_index, naive_raw_boundaries, naive_voi

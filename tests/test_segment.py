@@ -9,7 +9,7 @@ from sklearn.datasets import load_sample_image
 
 import kmseg
 from kmseg import ImageReadError, KMeans, KmsegError
-from kmseg._segment import KmsegWarning
+from kmseg import KmsegWarning
 from kmseg.cli import main
 
 from images import QUADRANT_COLOURS, quadrants

@@ -442,7 +442,7 @@ def test_page_and_static_files(client):
 
 
 def test_prepared_in_space_matches_a_fresh_prepare():
-    from kmseg._segment import prepare
+    from kmseg import prepare
 
     img = quadrants(noise=20)
     base = prepare(img)

@@ -122,3 +122,7 @@ def thread_limit(n_threads):
         yield
     finally:
         set_num_threads(previous)
+
+
+#: Errors of an image that cannot be read or segmented (a batch reports them per image).
+IMAGE_ERRORS = (KmsegError, OSError, ValueError, MemoryError)

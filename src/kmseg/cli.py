@@ -6,17 +6,28 @@ lives here; defaults come from the library.
 """
 
 import argparse
+import inspect
 import os
 import sys
 import warnings
 
-from . import __version__
-from . import _segment as lib
+from . import KmsegWarning, KneeWarning, __version__
 from ._validation import COLOR_SPACES, KmsegError
-from .choose._knee import KneeWarning
 
 OUTPUTS = ("labels", "recolor", "palette")
 PALETTE_FORMATS = ("png", "json", "css", "gpl")
+
+
+def _default(function, parameter):
+    """The library's default of a parameter of a public function."""
+    import kmseg
+
+    return inspect.signature(getattr(kmseg, function)).parameters[parameter].default
+
+
+def _auto_k_max():
+    """The largest k that ``n_clusters='auto'`` tries: that of :func:`kmseg.elbow`'s default range."""
+    return max(_default("elbow", "k_range"))
 
 
 class _Failure(Exception):
@@ -51,10 +62,10 @@ def _add_kmeans_options(p):
         "--color-space", choices=COLOR_SPACES, default=None,
         help="colour space to cluster in (default: gray for grey images, else rgb)",
     )
-    p.add_argument("--seed", type=int, default=lib.DEFAULT_RANDOM_STATE,
-                   help=f"random seed (default: {lib.DEFAULT_RANDOM_STATE})")
-    p.add_argument("--n-init", type=int, default=lib.DEFAULT_N_INIT,
-                   help=f"k-means++ restarts (default: {lib.DEFAULT_N_INIT})")
+    p.add_argument("--seed", type=int, default=None,
+                   help=f"random seed (default: {_default('segment', 'random_state')})")
+    p.add_argument("--n-init", type=int, default=None,
+                   help=f"k-means++ restarts (default: {_default('segment', 'n_init')})")
     p.add_argument("--threads", type=int, default=None,
                    help="threads to use (default: all cores)")
 
@@ -67,7 +78,7 @@ def _add_region_options(p):
                    help="with --regions: as many segments as the image needs, merging stopped before "
                    "the first merge more likely than P to join two objects (0 to 1; 0.5 scores best "
                    "on BSDS500 PRI); instead of -k")
-    p.add_argument("--min-size", type=int, default=0, metavar="PIXELS",
+    p.add_argument("--min-size", type=int, default=None, metavar="PIXELS",
                    help="with --regions: merge segments smaller than this into a neighbour (default: 0)")
 
 
@@ -100,7 +111,7 @@ def build_parser():
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("-k", "--n-clusters", type=_n_clusters, default=None,
                    help=f"number of clusters, or 'auto' for the knee of the elbow curve over "
-                   f"k=1..{lib.AUTO_K_MAX} (default: {lib.DEFAULT_N_CLUSTERS})")
+                   f"k=1..{_auto_k_max()} (default: {_default('segment', 'n_clusters')})")
     p.add_argument("-o", "--output", metavar="DIR", default=".",
                    help="output folder, created if missing (default: .)")
     p.add_argument("--outputs", type=_comma_list(OUTPUTS), default=list(OUTPUTS),
@@ -120,7 +131,7 @@ def build_parser():
                        "_palette.json with --palette.")
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("-n", "--n-colors", type=_n_clusters, default=None,
-                   help=f"number of colours, or 'auto' (default: {lib.DEFAULT_N_COLORS}; with "
+                   help="number of colours, or 'auto' (default: 16; with "
                    "--max-error, the most colours tried, default 256)")
     p.add_argument("--max-error", type=float, default=None, metavar="E",
                    help="use the fewest colours whose mean CIEDE2000 error is at most E "
@@ -134,8 +145,8 @@ def build_parser():
                        "k at the knee of the WCSS curve, and draw the elbow plot.")
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("--k-min", type=int, default=1, help="smallest k (default: 1)")
-    p.add_argument("--k-max", type=int, default=lib.AUTO_K_MAX,
-                   help=f"largest k (default: {lib.AUTO_K_MAX})")
+    p.add_argument("--k-max", type=int, default=_auto_k_max(),
+                   help=f"largest k (default: {_auto_k_max()})")
     p.add_argument("-o", "--output", metavar="FILE", default=None,
                    help="write the elbow plot here (.png, .svg or .pdf)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -162,7 +173,7 @@ def build_parser():
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="output folder")
     p.add_argument("-k", "--n-clusters", type=_n_clusters, default=None,
-                   help=f"number of clusters, or 'auto' (default: {lib.DEFAULT_N_CLUSTERS})")
+                   help=f"number of clusters, or 'auto' (default: {_default('segment', 'n_clusters')})")
     p.add_argument("--outputs", type=_comma_list(OUTPUTS), default=list(OUTPUTS),
                    help=f"which files to write (default: {','.join(OUTPUTS)})")
     p.add_argument("--jobs", type=int, default=None, help="images at once (default: one per core)")
@@ -203,10 +214,10 @@ def build_parser():
                        description="Segment and quantize scikit-learn's sample photo china.jpg.")
     p.add_argument("-o", "--output", metavar="DIR", default="kmseg-demo",
                    help="output folder (default: ./kmseg-demo)")
-    p.add_argument("-k", "--n-clusters", type=_n_clusters, default=lib.DEFAULT_N_CLUSTERS,
-                   help=f"number of clusters (default: {lib.DEFAULT_N_CLUSTERS})")
+    p.add_argument("-k", "--n-clusters", type=_n_clusters, default=_default("segment", "n_clusters"),
+                   help=f"number of clusters (default: {_default('segment', 'n_clusters')})")
 
-    from .web import _limits as web
+    from . import web
 
     p = sub.add_parser("serve", help="open a web page: upload an image, move k, download the results",
                        description="Serve kmseg's web page and its JSON API (OpenAPI page: /docs). "
@@ -224,7 +235,7 @@ def build_parser():
 
 
 def _methods():
-    from .metrics._dataset import METHODS
+    from .metrics import METHODS
 
     return METHODS
 
@@ -243,10 +254,19 @@ def _parse_values(text, expected):
         raise _Failure(f"--param {text!r}: values must be numbers, as 2..12 (integers) or 0.4,0.5,0.6") from None
 
 
-def _prepare_dir(path):
-    """Create the output folder, or fail before any work if it cannot be one."""
+def _prepare_dir(path, create=True):
+    """Create the output folder, or fail before any work if it cannot be one. With
+    ``create=False`` (the batch functions create it once they have checked their
+    parameters), the folder, or the nearest one above it that exists, is only
+    tried for writing."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise _Failure(f"{path!r}: output exists and is not a folder")
+    if not create:
+        existing = os.path.abspath(path)
+        while not os.path.isdir(existing):
+            existing = os.path.dirname(existing)
+        _check_writable(existing, path)
+        return
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
@@ -268,114 +288,72 @@ def _check_writable(folder, target):
     os.remove(probe)
 
 
-def _segment_one(source, args, out_dir, image=None):
-    """Segment one image and write the requested outputs; returns the paths."""
-    from .io._write import output_paths, save_segmentation
+def _given(args, **names):
+    """The k-means options the user gave, as keyword arguments of the library
+    (left out when not given, so that the library's defaults apply)."""
+    return {param: getattr(args, option) for param, option in names.items()
+            if getattr(args, option, None) is not None}
 
-    if image is None and getattr(args, "strips", False):
-        return _segment_strips(source, args, out_dir)
-    if getattr(args, "regions", False):
-        seg = _regions(source if image is None else image, args)
-    else:
-        seg = lib.segment(
-            source if image is None else image, args.n_clusters,
-            color_space=getattr(args, "color_space", None), n_init=getattr(args, "n_init", lib.DEFAULT_N_INIT),
-            random_state=getattr(args, "seed", lib.DEFAULT_RANDOM_STATE), n_threads=getattr(args, "threads", None),
-        )
-    outputs = getattr(args, "outputs", OUTPUTS)
-    targets = output_paths(source, "", out_dir, [kind for kind in OUTPUTS if kind in outputs])
-    save_segmentation(seg, targets, source)
-    written = list(targets.values())
-    if getattr(args, "figure", False):
-        from .io._write import save_figure
-        from .plot._figures import plot_segmentation
 
-        stem = os.path.splitext(os.path.basename(source))[0]
-        written.append(os.path.join(out_dir, f"{stem}_figure.png"))
-        save_figure(written[-1], plot_segmentation(source if image is None else image, seg))
-    return seg, written
+def _kmeans_params(args):
+    return _given(args, color_space="color_space", n_init="n_init", random_state="seed", n_threads="threads")
 
 
 def _check_region_options(args):
-    """``kmseg segment`` and ``batch``: the options that only --regions takes, or that it
-    cannot take, and their values, before any image; fills in -k's default."""
+    """``kmseg segment`` and ``batch``: the options that go with --regions only, and -k
+    beside a --threshold, before any image (their values are the library's to check)."""
     k_given = args.n_clusters is not None
     if not k_given:
-        args.n_clusters = lib.DEFAULT_N_CLUSTERS
+        args.n_clusters = _default("segment_many", "n_clusters")
     if not args.regions:
         given = [name for name, value in (("--threshold", args.threshold is not None),
-                                          ("--min-size", args.min_size != 0)) if value]
+                                          ("--min-size", args.min_size is not None)) if value]
         if given:
             raise _Failure(f"{' and '.join(given)} go{'es' if len(given) == 1 else ''} with --regions")
-        return
-    refused = [name for name, value in (
-        ("--strips", getattr(args, "strips", False)), ("--shared-palette", getattr(args, "shared_palette", False)),
-        ("--color-space", args.color_space is not None),
-        ("--n-init", args.n_init != lib.DEFAULT_N_INIT), ("--seed", args.seed != lib.DEFAULT_RANDOM_STATE),
-        ("-k auto", args.n_clusters == "auto")) if value]
-    if refused:
-        raise _Failure(f"--regions takes no {', '.join(refused)}: connected segments are merged from "
-                       "CIELAB superpixels, with no random restarts, k given or a --threshold")
-    if args.threshold is not None:
-        if k_given:
-            raise _Failure(f"--threshold {args.threshold:g} and -k {args.n_clusters}: the threshold chooses "
-                           "the number of segments; give one of them")
-        if not 0 <= args.threshold <= 1:
-            raise _Failure(f"--threshold {args.threshold:g}: must be a probability, 0 to 1")
-    elif args.n_clusters < 1:
-        raise _Failure(f"-k {args.n_clusters}: the number of segments must be 1 or more")
-    if args.min_size < 0:
-        raise _Failure(f"--min-size {args.min_size}: must be 0 or more pixels")
+    elif args.threshold is not None and k_given:
+        raise _Failure(f"--threshold {args.threshold:g} and -k {args.n_clusters}: the threshold chooses "
+                       "the number of segments; give one of them")
 
 
-def _regions(image, args):
-    """``kmseg segment --regions``: :func:`kmseg.segment_regions` as a Segmentation."""
-    from .regions._pipeline import _regions_segmentation
+def _segment_images(images, args, out_dir, outputs):
+    """``kmseg segment`` and ``demo``: every image through the batch's per-image work, one
+    at a time, every core on each; returns a record per image, in the order given (a
+    folder is no image: it fails in its own record)."""
+    from . import segment_many
 
-    return _regions_segmentation(image, args.n_clusters, threshold=args.threshold, min_size=args.min_size,
-                                n_threads=args.threads)
+    folders = {source for source in images if os.path.isdir(source)}
 
-
-def _segment_strips(source, args, out_dir):
-    """One image read, labelled and written in bands (kmseg.segment_large); TIFF outputs."""
-    from ._large import segment_large
-    from .io._write import palette_record, save_json
-
-    if getattr(args, "figure", False):
-        raise KmsegError(f"{source!r}: --figure draws the whole image, which is processed in strips here")
-    stem = os.path.join(out_dir, os.path.splitext(os.path.basename(source))[0])
-    outputs = getattr(args, "outputs", OUTPUTS)
-    paths = {name: f"{stem}_{name}.tif" if name in outputs else None for name in ("labels", "recolor")}
-    seg = segment_large(source, args.n_clusters, paths["labels"], recolor=paths["recolor"],
-                        color_space=args.color_space, n_init=args.n_init, random_state=args.seed,
-                        n_threads=args.threads)
-    written = [p for p in paths.values() if p is not None]
-    if "palette" in outputs:
-        written.append(f"{stem}_palette.json")
-        save_json(written[-1], palette_record(seg, source))
-    return seg, written
+    params = _kmeans_params(args)  # the library refuses what --regions does not take, by name
+    if getattr(args, "regions", False):
+        params.update(_given(args, threshold="threshold", min_size="min_size"))
+    summary = segment_many([source for source in images if source not in folders], args.n_clusters, out_dir,
+                           outputs=tuple(outputs), jobs=1, regions=getattr(args, "regions", False),
+                           bands=getattr(args, "strips", False), manifest=False, **params)
+    records = {record["input"]: record for record in summary.records}
+    return [records.get(source) or {"input": source, "status": "failed", "reason": f"{source!r}: is a folder, "
+                                    "not an image (kmseg batch segments a folder's images)"}
+            for source in images]
 
 
-def _report_auto(source, seg):
-    if seg.elbow is not None:
-        print(f"{source}: k=auto chose k={seg.n_clusters}: {seg.elbow.knee.reason}")
+def _report(record, regions=False):
+    """The lines of one image's record: its result and files, or its error."""
+    if record["status"] != "ok":
+        _error(record["reason"], record["input"])
+        return False
+    if "knee" in record:
+        print(f"{record['input']}: k=auto chose k={record['k']}: {record['knee']}")
+    what = f"{record['k']} connected segments" if regions else f"k={record['k']}"
+    print(f"{record['input']}: {what}, inertia={record['inertia']:.6g} -> {', '.join(record['outputs'])}")
+    return True
 
 
 def _cmd_segment(args):
     _check_region_options(args)
-    _prepare_dir(args.output)
-    failed = 0
-    for source in args.images:
-        try:
-            seg, written = _segment_one(source, args, args.output)
-        except (KmsegError, OSError) as exc:
-            _error(exc, source)
-            failed += 1
-            continue
-        _report_auto(source, seg)
-        what = f"{seg.n_clusters} connected segments" if args.regions else f"k={seg.n_clusters}"
-        print(f"{source}: {what}, inertia={seg.inertia:.6g} -> {', '.join(written)}")
-    return 1 if failed else 0
+    _prepare_dir(args.output, create=False)
+    outputs = [kind for kind in OUTPUTS if kind in args.outputs] + (["figure"] if args.figure else [])
+    records = _segment_images(args.images, args, args.output, outputs)
+    ok = [_report(record, args.regions) for record in records]
+    return 0 if all(ok) else 1
 
 
 def _check_output_file(path):
@@ -390,16 +368,14 @@ def _check_output_file(path):
 
 
 def _cmd_quantize(args):
-    from .io._write import image_format, palette_record, save_image, save_json
+    from . import quantize
+    from .io import image_format, palette_record, save_image, save_json
 
     _check_output_file(args.output)
     if image_format(args.output) is None:
         ext = os.path.splitext(args.output)[1].lower()
         raise _Failure(f"{args.output!r}: unknown image extension {ext!r}")
-    q = lib.quantize(
-        args.image, args.n_colors, max_error=args.max_error, color_space=args.color_space,
-        n_init=args.n_init, random_state=args.seed, n_threads=args.threads,
-    )
+    q = quantize(args.image, args.n_colors, max_error=args.max_error, **_kmeans_params(args))
     seg = q.segmentation
     save_image(args.output, q.image)
     written = [args.output]
@@ -412,18 +388,22 @@ def _cmd_quantize(args):
     return 0
 
 
+def _report_auto(source, seg):
+    if seg.elbow is not None:
+        print(f"{source}: k=auto chose k={seg.n_clusters}: {seg.elbow.knee.reason}")
+
+
 def _cmd_elbow(args):
-    from .choose._sweep import elbow
+    from . import elbow
 
     if args.output is not None:
         _check_figure_path(args.output)
-    curve = elbow(args.image, range(args.k_min, args.k_max + 1), kind="image",
-                  color_space=args.color_space, n_init=args.n_init, random_state=args.seed,
-                  n_threads=args.threads, progress=not args.quiet)
+    curve = elbow(args.image, range(args.k_min, args.k_max + 1), kind="image", progress=not args.quiet,
+                  **_kmeans_params(args))
     print(curve.table())
     print(f"chosen k={curve.best_k} ({curve.seconds:.2f} s for the sweep)")
     if args.output is not None:
-        from .io._write import save_figure
+        from .io import save_figure
 
         save_figure(args.output, curve.plot(title=os.path.basename(args.image)))
         print(f"elbow plot -> {args.output}")
@@ -437,19 +417,18 @@ def _check_figure_path(path):
 
 
 def _cmd_palette(args):
-    from .io._palette import hex_color, palette_text
-    from .io._write import save_figure, save_text
+    from . import segment
+    from .io import hex_color, palette_text, save_figure, save_text
 
     _prepare_dir(args.output)
-    seg = lib.segment(args.image, args.n_colors, color_space=args.color_space, n_init=args.n_init,
-                      random_state=args.seed, n_threads=args.threads)
+    seg = segment(args.image, args.n_colors, **_kmeans_params(args))
     stem = os.path.splitext(os.path.basename(args.image))[0]
     base = os.path.join(args.output, f"{stem}_palette")
     written = []
     for fmt in args.formats:
         path = f"{base}.{fmt}"
         if fmt == "png":
-            from .plot._figures import plot_palette
+            from . import plot_palette
 
             save_figure(path, plot_palette(seg))
         else:
@@ -467,38 +446,42 @@ def _cmd_demo(args):
     import numpy as np
     from sklearn.datasets import load_sample_image
 
-    from .io._write import save_image
+    from . import quantize
+    from .io import save_image
 
     _prepare_dir(args.output)
     photo = np.ascontiguousarray(load_sample_image("china.jpg"))
     original = os.path.join(args.output, "china.png")
     save_image(original, photo)
-    seg, written = _segment_one(original, args, args.output, image=photo)
+    args.regions, args.strips, args.threads = False, False, None
+    args.color_space = args.n_init = args.seed = None
+    record, = _segment_images([original], args, args.output, OUTPUTS)
+    if record["status"] != "ok":
+        raise _Failure(record["reason"])
     quantized = os.path.join(args.output, "china_16colors.png")
-    save_image(quantized, lib.quantize(photo, lib.DEFAULT_N_COLORS).image)
-    h, w = seg.labels.shape
+    save_image(quantized, quantize(photo, 16).image)
+    h, w = photo.shape[:2]
     print(f"Segmented china.jpg ({w}x{h}, {w * h:,} pixels, every one clustered) into "
-          f"k={seg.n_clusters} colour classes; inertia {seg.inertia:.6g}.")
+          f"k={record['k']} colour classes; inertia {record['inertia']:.6g}.")
     print(f"Wrote to {os.path.abspath(args.output)}:")
-    for path in [original] + written + [quantized]:
+    for path in [original] + record["outputs"] + [quantized]:
         print(f"  {os.path.basename(path)}")
     return 0
 
 
 def _cmd_batch(args):
-    from .batch._run import segment_many
+    from . import segment_many
 
     _check_region_options(args)
-    _prepare_dir(args.output)
+    _prepare_dir(args.output, create=False)
+    params = _kmeans_params(args)
     if args.regions:
-        params = dict(regions=True, threshold=args.threshold, min_size=args.min_size)
-    else:
-        params = dict(color_space=args.color_space, random_state=args.seed, n_init=args.n_init)
+        params.update(_given(args, threshold="threshold", min_size="min_size"))
     summary = segment_many(
         args.inputs, args.n_clusters, args.output, outputs=tuple(args.outputs), jobs=args.jobs,
         workers="processes" if args.processes else "threads", resume=args.resume, recursive=args.recursive,
-        shared_palette=args.shared_palette,
-        progress=not args.quiet, scheduler=args.scheduler or args.cluster, n_threads=args.threads, **params,
+        shared_palette=args.shared_palette, regions=args.regions,
+        progress=not args.quiet, scheduler=args.scheduler or args.cluster, **params,
     )
     for record in summary.failed:
         _error(record["reason"], record["input"])
@@ -508,7 +491,7 @@ def _cmd_batch(args):
 
 
 def _cmd_evaluate(args):
-    from .metrics._dataset import METHODS, evaluate_dataset
+    from .metrics import METHODS, evaluate_dataset
 
     parameter = METHODS[args.method][0]
     values = None if args.param is None else _parse_values(args.param, parameter)
@@ -523,7 +506,7 @@ def _cmd_evaluate(args):
     print(result.table())
     print(f"{result.seconds:.3f} s per image and value")
     if args.csv:
-        from .io._write import save_text
+        from .io import save_text
 
         lines = [f"image,{parameter},covering,pri,voi,seconds"]
         lines += [f"{r[0]},{r[1]},{r[2]:.6f},{r[3]:.6f},{r[4]:.6f},{r[5]:.4f}" for r in result.rows]
@@ -571,11 +554,11 @@ def main(argv=None):
                 "palette": _cmd_palette, "batch": _cmd_batch, "evaluate": _cmd_evaluate,
                 "demo": _cmd_demo, "serve": _cmd_serve}
     with warnings.catch_warnings():
-        warnings.simplefilter("default", lib.KmsegWarning)
+        warnings.simplefilter("default", KmsegWarning)
         warnings.simplefilter("default", KneeWarning)
         warnings.showwarning = _show_warning
         try:
-            from ._config import config_context
+            from . import config_context
 
             reading = {key: getattr(args, key, None) for key in ("max_pixels", "strict")}
             with config_context(**{k: val for k, val in reading.items() if val is not None}):

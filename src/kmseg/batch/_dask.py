@@ -10,9 +10,9 @@ and the k-means runs once, on a worker.
 
 import os
 
-import numpy as np
-
 from .._validation import KmsegError
+from ..pipeline._palette import PaletteColors
+from ._tasks import palette_colors_task
 
 #: Histograms added by one reduction task: the fan-in of the tree.
 SPLIT_EVERY = 8
@@ -30,52 +30,46 @@ def _distributed():
     return distributed
 
 
-def _histograms(config, image, skip_bad=False):
-    """A leaf of the reduction: :func:`~kmseg.batch._palette._image_histograms`
+def _leaf(config, image, skip_bad=False):
+    """A leaf of the reduction: :func:`~kmseg.batch._tasks.palette_colors_task`
     (``[]`` for an image left out with ``skip_bad``), or its error.
 
     Errors travel up the tree as values, not raised: Dask forgets an erred task
     whose future is released (the tree keeps only its root), and it rebuilds
     raised exceptions with tblib, which fails on ImageReadError (two builtin bases).
     """
-    from ._palette import _image_histograms
-
     try:
-        return _image_histograms(config, image, skip_bad)
+        return palette_colors_task(config, image, skip_bad)
     except Exception as exc:
         return exc
 
 
 def _merge(*parts):
-    """Add lists of histograms ``(kind, keys, counts)`` into one per kind (or pass an error on)."""
-    from ._palette import _add
-
+    """Add lists of :class:`~kmseg.pipeline._palette.PaletteColors` into one (or pass an error on)."""
     for part in parts:
         if isinstance(part, Exception):
             return part
-    by_kind = {}
-    for part in parts:
-        for kind, keys, counts in part:
-            by_kind.setdefault(kind, []).append((keys, counts))
+    colors = [c for part in parts for c in part]
+    if not colors:
+        return []
     try:
-        return [(kind, *_add(np.concatenate([k for k, _ in items]), np.concatenate([c for _, c in items])))
-                for kind, items in by_kind.items()]
+        total = PaletteColors()
+        for more in colors:
+            total += more
+        return [total]
     except Exception as exc:  # MemoryError
         return exc
 
 
-def _fit(merged, fitter, n_images):
-    """The palette of the merged histograms (one k-means); None when they are empty
+def _fit(merged, fitter):
+    """The palette of the merged colours (one k-means); None when they are empty
     (every image was left out as unreadable)."""
     if isinstance(merged, Exception):
         return merged
     if not merged:
         return None
-    for hist in merged:
-        fitter.partial_fit(histogram=hist)
-    fitter.n_images = n_images  # the merged histograms stand for this many images
     try:
-        return fitter.fit()
+        return fitter.partial_fit(merged[0]).to_palette()
     except Exception as exc:
         return exc
 
@@ -169,18 +163,18 @@ class DaskExecutor:
         """Histograms on the workers, added by a tree reduction, then one k-means on a worker."""
         distributed = _distributed()
         if not images:
-            return fitter.fit()  # the fitter's own error
+            return fitter.to_palette()  # the fitter's own error
         items = [os.path.join(self.base, os.fspath(im)) if isinstance(im, (str, os.PathLike)) else im
                  for im in images]
         arrays = [i for i, im in enumerate(items) if not isinstance(im, str)]
         if arrays:  # data goes to the workers once, not inside the task graph
             for i, future in zip(arrays, self.client.scatter([items[i] for i in arrays], hash=False)):
                 items[i] = future
-        level = self.client.map(_histograms, [config] * len(items), items, skip_bad=skip_bad, pure=False)
+        level = self.client.map(_leaf, [config] * len(items), items, skip_bad=skip_bad, pure=False)
         while len(level) > 1:  # each level's futures are dropped once the next one holds them
             level = [self.client.submit(_merge, *level[i:i + SPLIT_EVERY], pure=False)
                      for i in range(0, len(level), SPLIT_EVERY)]
-        palette = self.client.submit(_fit, level[0], fitter, len(images), pure=False)
+        palette = self.client.submit(_fit, level[0], fitter, pure=False)
         del level, items
         try:
             result = palette.result()

@@ -16,7 +16,8 @@ def expand_inputs(inputs, recursive=False):
     ----------
     inputs : iterable of str
         Files (taken whatever their extension), folders (their image files, by
-        extension) and glob patterns.
+        extension) and glob patterns. A name that is no pattern is kept as a file
+        even if it does not exist, so that it fails in its own record.
     recursive : bool, default=False
         Descend into sub-folders of folders (and let ``**`` in patterns match folders).
 
@@ -29,7 +30,7 @@ def expand_inputs(inputs, recursive=False):
     Raises
     ------
     KmsegError
-        An input that is neither a file, a folder, nor a pattern matching anything.
+        A pattern that matches nothing.
     """
     found = []
     seen = set()
@@ -49,7 +50,7 @@ def expand_inputs(inputs, recursive=False):
                     if name.lower().endswith(IMAGE_EXTENSIONS):
                         add(os.path.join(folder, name),
                             "" if folder == item else os.path.relpath(folder, item))
-        elif os.path.isfile(item):
+        elif os.path.isfile(item) or not glob.has_magic(item):
             add(item)
         else:
             matches = sorted(glob.glob(item, recursive=recursive))

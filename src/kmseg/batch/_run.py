@@ -1,185 +1,67 @@
-"""segment_many(): many images, in parallel, with a manifest and resume.
+"""segment_many() and fit_palette(): many images, in parallel, with a manifest and resume.
 
 The driving loop (inputs, resume, manifest, progress) is written once; the work
-runs on an executor: local threads or processes here, a Dask cluster in ``_dask``.
+of each image (``_tasks``) runs on an executor: local threads or processes
+(``_local``), or a Dask cluster (``_dask``).
 """
 
+import inspect
 import json
 import os
 import sys
 import time
 
+from .._config import get_config
+from .._params import (DEFAULT_MAX_ITER, DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE,
+                       DEFAULT_TOL)
 from .._validation import KmsegError, check_choice, check_int
-from ..io._write import output_paths
+from ..pipeline._large import segment_large
+from ..pipeline._palette import PaletteFitter
+from ..pipeline._segment import segment
+from ..regions._pipeline import REGION_PARAMS, check_region_params
 from ._inputs import expand_inputs
-from ._palette import IMAGE_ERRORS
+from ._local import WORKERS, LocalExecutor
+from ._tasks import OUTPUTS, file_targets, segment_task
 
 MANIFEST = "manifest.jsonl"
 
 
-def _spawn():
-    """Fresh worker processes: forking a process whose kernels already run
-    OpenMP threads is unsafe (GNU OpenMP refuses it)."""
-    import multiprocessing
-
-    return multiprocessing.get_context("spawn")
-
-
-def _process_one(path, targets, n_clusters, params, palette, config=None, base=None):
-    """Segment one image (or label it with a shared palette) and write its outputs.
-
-    Runs in a worker process, under the caller's ``config`` (see :func:`kmseg.get_config`),
-    with relative paths taken from the folder ``base`` when given (the caller's
-    working folder, for workers on other machines); returns a manifest record
-    naming the paths as given, never raises for a bad image.
-    """
-    from .._config import config_context
-
-    with config_context(**(config or {})):
-        return _process(path, targets, n_clusters, params, palette, base)
-
-
-def _process(path, targets, n_clusters, params, palette, base=None):
-    from .._segment import segment
-    from ..io._write import save_segmentation
-
-    start = time.perf_counter()
-    record = {"input": path, "outputs": sorted(targets.values())}
-    given = path
-    if base is not None:
-        path = os.path.join(base, path)
-        targets = {kind: os.path.join(base, t) for kind, t in targets.items()}
-    try:
-        if palette is not None:
-            seg = palette.apply(path, n_threads=params.get("n_threads"))
-        elif params.get("regions"):
-            from ..regions._pipeline import _regions_segmentation
-
-            seg = _regions_segmentation(path, n_clusters, **{k: v for k, v in params.items() if k != "regions"})
-        else:
-            seg = segment(path, n_clusters, **params)
-        for folder in {os.path.dirname(t) for t in targets.values()}:
-            os.makedirs(folder, exist_ok=True)
-        save_segmentation(seg, targets, given)
-        record.update(status="ok", reason="", k=int(seg.n_clusters), inertia=float(seg.inertia))
-    except IMAGE_ERRORS as exc:
-        reason = str(exc) or type(exc).__name__
-        if path != given:
-            reason = reason.replace(path, given)
-        record.update(status="failed", reason=reason, k=None, inertia=None)
-    record["seconds"] = round(time.perf_counter() - start, 4)
-    return record
-
-
-def _check_region_params(n_segments, shared_palette, params):
-    """``segment_many(regions=True)``: its parameters, checked once before any image."""
-    import inspect
-
-    from ..regions._pipeline import _cut_params, _hierarchy_params, segment_regions
-
-    if shared_palette:
-        raise KmsegError("regions=True has no shared palette: each image's segments are its own")
-    signature = inspect.signature(segment_regions)
-    allowed = set(signature.parameters) - {"image", "n_segments"}
-    unknown = sorted(set(params) - allowed - {"n_threads"})
-    if unknown:
-        raise KmsegError(f"regions=True takes no {', '.join(unknown)} (parameters of segment, not of "
-                         "segment_regions)")
-    if params.get("threshold") is None:
-        check_int("n_clusters", n_segments)
-    given = signature.bind(None, n_segments, **{k: value for k, value in params.items() if k != "n_threads"})
-    given.apply_defaults()
-    p = given.arguments
-    _cut_params(p["n_segments"], p["threshold"], p["min_size"], p["cost"])
-    _hierarchy_params(p["n_superpixels"], p["compactness"], p["cost"], p["edge_weight"], p["texture_weight"],
-                      p["hist_weight"])
-
-
-def _record(path, targets, status, reason):
-    """The record of an image without a result: skipped, or lost with its workers."""
-    return {"input": path, "outputs": sorted(targets.values()), "status": status, "reason": reason,
-            "k": None, "inertia": None, "seconds": 0.0}
-
-
-#: Where local work runs: threads of this process, or spawned processes.
-WORKERS = ("threads", "processes")
-
-
-class _Local:
-    """Runs tasks here (``jobs=1``) or on ``jobs`` local workers.
-
-    Threads by default: the kernels, the decoders and zlib release the GIL
-    (each thread records its own decoder warnings, see ``io._read.thread_warnings``),
-    and threads share this process's imports, where every new process imports
-    kmseg again. Processes (spawned) when asked.
-
-    An executor gives ``task_threads`` (kernel threads per task, None for every
-    core), ``base`` (folder for relative paths, None when tasks share ours),
-    ``run(fn, tasks)`` yielding ``(task, fn(*task), lost)`` as tasks end, and
-    ``fit_palette(images, fitter, config, skip_bad=False)`` (with ``skip_bad``,
-    images that cannot be read are left out of the palette instead of stopping
-    the fit, and None comes back when none can be read). It is a context manager.
-    """
-
-    base = None
-
-    def __init__(self, jobs, workers="threads"):
-        self.jobs = jobs
-        self.task_threads = 1 if jobs > 1 else None
-        self.workers = workers
-        self._pool = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-
-    def _workers(self):
-        if self._pool is None:
-            from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-
-            if self.workers == "threads":
-                self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kmseg")
-            else:
-                self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_spawn())
-        return self._pool
-
-    def run(self, fn, tasks):
-        if self.jobs == 1:
-            for task in tasks:
-                yield task, fn(*task), None
-            return
-        from concurrent.futures import as_completed
-
-        futures = {self._workers().submit(fn, *task): task for task in tasks}
-        for future in as_completed(futures):
-            yield futures[future], future.result(), None
-
-    def fit_palette(self, images, fitter, config, skip_bad=False):
-        from functools import partial
-
-        from ._palette import _image_histograms
-
-        work = partial(_image_histograms, config, skip_bad=skip_bad)
-        parts = self._workers().map(work, images) if self.jobs > 1 and len(images) > 1 else map(work, images)
-        for part in parts:
-            for hist in part:
-                fitter.partial_fit(histogram=hist)
-        if skip_bad and fitter.n_images == 0:
-            return None  # nothing readable: each image fails in its own record
-        return fitter.fit()
-
-
-def _executor(jobs, scheduler, workers="threads"):
+def executor(jobs, scheduler, workers="threads"):
     """Local threads or processes when ``scheduler`` is None, else the Dask cluster it names."""
     workers = check_choice("workers", workers, WORKERS)
     if scheduler is None:
-        return _Local(jobs, workers)
+        return LocalExecutor(jobs, workers)
     from ._dask import DaskExecutor
 
     return DaskExecutor(scheduler, jobs)
+
+
+def _mode(regions, bands, shared_palette, n_clusters, params):
+    """What each image gets, its parameters checked once, before any image is read."""
+    if regions and bands:
+        raise KmsegError("regions=True reads the whole image: it takes no bands=True")
+    if not regions:
+        if bands and shared_palette:
+            raise KmsegError("bands=True has no shared palette: each image is fitted in its own bands")
+        function = segment_large if bands else segment
+        allowed = [name for name, p in inspect.signature(function).parameters.items() if p.kind == p.KEYWORD_ONLY]
+        unknown = sorted(set(params) - set(allowed) - {"n_threads"})
+        if unknown:
+            raise KmsegError(f"segment_many takes no {', '.join(unknown)} (parameters of segment_regions: "
+                             "pass regions=True)" if set(unknown) <= set(REGION_PARAMS) else
+                             f"segment_many takes no {', '.join(unknown)}: not a parameter of "
+                             f"{function.__name__}")
+        return "bands" if bands else "colors"
+    if shared_palette:
+        raise KmsegError("regions=True has no shared palette: each image's segments are its own")
+    unknown = sorted(set(params) - set(REGION_PARAMS) - {"n_threads"})
+    if unknown:
+        raise KmsegError(f"regions=True takes no {', '.join(unknown)} (parameters of segment, not of "
+                         "segment_regions)")
+    if params.get("threshold") is None:  # a threshold chooses the number of segments instead
+        check_int("n_clusters", n_clusters)
+    check_region_params(n_clusters, **{k: value for k, value in params.items() if k != "n_threads"})
+    return "regions"
 
 
 class BatchSummary:
@@ -227,9 +109,10 @@ class _Progress:
             print(file=sys.stderr)
 
 
-def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "recolor", "palette"),
-                 jobs=None, workers="threads", resume=False, recursive=False, shared_palette=False,
-                 progress=False, scheduler=None, regions=False, **segment_params):
+def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
+                 outputs=("labels", "recolor", "palette"), jobs=None, workers="threads", resume=False,
+                 recursive=False, shared_palette=False, progress=False, scheduler=None, regions=False,
+                 bands=False, manifest=True, **segment_params):
     """Segment many images, in parallel or on a Dask cluster, writing a manifest as it goes.
 
     Parameters
@@ -241,6 +124,8 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
         Outputs go to ``output_dir/<sub-folder>/<stem>_labels.png`` (and
         ``_recolor.png``, ``_palette.json``), sub-folders mirroring folder inputs.
     outputs : tuple of str, default=('labels', 'recolor', 'palette')
+        Also 'figure': ``<stem>_figure.png``, the original, the segmentation and
+        its boundaries side by side (:func:`plot_segmentation`).
     jobs : int or None, default=None
         Images processed at once: local workers, or the worker processes of
         ``scheduler='local'``; None uses every core. Each worker's kernels run
@@ -266,6 +151,13 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
         (unused with a ``threshold``, which chooses it), and
         ``segment_params`` are those of :func:`segment_regions` (``threshold``,
         ``min_size``, ...). Not with ``shared_palette``.
+    bands : bool, default=False
+        Read, label and write each image in bands of rows with bounded memory
+        (:func:`segment_large`): the label map and recoloured image are TIFF
+        files (``_labels.tif``, ``_recolor.tif``). Not with ``regions``,
+        ``shared_palette`` or a 'figure' output.
+    manifest : bool, default=True
+        Append each image's record to ``output_dir/manifest.jsonl``.
     scheduler : None, str or dask.distributed.Client, default=None
         Where the images are processed: None for local processes; 'local' for a
         Dask ``LocalCluster`` of ``jobs`` one-thread worker processes, started
@@ -281,7 +173,8 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
     -------
     BatchSummary
         One record per image (input, outputs, k, inertia, seconds, status,
-        reason), also appended to ``output_dir/manifest.jsonl`` as each image ends.
+        reason; and ``knee``, why k was chosen, for ``n_clusters='auto'``), also
+        appended to ``output_dir/manifest.jsonl`` as each image ends.
 
     Examples
     --------
@@ -295,15 +188,17 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
     (2, ['0_labels.png', '0_palette.json'])
     """
     jobs = (os.cpu_count() or 1) if jobs is None else check_int("jobs", jobs)
-    if regions:
-        _check_region_params(n_clusters, shared_palette, segment_params)
-        segment_params["regions"] = True
+    unknown = sorted(set(outputs) - set(OUTPUTS))
+    if unknown or not outputs:
+        raise KmsegError(f"outputs={tuple(outputs)!r}: choose one or more of {', '.join(OUTPUTS)}")
+    mode = _mode(regions, bands, shared_palette, n_clusters, segment_params)
+    if mode == "bands" and "figure" in outputs:
+        raise KmsegError("bands=True draws no figure: a figure needs the whole image")
     files = expand_inputs(inputs, recursive=recursive)
-    manifest = os.path.join(output_dir, MANIFEST)
     records, todo = [], []
     claimed = {}
     for path, rel in files:
-        targets = output_paths(path, rel, output_dir, outputs)
+        targets = file_targets(path, rel, output_dir, outputs, mode)
         for target in targets.values():
             if target in claimed:
                 raise KmsegError(f"{claimed[target]!r} and {path!r} would both write {target!r}; "
@@ -314,27 +209,25 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
         else:
             todo.append((path, targets))
     os.makedirs(output_dir, exist_ok=True)
-    from .._config import get_config
-
     config = get_config()  # settings are per thread: workers get the caller's
-    with _executor(jobs, scheduler, workers) as executor:
+    log_path = os.path.join(output_dir, MANIFEST) if manifest else None
+    with executor(jobs, scheduler, workers) as runner:
         palette = None
         if shared_palette and todo:
-            from ._palette import _fitter
-
-            palette = executor.fit_palette([p for p, _ in files], _fitter(n_clusters, **segment_params),
-                                           config, skip_bad=True)  # bad files fail in their own record
+            fitter = _palette_fitter(n_clusters, **segment_params)
+            palette = runner.fit_palette([p for p, _ in files], fitter, config,
+                                         skip_bad=True)  # bad files fail in their own record
         params = dict(segment_params)
-        if executor.task_threads is not None:
-            params["n_threads"] = executor.task_threads
+        if runner.task_threads is not None:
+            params["n_threads"] = runner.task_threads
         bar = _Progress(len(todo), progress)
-        with open(manifest, "a", encoding="utf-8") as log:
+        with (open(log_path, "a", encoding="utf-8") if log_path else _NoLog()) as log:
             for r in records:
                 log.write(json.dumps(r) + "\n")
             log.flush()
-            tasks = [(path, targets, n_clusters, params, palette, config, executor.base)
+            tasks = [(path, targets, n_clusters, params, palette, mode, config, runner.base)
                      for path, targets in todo]
-            for (path, targets, *_), record, lost in executor.run(_process_one, tasks):
+            for (path, targets, *_), record, lost in runner.run(segment_task, tasks):
                 if lost is not None:
                     record = _record(path, targets, "failed", lost)
                 records.append(record)
@@ -344,4 +237,85 @@ def segment_many(inputs, n_clusters=8, output_dir=".", *, outputs=("labels", "re
         bar.close()
     order = {p: i for i, (p, _) in enumerate(files)}
     records.sort(key=lambda r: order[r["input"]])
-    return BatchSummary(records, manifest)
+    return BatchSummary(records, log_path)
+
+
+class _NoLog:
+    """Where records go when no manifest is written."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def write(self, text):
+        pass
+
+    def flush(self):
+        pass
+
+
+def _record(path, targets, status, reason):
+    """The record of an image without a result: skipped, or lost with its workers."""
+    return {"input": path, "outputs": sorted(targets.values()), "status": status, "reason": reason,
+            "k": None, "inertia": None, "seconds": 0.0}
+
+
+def _palette_fitter(n_colors, color_space=None, **params):
+    """The :class:`~kmseg.PaletteFitter` of a shared palette: 'rgb' when no colour space is given."""
+    return PaletteFitter(n_colors, color_space=color_space or "rgb", **params)
+
+
+def fit_palette(images, n_colors=8, *, jobs=1, workers="threads", scheduler=None, color_space=None,
+                n_init=DEFAULT_N_INIT, max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL,
+                random_state=DEFAULT_RANDOM_STATE, n_threads=None):
+    """One palette for a set of images, fitted exactly on all their pixels.
+
+    Each image's colour histogram is computed (by ``jobs`` local workers, or on
+    a Dask cluster), the histograms are added, and k-means runs once on the
+    merged histogram: the centres are those of clustering every pixel of every
+    image together.
+
+    Parameters
+    ----------
+    images : iterable
+        Paths, PIL images or arrays.
+    n_colors : int or 'auto', default=8
+    jobs : int, default=1
+        Workers computing histograms (local ones, or the processes of ``scheduler='local'``).
+    workers : {'threads', 'processes'}, default='threads'
+        Local workers: threads of this process or spawned processes, as for
+        :func:`segment_many`.
+    scheduler : None, str or dask.distributed.Client, default=None
+        None for local workers; else a Dask cluster as for
+        :func:`segment_many`: histograms are computed on its workers and added
+        by a tree reduction, and the k-means runs once on a worker. The
+        centres are the same as without it.
+    color_space : str or None, default=None
+        'rgb' when None.
+    n_init, max_iter, tol, random_state, n_threads
+        As for :func:`kmseg.segment`.
+
+    Returns
+    -------
+    Palette
+        ``apply(image)`` labels any image with the shared centres.
+
+    Examples
+    --------
+    >>> import numpy as np, kmseg
+    >>> a = np.zeros((4, 4, 3), np.uint8); a[:, 2:] = 200
+    >>> b = np.full((4, 4, 3), 200, np.uint8); b[0, 0] = 0
+    >>> palette = kmseg.fit_palette([a, b], 2)
+    >>> palette.palette.tolist(), palette.counts.tolist()
+    ([[200, 200, 200], [0, 0, 0]], [23, 9])
+    >>> palette.apply(b).labels[0, :2].tolist()
+    [1, 0]
+    """
+    fitter = _palette_fitter(n_colors, color_space=color_space, n_init=n_init, max_iter=max_iter, tol=tol,
+                             random_state=random_state, n_threads=n_threads)
+    images = list(images)
+    jobs = check_int("jobs", jobs)
+    with executor(jobs, scheduler, workers) as runner:
+        return runner.fit_palette(images, fitter, get_config())

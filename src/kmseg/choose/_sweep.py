@@ -13,6 +13,8 @@ import warnings
 import numpy as np
 
 from .. import _validation as v
+from ..cluster._fit import fit
+from ..cluster._kernels import assigned_sq_dist
 from ._knee import Knee, KneeWarning, find_knee
 
 #: Default number of samples (pixels) for the silhouette score, whose cost grows as
@@ -111,7 +113,9 @@ def warn_unclear(curve, stacklevel):
         warnings.warn(curve.knee.reason, KneeWarning, stacklevel=stacklevel + 1)
 
 
-def _k_values(k_range, n_distinct, name, auto=False):
+def k_values(k_range, n_distinct, name, auto=False, stacklevel=4):
+    """The k of ``k_range`` to fit: sorted, checked, at most ``n_distinct`` (a warning
+    says which were dropped, unless ``auto``)."""
     try:
         ks = sorted({int(k) for k in k_range})
     except (TypeError, ValueError):
@@ -126,7 +130,7 @@ def _k_values(k_range, n_distinct, name, auto=False):
             f"k_range goes up to {ks[-1]} but {name} has only {n_distinct} distinct points; "
             f"sweeping k={keep[0]}..{keep[-1]}",
             v.KmsegWarning,
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
     return keep or [ks[0]]
 
@@ -167,14 +171,12 @@ def _progress(enabled, text):
         print(text, file=sys.stderr, flush=True)
 
 
-def sweep(X, w, ks, fit_params, silhouette_samples, color_space, progress):
-    """Fit every k of ``ks`` on weighted rows and score it; returns an :class:`Elbow`."""
-    from .._segment import fit
-    from ..cluster._kernels import assigned_sq_dist
-
+def sweep(X, w, ks, params, silhouette_samples, color_space, progress):
+    """Fit every k of ``ks`` on weighted rows with the settings ``params`` (a
+    :class:`~kmseg._params.FitParams`) and score it; returns an :class:`Elbow`."""
     start = time.perf_counter()
     rng = np.random.default_rng(
-        fit_params["random_state"] if isinstance(fit_params["random_state"], (int, np.integer)) else None
+        params.random_state if isinstance(params.random_state, (int, np.integer)) else None
     )
     integral = np.all(w == np.round(w))
     if silhouette_samples == 0:
@@ -185,123 +187,27 @@ def sweep(X, w, ks, fit_params, silhouette_samples, color_space, progress):
         sample = rng.choice(len(w), size=silhouette_samples, p=w / w.sum())
     Xs = X[sample]
     out = {"wcss": [], "ch": [], "db": [], "sil": [], "centers": [], "n_iter": []}
-    with v.thread_limit(v.resolve_n_threads(fit_params.get("n_threads"))):
-        for i, k in enumerate(ks):
-            km = fit(X, w, k, fit_params)
-            centers = np.ascontiguousarray(km.cluster_centers_, dtype=np.float64)
-            labels = km.labels_  # already those of the final centres: one distance each suffices
-            dists = np.empty(len(X))
-            assigned_sq_dist(X, centers, labels, dists)
-            ch, db = _scores(X, w, centers, labels, dists)
-            out["wcss"].append(km.inertia_)
-            out["ch"].append(ch)
-            out["db"].append(db)
-            out["sil"].append(_silhouette(Xs, labels[sample]) if len(sample) else np.nan)
-            out["centers"].append(centers)
-            out["n_iter"].append(km.n_iter_)
-            _progress(progress, f"elbow: k={k} ({i + 1}/{len(ks)}) WCSS={km.inertia_:.6g} "
-                                f"[{time.perf_counter() - start:.1f} s]")
+    for i, k in enumerate(ks):
+        km = fit(X, w, k, params)
+        centers = np.ascontiguousarray(km.cluster_centers_, dtype=np.float64)
+        labels = km.labels_  # already those of the final centres: one distance each suffices
+        dists = np.empty(len(X))
+        assigned_sq_dist(X, centers, labels, dists)
+        ch, db = _scores(X, w, centers, labels, dists)
+        out["wcss"].append(km.inertia_)
+        out["ch"].append(ch)
+        out["db"].append(db)
+        out["sil"].append(_silhouette(Xs, labels[sample]) if len(sample) else np.nan)
+        out["centers"].append(centers)
+        out["n_iter"].append(km.n_iter_)
+        _progress(progress, f"elbow: k={k} ({i + 1}/{len(ks)}) WCSS={km.inertia_:.6g} "
+                            f"[{time.perf_counter() - start:.1f} s]")
     return Elbow(ks, out["wcss"], out["ch"], out["db"], out["sil"], len(sample), out["centers"],
                  out["n_iter"], color_space, time.perf_counter() - start)
 
 
-def sweep_prepared(prep, k_range, fit_params, *, silhouette_samples=SILHOUETTE_SAMPLES,
-                   progress=False, auto=False):
-    """The sweep of a prepared image (see :func:`kmseg._segment.prepare`)."""
-    ks = _k_values(k_range, prep.n_distinct, prep.name, auto=auto)
-    return sweep(prep.features, prep.weights, ks, fit_params, silhouette_samples, prep.space, progress)
-
-
-def elbow(
-    data,
-    k_range=range(1, 11),
-    *,
-    kind="auto",
-    color_space=None,
-    sample_weight=None,
-    n_init=4,
-    random_state=0,
-    silhouette_samples=SILHOUETTE_SAMPLES,
-    n_threads=None,
-    progress=False,
-):
-    """Fit k-means for every k of ``k_range``; WCSS, other scores, and the knee.
-
-    Parameters
-    ----------
-    data : str, os.PathLike, PIL.Image.Image or ndarray
-        An image (file, PIL image, ``(H, W, 3|4)`` array) or samples, a
-        ``(n_samples, n_features)`` array. A 2-D array is taken as samples;
-        pass ``kind='image'`` for a grey image given as an array.
-    k_range : iterable of int, default=range(1, 11)
-        The values of k. Values above the number of distinct points are dropped
-        with a warning.
-    kind : {'auto', 'image', 'samples'}, default='auto'
-    color_space : {'rgb', 'lab', 'hsv', 'gray'} or None, default=None
-        For images, as in :func:`segment`.
-    sample_weight : (n_samples,) array-like, optional
-        For samples: weights (an image's weights are its colour counts).
-    n_init : int, default=4
-        Restarts per k.
-    random_state : int, Generator, RandomState or None, default=0
-        Seed of every fit and of the silhouette sample.
-    silhouette_samples : int, default=2000
-        Points drawn (by weight, with replacement) for the silhouette, which costs
-        O(n^2); all points are used when there are no more than this; 0 skips
-        the silhouette.
-    n_threads : int or None, default=None
-    progress : bool, default=False
-        Print a line per k to standard error.
-
-    Returns
-    -------
-    Elbow
-        ``k``, ``wcss``, ``calinski_harabasz``, ``davies_bouldin``, ``silhouette``,
-        ``knee`` (the chosen k and why), ``table()``, ``plot()``.
-
-    Warns
-    -----
-    KneeWarning
-        The curve has no clear knee; ``knee`` holds the best guess and why.
-    KmsegWarning
-        ``k_range`` goes beyond the number of distinct points.
-
-    See Also
-    --------
-    find_knee : how k is chosen.
-    segment : ``n_clusters='auto'`` runs this sweep.
-
-    Examples
-    --------
-    >>> import numpy as np, kmseg
-    >>> rng = np.random.default_rng(0)
-    >>> X = np.concatenate([rng.normal(c, 0.3, (50, 2)) for c in ([0, 0], [5, 0], [0, 5])])
-    >>> curve = kmseg.elbow(X, range(1, 8))
-    >>> curve.best_k
-    3
-    """
-    from .._segment import prepare
-
-    kind = v.check_choice("kind", kind, ("auto", "image", "samples"))
-    is_array = isinstance(data, np.ndarray) or isinstance(data, (list, tuple))
-    if kind == "auto":
-        kind = "samples" if is_array and np.asarray(data).ndim == 2 else "image"
-    fit_params = dict(n_init=v.check_int("n_init", n_init), max_iter=300, tol=1e-4,
-                      random_state=random_state, n_threads=v.resolve_n_threads(n_threads))
-    silhouette_samples = v.check_int("silhouette_samples", silhouette_samples, minimum=0)
-    if kind == "image":
-        prep = prepare(data, color_space, n_threads=fit_params["n_threads"])
-        curve = sweep_prepared(prep, k_range, fit_params, silhouette_samples=silhouette_samples,
-                               progress=progress)
-        warn_unclear(curve, stacklevel=2)
-        return curve
-    from sklearn.utils import check_array
-    from sklearn.utils.validation import _check_sample_weight
-
-    X = check_array(data, dtype=np.float64, order="C")
-    w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-    n_distinct = len(np.unique(X[w > 0], axis=0))
-    ks = _k_values(k_range, n_distinct, "the data")
-    curve = sweep(X, w, ks, fit_params, silhouette_samples, None, progress)
-    warn_unclear(curve, stacklevel=2)
-    return curve
+def sweep_colors(colors, k_range, params, *, silhouette_samples=SILHOUETTE_SAMPLES, progress=False,
+                 auto=False):
+    """The sweep of an image's distinct colours (a :class:`~kmseg.color._features.ColorFeatures`)."""
+    ks = k_values(k_range, colors.n_distinct, colors.name, auto=auto)
+    return sweep(colors.features, colors.weights, ks, params, silhouette_samples, colors.space, progress)

@@ -8,6 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import _validation as v
+from .._params import DEFAULT_MAX_ITER, DEFAULT_TOL
 from ._fit import fit_weighted
 from ._kernels import sq_distances
 from ._lloyd import assign
@@ -82,8 +83,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         *,
         init="k-means++",
         n_init="auto",
-        max_iter=300,
-        tol=1e-4,
+        max_iter=DEFAULT_MAX_ITER,
+        tol=DEFAULT_TOL,
         algorithm="auto",
         random_state=None,
         n_threads=None,
@@ -131,10 +132,11 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         rng = v.make_rng(self.random_state)
 
         X64 = np.ascontiguousarray(X, dtype=np.float64)
-        centers, labels, inertia, n_iter = fit_weighted(
-            X64, weights, k, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
-            algorithm=algorithm, rng=rng, n_threads=self._n_threads,
-        )
+        with v.thread_limit(self._n_threads):
+            centers, labels, inertia, n_iter = fit_weighted(
+                X64, weights, k, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
+                algorithm=algorithm, rng=rng,
+            )
 
         n_distinct = np.count_nonzero(np.bincount(labels, weights=weights, minlength=k))
         if n_distinct < k:

@@ -28,8 +28,9 @@ class Fit(NamedTuple):
 
 
 def fit_weighted(X, weights, n_clusters, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4,
-                 algorithm="auto", rng=None, n_threads=None):
-    """k-means of weighted samples, already validated.
+                 algorithm="auto", rng=None):
+    """k-means of weighted samples, already validated, on the kernel threads the
+    caller set (:func:`kmseg._validation.thread_limit`).
 
     Parameters
     ----------
@@ -41,8 +42,7 @@ def fit_weighted(X, weights, n_clusters, *, init="k-means++", n_init=1, max_iter
     tol : float
         Relative to the mean variance of the features.
     algorithm : {'auto', 'lloyd', 'coarse-to-fine'}
-    rng : numpy.random.Generator
-    n_threads : int or None
+    rng : None, int, numpy.random.RandomState or numpy.random.Generator
 
     Returns
     -------
@@ -53,10 +53,23 @@ def fit_weighted(X, weights, n_clusters, *, init="k-means++", n_init=1, max_iter
     if algorithm == "auto":
         coarse = n_features <= MAX_FEATURES and n_samples >= AUTO_COARSE_MIN_SAMPLES
         algorithm = "coarse-to-fine" if coarse else "lloyd"
-    with v.thread_limit(v.resolve_n_threads(n_threads)):
-        lo, hi, _, var = summary(X, weights)
-        tol_abs = float(np.mean(var) * tol)
-        args = (X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng)
-        if algorithm == "coarse-to-fine":
-            return Fit(*coarse_to_fine(*args, box=(lo, hi)))
-        return Fit(*best_of(*args))
+    lo, hi, _, var = summary(X, weights)
+    tol_abs = float(np.mean(var) * tol)
+    args = (X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng)
+    if algorithm == "coarse-to-fine":
+        return Fit(*coarse_to_fine(*args, box=(lo, hi)))
+    return Fit(*best_of(*args))
+
+
+def fit(X, weights, n_clusters, params):
+    """k-means of weighted samples with the settings of a :class:`~kmseg._params.FitParams`
+    (k-means++ seeding, ``algorithm='auto'``): what :class:`~kmseg.KMeans` fits on
+    the same data and settings, without its input checks and scikit-learn import.
+
+    ``X`` is converted to float64 C order; ``n_clusters`` must be at most the
+    number of samples.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    return fit_weighted(X, weights, n_clusters, n_init=params.n_init, max_iter=params.max_iter,
+                        tol=params.tol, rng=params.random_state)

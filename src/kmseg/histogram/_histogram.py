@@ -1,19 +1,195 @@
-"""Colour histogram: an image's distinct colours, their pixel counts, and the
-way back from a label per colour to a label per pixel."""
+"""Colour histograms: distinct colours and their pixel counts.
+
+:class:`ColorCounts` adds counts up: the pixels of an image a band at a time,
+and the counts of other images or of other workers, exactly. :class:`ColorHistogram`
+is one image's histogram with the way back from a label per colour to a label per
+pixel; it counts with :class:`ColorCounts` where no such way back needs keeping.
+"""
 
 import numpy as np
 
 from .._parallel import get_num_threads
-from ._kernels import N_CODES, compact_rgb8, count_rgb8, lookup_rgb8, unique_codes
+from ._kernels import N_CODES, add_counts, compact_rgb8, count_rgb8, lookup_rgb8, unique_codes
 
 #: From this many pixels on, 8-bit RGB colours are counted in a 2**24-entry table
 #: (fixed cost: a 64 MB table to clear and scan); below, by bucketing their codes
 #: (:func:`~kmseg.histogram._kernels.unique_codes`).
 TABLE_MIN_PIXELS = 1 << 20
+#: Pixel counts are kept in uint32 and moved to an int64 table before this many pixels.
+FLUSH_PIXELS = (1 << 32) - 1
+#: Counts of colours that are not 8-bit are merged into one when this many rows wait.
+COMPACT_ROWS = 4_000_000
+#: What :class:`ColorCounts` counts.
+KINDS = ("rgb8", "grey8", "rows")
+
+
+class ColorCounts:
+    """Pixel counts of colours that add up, exactly, whatever the order of adding.
+
+    Parameters
+    ----------
+    kind : {'rgb8', 'grey8', 'rows'}
+        'rgb8': 8-bit RGB colours, counted by 24-bit code ``r << 16 | g << 8 | b``
+        in a 2**24-entry table; 'grey8': 8-bit grey values, 256 bins; 'rows':
+        any other colours (rows, or values, of one dtype), merged by sorting.
+
+    Notes
+    -----
+    A pickled ColorCounts holds its distinct colours and counts only (not the
+    2**24-entry tables), so it travels to and from worker processes cheaply.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counts = ColorCounts("rgb8").add_pixels(np.array([[0, 0, 9], [0, 0, 9]], np.uint8))
+    >>> counts += ColorCounts("rgb8").add(np.array([[0, 0, 9], [255, 0, 0]], np.uint8), np.array([1, 5]))
+    >>> colors, n = counts.histogram()
+    >>> colors.tolist(), n.tolist()
+    ([[0, 0, 9], [255, 0, 0]], [3, 5])
+    """
+
+    def __init__(self, kind):
+        if kind not in KINDS:
+            raise ValueError(f"kind={kind!r} must be one of {KINDS}")
+        self.kind = kind
+        self._pixels = None  # rgb8: uint32 counts of the pixels since the last flush; grey8: int64 (256,)
+        self._total = None  # rgb8: int64 counts (pixels flushed, and counts added)
+        self._marks = None  # rgb8: a bit per colour code that has a count
+        self._since_flush = 0
+        self._rows = []  # rows: (colors, counts) not merged yet
+
+    @classmethod
+    def of(cls, colors, counts):
+        """The counts of distinct ``colors``, of the kind their dtype and shape call for."""
+        colors = np.asarray(colors)
+        if colors.dtype == np.uint8 and colors.ndim == 2 and colors.shape[1] == 3:
+            kind = "rgb8"
+        elif colors.dtype == np.uint8 and colors.ndim == 1:
+            kind = "grey8"
+        else:
+            kind = "rows"
+        return cls(kind).add(colors, counts)
+
+    def add_pixels(self, pixels):
+        """Count pixels: ``(n, 3)`` uint8 for 'rgb8', ``(n,)`` uint8 for 'grey8', rows
+        for 'rows'. Returns self."""
+        if self.kind == "rgb8":
+            if self._since_flush + len(pixels) > FLUSH_PIXELS:
+                self._flush()
+            if self._pixels is None:
+                self._pixels = np.zeros(N_CODES, dtype=np.uint32)
+            count_rgb8(np.ascontiguousarray(pixels), self._pixels, self._bitmap(), get_num_threads())
+            self._since_flush += len(pixels)
+        elif self.kind == "grey8":
+            self._grey_table()[:] += np.bincount(pixels, minlength=256)
+        else:
+            axis = None if pixels.ndim == 1 else 0
+            colors, counts = np.unique(pixels, axis=axis, return_counts=True)
+            self.add(colors, counts)
+        return self
+
+    def add(self, colors, counts):
+        """Add the counts of distinct colours (as from :meth:`histogram`). Returns self."""
+        counts = np.asarray(counts, dtype=np.int64)
+        if self.kind == "rgb8":
+            if self._total is None:
+                self._total = np.zeros(N_CODES, dtype=np.int64)  # 128 MB, pages touched as used
+            add_counts(self._total, self._bitmap(), rgb8_codes(colors).astype(np.int64), counts)
+        elif self.kind == "grey8":
+            np.add.at(self._grey_table(), np.asarray(colors, dtype=np.intp), counts)
+        else:
+            self._rows.append((np.asarray(colors), counts))
+            if sum(len(c) for _, c in self._rows) > COMPACT_ROWS:
+                self._rows[:] = [self._merged_rows()]
+        return self
+
+    def __iadd__(self, other):
+        if other.kind != self.kind:
+            raise ValueError(f"cannot add {other.kind} colour counts to {self.kind} ones")
+        return self.add(*other.histogram())
+
+    def histogram(self):
+        """Distinct colours (ascending: by code, value or row) and their counts (int64).
+
+        Colours are ``(m, 3)`` uint8 for 'rgb8', ``(m,)`` uint8 for 'grey8', rows
+        of the added dtype for 'rows'.
+        """
+        if self.kind == "rgb8":
+            codes, counts, colors = self._compact()
+            return colors, counts
+        if self.kind == "grey8":
+            table = self._grey_table()
+            values = np.flatnonzero(table)
+            return values.astype(np.uint8), table[values]
+        return self._merged_rows()
+
+    def codes(self):
+        """'rgb8': the 24-bit codes of the distinct colours (uint32, ascending), their
+        counts and the colours, from one pass over the table's bitmap."""
+        return self._compact()
+
+    def label_table(self, codes, color_labels, dtype):
+        """A label per colour, to look pixels up in: per 24-bit code ('rgb8', written
+        over the pixel counts' own table memory, see :func:`label_lut`) or per grey value.
+        The counts are gone afterwards."""
+        if self.kind == "grey8":
+            table = np.zeros(256, dtype=dtype)
+            table[codes] = np.asarray(color_labels).astype(dtype)
+            return table
+        table = self._pixels if self._pixels is not None else np.zeros(N_CODES, np.uint32)
+        self._pixels = self._total = None
+        return label_lut(table, codes, color_labels, dtype)
+
+    def _bitmap(self):
+        if self._marks is None:
+            self._marks = np.zeros(N_CODES // 64, dtype=np.uint64)
+        return self._marks
+
+    def _grey_table(self):
+        if self._pixels is None:
+            self._pixels = np.zeros(256, dtype=np.int64)
+        return self._pixels
+
+    def _flush(self):
+        """Move the uint32 pixel counts into the int64 totals."""
+        if self._pixels is None or self._since_flush == 0:
+            return
+        if self._total is None:
+            self._total = np.zeros(N_CODES, dtype=np.int64)
+        self._total += self._pixels
+        self._pixels[:] = 0
+        self._since_flush = 0
+
+    def _compact(self):
+        if self._marks is None:
+            return np.empty(0, np.uint32), np.empty(0, np.int64), np.empty((0, 3), np.uint8)
+        if self._total is None:
+            return compact_rgb8(self._pixels, self._marks)
+        self._flush()
+        return compact_rgb8(self._total, self._marks)
+
+    def _merged_rows(self):
+        if not self._rows:
+            return np.empty((0, 3)), np.empty(0, np.int64)
+        if len(self._rows) == 1:  # one histogram: already distinct and sorted
+            return self._rows[0]
+        colors = np.concatenate([c for c, _ in self._rows])
+        counts = np.concatenate([n for _, n in self._rows])
+        colors, inverse = np.unique(colors, axis=None if colors.ndim == 1 else 0, return_inverse=True)
+        return colors, np.bincount(inverse.reshape(-1), weights=counts, minlength=len(colors)).astype(np.int64)
+
+    def __getstate__(self):
+        return {"kind": self.kind, "histogram": self.histogram()}
+
+    def __setstate__(self, state):
+        self.__init__(state["kind"])
+        colors, counts = state["histogram"]
+        if len(counts):
+            self.add(colors, counts)
 
 
 class ColorHistogram:
-    """The distinct colours of a set of pixels and how many pixels have each.
+    """The distinct colours of an image's pixels and how many pixels have each.
 
     Parameters
     ----------
@@ -31,43 +207,33 @@ class ColorHistogram:
     """
 
     def __init__(self, pixels):
-        self._table = None
+        self._table = None  # the ColorCounts whose table maps colours back to labels
         self._inverse = None
         self.codes = None
         rgb8 = pixels.dtype == np.uint8 and pixels.ndim == 2 and pixels.shape[1] == 3
         if rgb8 and pixels.shape[0] < TABLE_MIN_PIXELS:
-            codes = rgb8_codes(pixels)
-            codes, counts, inverse = unique_codes(codes)
-            self.codes = codes
-            self.colors = _decode(codes)
-            self.counts = counts
+            codes, counts, inverse = unique_codes(rgb8_codes(pixels))
+            self.codes, self.colors, self.counts = codes, decode_rgb8(codes), counts
             self._inverse = inverse
-        elif rgb8:
-            table = np.zeros(N_CODES, dtype=np.uint32)
-            marks = np.zeros(N_CODES // 64, dtype=np.uint64)
-            count_rgb8(np.ascontiguousarray(pixels), table, marks, get_num_threads())
-            self.codes, self.counts, self.colors = compact_rgb8(table, marks)
-            self._table = table
-        elif pixels.dtype == np.uint8 and pixels.ndim == 1:
-            counts = np.bincount(pixels, minlength=256)
-            values = np.flatnonzero(counts)
-            self.colors = values.astype(np.uint8)
-            self.counts = counts[values].astype(np.int64)
-            self._lut_index = np.zeros(256, dtype=np.intp)
-            self._lut_index[values] = np.arange(len(values))
-        else:
-            if pixels.ndim == 1:
-                colors, inverse, counts = np.unique(pixels, return_inverse=True, return_counts=True)
+        elif rgb8 or (pixels.dtype == np.uint8 and pixels.ndim == 1):
+            self._table = ColorCounts("rgb8" if rgb8 else "grey8").add_pixels(pixels)
+            if rgb8:
+                self.codes, self.counts, self.colors = self._table.codes()
             else:
-                colors, inverse, counts = np.unique(
-                    pixels, axis=0, return_inverse=True, return_counts=True
-                )
+                self.colors, self.counts = self._table.histogram()
+        else:
+            colors, inverse, counts = np.unique(pixels, axis=None if pixels.ndim == 1 else 0,
+                                                return_inverse=True, return_counts=True)
             self.colors = colors
             self.counts = counts.astype(np.int64)
             self._inverse = inverse.reshape(-1)
 
     def __len__(self):
         return len(self.counts)
+
+    def color_counts(self):
+        """The histogram as :class:`ColorCounts`, to add to others."""
+        return ColorCounts.of(self.colors, self.counts)
 
     def to_pixels(self, color_labels, pixels, dtype):
         """Labels of the pixels the histogram was made of.
@@ -86,14 +252,16 @@ class ColorHistogram:
         labels : (n,) ndarray of ``dtype``
         """
         color_labels = np.asarray(color_labels)
-        if self._table is not None:
-            lut = label_lut(self._table, self.codes, color_labels, dtype)
-            out = np.empty(pixels.shape[0], dtype=dtype)
-            lookup_rgb8(np.ascontiguousarray(pixels), lut, out)
-            return out
-        if self._inverse is None:
-            return color_labels.astype(dtype)[self._lut_index[pixels]]
-        return color_labels.astype(dtype)[self._inverse]
+        if self._inverse is not None:
+            return color_labels.astype(dtype)[self._inverse]
+        if self.codes is None:  # 8-bit grey
+            table = np.zeros(256, dtype=dtype)
+            table[self.colors] = color_labels.astype(dtype)
+            return table[pixels]
+        lut = label_lut(self._table._pixels, self.codes, color_labels, dtype)
+        out = np.empty(pixels.shape[0], dtype=dtype)
+        lookup_rgb8(np.ascontiguousarray(pixels), lut, out)
+        return out
 
 
 def label_lut(table, codes, color_labels, dtype):
@@ -109,9 +277,10 @@ def label_lut(table, codes, color_labels, dtype):
 
 def rgb8_codes(colors):
     """24-bit codes ``r << 16 | g << 8 | b`` (uint32) of (n, 3) 8-bit colours."""
+    colors = np.asarray(colors)
     return (colors[:, 0].astype(np.uint32) << 16) | (colors[:, 1].astype(np.uint32) << 8) | colors[:, 2]
 
 
-def _decode(codes):
+def decode_rgb8(codes):
     """(n, 3) uint8 colours of 24-bit codes."""
     return np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=1).astype(np.uint8)

@@ -284,9 +284,14 @@ def unique_codes(const uint32_t[::1] codes):
     return distinct_a[:m].copy(), counts_a[:m].copy(), inverse_a
 
 
-def add_counts(int64_t[::1] table, const int64_t[::1] codes, const int64_t[::1] counts):
-    """``table[codes[i]] += counts[i]`` for every i, repeated codes included."""
+def add_counts(int64_t[::1] table, uint64_t[::1] marks, const int64_t[::1] codes,
+               const int64_t[::1] counts):
+    """``table[codes[i]] += counts[i]`` for every i, repeated codes included, and
+    bit ``codes[i]`` of ``marks`` set (as :func:`count_rgb8` marks the colours it counts)."""
     cdef Py_ssize_t i
+    cdef int64_t code
     with nogil:
         for i in range(codes.shape[0]):
-            table[codes[i]] += counts[i]
+            code = codes[i]
+            table[code] += counts[i]
+            marks[code >> 6] |= (<uint64_t>1) << (code & 63)

@@ -506,6 +506,15 @@ def excluded_pixels(image, mask=None, name="the image"):
     return out if out.any() else None
 
 
+def read_bytes(data, name="upload"):
+    """Decode the bytes of an image file (an upload, say) with the checks of
+    :func:`read_image`; messages name the file ``name``."""
+    import io
+
+    label = repr(name)
+    return check_array(decode(io.BytesIO(data), label), label)
+
+
 def read_image(image, *, frames="first", nan="raise"):
     """Read an image into a validated NumPy array.
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .._validation import OutputError
-from ._palette import hex_color
+from ._palette_files import palette_record
 
 #: zlib level of the PNGs written (1: fastest that still compresses).
 PNG_COMPRESS_LEVEL = 1
@@ -68,6 +68,26 @@ def image_format(path):
     return Image.EXTENSION.get(ext) or Image.registered_extensions().get(ext)
 
 
+def display_image(img):
+    """An image of any supported dtype as uint8 RGB, or grey, as it is shown: alpha dropped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> display_image(np.array([[[0.0, 1.0, 0.5, 1.0]]])).tolist()
+    [[[0, 255, 128]]]
+    """
+    if img.dtype == np.uint8:
+        out = img
+    elif img.dtype == np.uint16:
+        out = (img // 257).astype(np.uint8)
+    else:
+        out = np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
+    if out.ndim == 3 and out.shape[2] == 2:  # grey + alpha
+        return out[:, :, 0]
+    return out[:, :, :3] if out.ndim == 3 else out
+
+
 def save_image(path, array, transparency=None):
     """Save an image array atomically, in the format of the file extension.
 
@@ -85,14 +105,15 @@ def save_bytes(path, data):
             fh.write(data)
 
 
-def encode_image(array, fmt, transparency=None, compress_level=PNG_COMPRESS_LEVEL):
+def encode_image(array, fmt, transparency=None, compress_level=None):
     """The bytes of an image file of format ``fmt`` (Pillow's name: 'PNG', 'TIFF', ...).
 
     PNG and TIFF keep 16 bits (colour 16-bit PNG is written here, as Pillow writes
     only grey at 16 bits); other formats get 8 bits, and formats without alpha
     lose the alpha channel. Float arrays in [0, 1] are written as 16 bits.
     ``transparency`` is a grey value shown transparent (a PNG tRNS chunk).
-    PNGs are compressed at zlib level ``compress_level``, by default 1 (OpenCV's
+    PNGs are compressed at zlib level ``compress_level``, by default (None)
+    :data:`PNG_COMPRESS_LEVEL`, 1 (OpenCV's
     default too): on BSDS photos' label maps and recoloured images about 3x faster
     to write than at Pillow's default level 6, for files about a quarter larger.
     """
@@ -123,7 +144,7 @@ def encode_image(array, fmt, transparency=None, compress_level=PNG_COMPRESS_LEVE
     im = Image.fromarray(np.ascontiguousarray(array))
     options = {} if transparency is None else {"transparency": int(transparency)}
     if fmt == "PNG":
-        options["compress_level"] = compress_level
+        options["compress_level"] = PNG_COMPRESS_LEVEL if compress_level is None else compress_level
     im.save(buf, format=fmt, **options)
     return buf.getvalue()
 
@@ -194,55 +215,6 @@ def save_json(path, obj):
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(obj, fh, indent=2)
             fh.write("\n")
-
-
-def palette_record(seg, source=None):
-    """A JSON-ready description of a segmentation's palette.
-
-    Parameters
-    ----------
-    seg : Segmentation
-    source : str, optional
-        The image it came from.
-
-    Returns
-    -------
-    dict
-        ``n_clusters``, ``color_space``, ``inertia``, ``n_iter``, the image
-        size, the pixels left out of the clustering and their label (when any
-        were), and per cluster its label, RGB colour, hex code, pixel count,
-        share of the image and centre in the working colour space.
-    """
-    total = int(seg.counts.sum())
-    if hasattr(seg, "labels"):
-        height, width = seg.labels.shape
-        left_out = 0 if getattr(seg, "mask", None) is None else int((~seg.mask).sum())
-    else:  # a LargeSegmentation: its labels are in a file
-        (height, width), left_out = seg.shape, seg.n_left_out
-    record = {"image": source} if source is not None else {}
-    record.update(
-        {
-            "height": int(height),
-            "width": int(width),
-            "n_clusters": int(seg.n_clusters),
-            "color_space": seg.color_space,
-            "inertia": float(seg.inertia),
-            "n_iter": int(seg.n_iter),
-            **({} if not left_out else {"left_out": left_out, "left_out_label": int(seg.n_clusters)}),
-            "colors": [
-                {
-                    "label": i,
-                    "rgb": [int(c) for c in rgb],
-                    "hex": hex_color(rgb),
-                    "count": int(count),
-                    "share": round(int(count) / total, 6) if total else 0.0,
-                    "center": [float(c) for c in center],
-                }
-                for i, (rgb, count, center) in enumerate(zip(seg.palette, seg.counts, seg.centers))
-            ],
-        }
-    )
-    return record
 
 
 def save_text(path, text):

@@ -1,4 +1,4 @@
-"""Stage 4: deterministic label order."""
+"""Stage 4: labels in a deterministic order, and painted with colours."""
 
 import numpy as np
 
@@ -27,3 +27,18 @@ def label_dtype(n_labels):
     if n_labels <= 65536:
         return np.dtype(np.uint16)
     return np.dtype(np.uint32)
+
+
+def paint_labels(table, labels, alpha=None):
+    """Labels painted with the rows of ``table`` ((n_labels, c)), then ``alpha``
+    as one more channel; (H, W) when that makes one channel.
+
+    The table gets the alpha column before painting, so the image is written
+    once (not painted, then copied beside the alpha channel).
+    """
+    if alpha is not None:
+        table = np.concatenate([table, np.zeros((len(table), 1), table.dtype)], axis=1)
+    out = np.take(table, labels, axis=0)
+    if alpha is not None:
+        out[..., -1] = alpha
+    return out[..., 0] if out.shape[-1] == 1 else out

@@ -8,17 +8,13 @@ segmentations of one BSDS500 image. Importing this package loads NumPy only;
 SciPy and scikit-image load when a function that needs them is called.
 """
 
+from ._boundary import BSDS_TOLERANCE, BoundaryScores, boundary_map, boundary_scores
 from ._bsds import read_bsds_ground_truth
+from ._dataset import METHODS, DatasetScores, evaluate_dataset
+from ._evaluate import SegmentationScores, evaluate, evaluate_segmentation
 from ._region import (
-    BSDS_TOLERANCE,
-    BoundaryScores,
     Contingency,
-    SegmentationScores,
-    boundary_map,
-    boundary_scores,
     contingency,
-    evaluate,
-    evaluate_segmentation,
     mean_variation_of_information,
     probabilistic_rand_index,
     rand_index,
@@ -30,11 +26,14 @@ __all__ = [
     "BSDS_TOLERANCE",
     "BoundaryScores",
     "Contingency",
+    "DatasetScores",
+    "METHODS",
     "SegmentationScores",
     "boundary_map",
     "boundary_scores",
     "contingency",
     "evaluate",
+    "evaluate_dataset",
     "evaluate_segmentation",
     "mean_variation_of_information",
     "probabilistic_rand_index",

@@ -14,6 +14,12 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import KmsegError
+from ..io._read import read_image
+from ..io._write import save_image
+from ..pipeline._segment import segment
+from ..regions._pipeline import region_hierarchy
+from ._bsds import read_bsds_ground_truth
+from ._evaluate import evaluate
 
 #: Thresholds of the learned merge cost: chances that a merge joins two objects.
 CHANCES = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]
@@ -40,8 +46,6 @@ def run_method(method, image, value, cache=None):
     ``cache`` (a dict, one per image) keeps work shared between values.
     """
     if method in ("regions", "regions-threshold", "regions-smooth", "regions-ward"):
-        from ..regions._pipeline import region_hierarchy
-
         cache = {} if cache is None else cache
         if "hierarchy" not in cache:
             cache["hierarchy"] = region_hierarchy(image, smooth=method == "regions-smooth",
@@ -50,8 +54,6 @@ def run_method(method, image, value, cache=None):
             return cache["hierarchy"].regions(int(value)).labels
         return cache["hierarchy"].regions_below(float(value)).labels
     if method in ("kmeans", "kmeans-connected"):
-        from .._segment import segment
-
         labels = segment(image, int(value)).labels.astype(np.int64)
         if method == "kmeans":
             return labels
@@ -146,11 +148,6 @@ def evaluate_dataset(images_dir, ground_truth_dir, method="regions-threshold", v
     -------
     DatasetScores
     """
-    from ..io._read import read_image
-    from ..io._write import save_image
-    from ._bsds import read_bsds_ground_truth
-    from ._region import evaluate
-
     if method not in METHODS:
         raise KmsegError(f"method={method!r} must be one of {', '.join(METHODS)}")
     parameter, default = METHODS[method]

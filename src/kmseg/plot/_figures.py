@@ -6,27 +6,15 @@ Each function returns a :class:`matplotlib.figure.Figure`; save it with
 
 import numpy as np
 
-from ..io._palette import hex_color
+from ..io._palette_files import hex_color
 from ..io._read import read_image
+from ..io._write import display_image
 
 
 def _figure(width, height):
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout="constrained")
-
-
-def _display(img):
-    """An image as uint8 RGB or grey, ready for imshow."""
-    if img.dtype == np.uint8:
-        out = img
-    elif img.dtype == np.uint16:
-        out = (img // 257).astype(np.uint8)
-    else:
-        out = np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
-    if out.ndim == 3 and out.shape[2] == 2:  # grey + alpha
-        return out[:, :, 0]
-    return out[:, :, :3] if out.ndim == 3 else out
 
 
 def _show(ax, img, title):
@@ -62,13 +50,13 @@ def plot_segmentation(image, seg, *, boundaries=True, boundary_color=(1.0, 1.0, 
     """
     from skimage.segmentation import mark_boundaries
 
-    original = _display(read_image(image))
+    original = display_image(read_image(image))
     h, w = original.shape[:2]
     n = 3 if boundaries else 2
     fig = _figure(4.0 * n, 4.0 * h / w + 0.6)
     axes = fig.subplots(1, n)
     _show(axes[0], original, "original")
-    _show(axes[1], _display(seg.recolor()), f"k={seg.n_clusters} ({seg.color_space})")
+    _show(axes[1], display_image(seg.recolor()), f"k={seg.n_clusters} ({seg.color_space})")
     if boundaries:
         rgb = original if original.ndim == 3 else np.repeat(original[:, :, None], 3, axis=2)
         over = mark_boundaries(rgb, seg.labels, color=boundary_color, mode="inner")
@@ -202,7 +190,7 @@ def plot_color_scatter(image, quantized=None, *, n_samples=10_000, random_state=
     >>> len(fig.axes)
     4
     """
-    img = _display(read_image(image))
+    img = display_image(read_image(image))
     if img.ndim == 2:
         img = np.repeat(img[:, :, None], 3, axis=2)
     pixels = img.reshape(-1, 3)
@@ -210,7 +198,7 @@ def plot_color_scatter(image, quantized=None, *, n_samples=10_000, random_state=
     idx = rng.choice(len(pixels), size=min(n_samples, len(pixels)), replace=False)
     rows = [("original", pixels[idx])]
     if quantized is not None:
-        q = _display(np.asarray(quantized))
+        q = display_image(np.asarray(quantized))
         q = np.repeat(q[:, :, None], 3, axis=2) if q.ndim == 2 else q
         n_colors = len(np.unique(q.reshape(-1, 3), axis=0))
         rows.append((f"quantized ({n_colors} colours)", q.reshape(-1, 3)[idx]))

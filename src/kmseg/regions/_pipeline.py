@@ -16,6 +16,7 @@ from .. import _validation as v
 from ..color._spaces import lab_image
 from ..io._read import read_image
 from ..labels._order import label_dtype, size_order
+from ..pipeline._result import Segmentation
 from ._merge import absorb_small, cut_tree, merge_tree, region_stats
 from ._superpixels import slic_superpixels
 
@@ -94,8 +95,6 @@ class Regions:
     def as_segmentation(self):
         """The same segments as a :class:`~kmseg.Segmentation` (centres in CIELAB),
         for what takes one: :func:`~kmseg.io._write.save_segmentation`, the plots."""
-        from .._segment import Segmentation
-
         return Segmentation(self.labels, self.centers, self.palette, self.counts, self.inertia, 0, "lab",
                             grey=False)
 
@@ -140,6 +139,7 @@ def segment_regions(
     texture_weight=None,
     hist_weight=None,
     smooth=False,
+    n_threads=None,
 ):
     """Segment an image into ``n_segments`` connected regions that follow objects.
 
@@ -213,6 +213,8 @@ def segment_regions(
         Smooth the image first with an edge-preserving (bilateral) filter, two
         passes over a 5 x 5 window: superpixels and merging then see less
         noise and fine texture. Slower; it did not score better on BSDS500.
+    n_threads : int or None, default=None
+        Threads of the kernels; None uses all cores. Results do not depend on it.
 
     Returns
     -------
@@ -241,22 +243,34 @@ def segment_regions(
     >>> kmseg.segment_regions(img, threshold=0.5, n_superpixels=50).n_segments
     3
     """
-    # checked before the work: a threshold of the other cost's scale fails at once
-    n_segments, threshold, min_size = _cut_params(n_segments, threshold, min_size, cost)
-    hierarchy = region_hierarchy(image, n_superpixels=n_superpixels, compactness=compactness, cost=cost,
-                                 edge_weight=edge_weight, texture_weight=texture_weight,
-                                 hist_weight=hist_weight, smooth=smooth)
-    if threshold is not None:
-        return hierarchy.regions_below(threshold, min_size)
-    return hierarchy.regions(n_segments, min_size)
-
-
-def _regions_segmentation(image, n_segments=8, *, n_threads=None, **params):
-    """:func:`segment_regions` as a :class:`~kmseg.Segmentation`, its kernels on
-    ``n_threads`` threads (None: every core): what the command line and
-    :func:`kmseg.segment_many` write."""
+    p = check_region_params(n_segments, threshold=threshold, min_size=min_size, n_superpixels=n_superpixels,
+                            compactness=compactness, cost=cost, edge_weight=edge_weight,
+                            texture_weight=texture_weight, hist_weight=hist_weight, smooth=smooth)
     with v.thread_limit(v.resolve_n_threads(n_threads)):
-        return segment_regions(image, n_segments, **params).as_segmentation()
+        hierarchy = _hierarchy(image, p)
+        if p["threshold"] is not None:
+            return hierarchy.regions_below(p["threshold"], p["min_size"])
+        return hierarchy.regions(p["n_segments"], p["min_size"])
+
+
+#: The parameters of :func:`segment_regions` but the image, ``n_segments`` and ``n_threads``.
+REGION_PARAMS = ("threshold", "min_size", "n_superpixels", "compactness", "cost", "edge_weight",
+                 "texture_weight", "hist_weight", "smooth")
+
+
+def check_region_params(n_segments=8, *, threshold=None, min_size=0, n_superpixels=DEFAULT_N_SUPERPIXELS,
+                        compactness=DEFAULT_COMPACTNESS, cost="learned", edge_weight=None, texture_weight=None,
+                        hist_weight=None, smooth=False):
+    """The parameters of :func:`segment_regions` checked, before any image is read (a
+    threshold of the other cost's scale fails at once): a dict of them, the merge
+    cost's weights in ``weights`` with their defaults."""
+    n_segments, threshold, min_size = _cut_params(n_segments, threshold, min_size, cost)
+    n_superpixels, compactness, cost, weights = _hierarchy_params(
+        n_superpixels, compactness, cost, edge_weight, texture_weight, hist_weight)
+    if not isinstance(smooth, (bool, np.bool_)):
+        raise v.KmsegError(f"smooth={smooth!r} must be True or False")
+    return dict(n_segments=n_segments, threshold=threshold, min_size=min_size, n_superpixels=n_superpixels,
+                compactness=compactness, cost=cost, weights=weights, smooth=bool(smooth))
 
 
 def _cut_params(n_segments, threshold, min_size, cost):
@@ -358,24 +372,46 @@ def _stopping_costs(costs, merges, counts, n_pixels):
 
 
 def region_hierarchy(image, *, n_superpixels=DEFAULT_N_SUPERPIXELS, compactness=DEFAULT_COMPACTNESS,
-                     cost="learned", edge_weight=None, texture_weight=None, hist_weight=None, smooth=False):
-    """Superpixels of ``image`` and their full merge order (see :func:`segment_regions`).
+                     cost="learned", edge_weight=None, texture_weight=None, hist_weight=None, smooth=False,
+                     n_threads=None):
+    """Superpixels of ``image`` and their full merge order, to cut at any number of segments.
+
+    Parameters are those of :func:`segment_regions` that shape the merges; the
+    cut (``n_segments``, ``threshold``, ``min_size``) is chosen afterwards, by
+    :meth:`RegionHierarchy.regions` and :meth:`RegionHierarchy.regions_below`,
+    each at the cost of a few array operations.
 
     Returns
     -------
     RegionHierarchy
+
+    Examples
+    --------
+    >>> import numpy as np, kmseg
+    >>> img = np.zeros((40, 40, 3), np.uint8); img[:, 20:] = (200, 30, 30)
+    >>> tree = kmseg.region_hierarchy(img, n_superpixels=50)
+    >>> [tree.regions(k).n_segments for k in (1, 2)]
+    [1, 2]
     """
-    n_superpixels, compactness, cost, weights = _hierarchy_params(
-        n_superpixels, compactness, cost, edge_weight, texture_weight, hist_weight)
+    p = check_region_params(n_superpixels=n_superpixels, compactness=compactness, cost=cost,
+                            edge_weight=edge_weight, texture_weight=texture_weight, hist_weight=hist_weight,
+                            smooth=smooth)
+    with v.thread_limit(v.resolve_n_threads(n_threads)):
+        return _hierarchy(image, p)
+
+
+def _hierarchy(image, p):
+    """The :class:`RegionHierarchy` of an image, from checked parameters (see
+    :func:`check_region_params`), on the kernel threads already set."""
     lab = lab_image(read_image(image))
-    if smooth:
+    if p["smooth"]:
         from ..color._smooth import edge_preserving_smooth
 
         lab = edge_preserving_smooth(lab)
-    sp = slic_superpixels(lab, n_superpixels, compactness, max_iter=SLIC_ITERATIONS)
-    merges, costs = merge_tree(sp, **_merge_inputs(lab, **weights), return_costs=True,
-                               model=MERGE_MODEL if cost == "learned" else None)
-    return RegionHierarchy(sp, lab, merges, costs, cost)
+    sp = slic_superpixels(lab, p["n_superpixels"], p["compactness"], max_iter=SLIC_ITERATIONS)
+    merges, costs = merge_tree(sp, **_merge_inputs(lab, **p["weights"]), return_costs=True,
+                               model=MERGE_MODEL if p["cost"] == "learned" else None)
+    return RegionHierarchy(sp, lab, merges, costs, p["cost"])
 
 
 def _hierarchy_params(n_superpixels, compactness, cost, edge_weight, texture_weight, hist_weight):

@@ -20,9 +20,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .. import __version__, config_context
 from .. import _validation as v
-from .._version import __version__
-from ..io._read import thread_warnings
+from ..io import label_png, palette_record, thread_warnings
 from ._limits import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_IMAGES,
@@ -110,7 +110,7 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
     max_pixels = v.check_int("max_pixels", max_pixels)
     max_results = v.check_int("max_results", max_results, minimum=0)
     n_threads = v.resolve_n_threads(n_threads)
-    store = ImageStore(max_images)
+    store = ImageStore(v.check_int("max_images", max_images))
     # One computation on images at a time: bounded memory, the kernels' threads in full use.
     # Elbow sweeps work on the small colour histogram only: they run beside it, so a
     # slider move need not wait for a sweep (OpenMP takes kernels launched from two
@@ -173,8 +173,6 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
         return upload
 
     def add(name, load):
-        from .._config import config_context
-
         def work():
             with config_context(max_pixels=max_pixels):
                 image = load()
@@ -291,8 +289,6 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS,
         def make():
             seg = upload.result(k, color_space, spatial).seg
             if file == "labels.png":
-                from ..io._write import label_png
-
                 left_out = seg.n_clusters if seg.mask is not None else None  # marked transparent
                 body = label_png(seg.labels, seg.n_clusters, left_out)
             elif file == "recolor.png":
@@ -367,8 +363,6 @@ def _too_large(size, max_bytes):
 
 
 def _segment_json(image_id, upload, k_requested, result, notes):
-    from ..io._write import palette_record
-
     seg = result.seg
     record = palette_record(seg, upload.name)
     query = urlencode({"k": result.k, "color_space": result.space, "spatial": int(result.spatial)})

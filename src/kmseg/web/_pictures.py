@@ -4,7 +4,7 @@ import colorsys
 
 import numpy as np
 
-from ..io._write import PNG_COMPRESS_LEVEL, encode_image
+from ..io import display_image, encode_image, palette_text
 
 #: Boundary colour of the overlay (yellow) and how much the rest is dimmed when
 #: one region is highlighted.
@@ -14,15 +14,13 @@ DIM = 0.25
 
 def display_rgb(image):
     """An image of any supported dtype as (H, W, 3) uint8 RGB, alpha dropped."""
-    from ..plot._figures import _display
-
-    out = _display(image)
+    out = display_image(image)
     if out.ndim == 2:
         out = np.repeat(out[:, :, None], 3, axis=2)
     return np.ascontiguousarray(out)
 
 
-def png_bytes(array, compress_level=PNG_COMPRESS_LEVEL, transparency=None):
+def png_bytes(array, compress_level=None, transparency=None):
     """PNG file bytes of an image array of any supported dtype (16 bits kept);
     ``transparency``: a grey value shown transparent (a tRNS chunk)."""
     return encode_image(array, "PNG", transparency, compress_level)
@@ -81,6 +79,4 @@ def highlight(rgb, labels, label):
 
 def palette_file(seg, fmt, name, stem):
     """The palette as JSON, CSS or GIMP .gpl text."""
-    from ..io._palette import palette_text
-
     return palette_text(seg, fmt, name, stem)

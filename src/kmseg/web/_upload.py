@@ -6,7 +6,6 @@ mode cuts one merge tree of superpixels at k. Results of the last few settings
 are kept, so the pictures and downloads of one setting cost no second fit.
 """
 
-import io
 import os
 import re
 import secrets
@@ -15,13 +14,16 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import _segment as lib
-from .. import _validation as v
+import inspect
+
+from .. import KmsegError, elbow, prepare, region_hierarchy, segment
+from ..io import thread_warnings
 
 #: Largest k the page and the API accept (label maps stay 8-bit PNGs).
 MAX_K = 256
-#: The elbow curve of the page: k = 1..ELBOW_K_MAX, as ``segment(image, "auto")`` sweeps.
-ELBOW_K_MAX = lib.AUTO_K_MAX
+#: The elbow curve of the page: k = 1..ELBOW_K_MAX, the range of :func:`kmseg.elbow`
+#: (and of ``segment(image, "auto")``).
+ELBOW_K_MAX = max(inspect.signature(elbow).parameters["k_range"].default)
 
 
 def parse_k(value):
@@ -33,8 +35,10 @@ def parse_k(value):
         if re.fullmatch(r"[0-9]{1,6}", text):
             value = int(text)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise v.KmsegError(f"k={value!r} must be an integer in [1, {MAX_K}] or 'auto'")
-    return v.check_int("k", value, maximum=MAX_K)
+        raise KmsegError(f"k={value!r} must be an integer in [1, {MAX_K}] or 'auto'")
+    if not 1 <= value <= MAX_K:
+        raise KmsegError(f"k={value} must be in [1, {MAX_K}]")
+    return int(value)
 
 
 class Result:
@@ -71,14 +75,12 @@ class Upload:
     def __init__(self, name, image, n_threads=None, max_results=8):
         self.name = name
         self.stem = _safe_stem(name)
-        prep = lib.prepare(image, n_threads=n_threads)
+        prep = prepare(image, n_threads=n_threads)
         prep.name = repr(name)
         self.image = prep.image
         self.default_space = prep.space
         self._preps = {prep.space: prep}
-        self._fit_params = dict(n_init=lib.DEFAULT_N_INIT, max_iter=300, tol=1e-4,
-                                random_state=lib.DEFAULT_RANDOM_STATE,
-                                n_threads=v.resolve_n_threads(n_threads))
+        self._n_threads = n_threads
         self._max_results = max_results
         self._results = OrderedDict()
         self._elbows = {}
@@ -101,21 +103,22 @@ class Upload:
     def prepared(self, color_space):
         """The prepared features in ``color_space`` (the histogram is shared)."""
         base = self._preps[self.default_space]
-        space = base._check_space(color_space)
         with self._lock:
-            if space not in self._preps:
-                self._preps[space] = base.in_space(space)
-            return self._preps[space]
+            if color_space not in self._preps:
+                prep = base.in_space(color_space)  # checks the name
+                self._preps[color_space] = self._preps.setdefault(prep.space, prep)
+            return self._preps[color_space]
 
     def elbow(self, color_space):
-        """WCSS against k = 1..ELBOW_K_MAX on the histogram, and the knee (cached)."""
-        from ..choose._sweep import sweep_prepared
-
+        """WCSS against k = 1..ELBOW_K_MAX on the histogram, and the knee (cached). The
+        sweep's warnings (a knee that is not clear, fewer colours than k) are its
+        result's to tell: the page shows the knee's reason."""
         prep = self.prepared(color_space)
         with self._elbow_lock:
             if prep.space not in self._elbows:
-                self._elbows[prep.space] = sweep_prepared(
-                    prep, range(1, ELBOW_K_MAX + 1), self._fit_params, silhouette_samples=0, auto=True)
+                with thread_warnings(kmseg_warnings=True):
+                    self._elbows[prep.space] = elbow(prep, range(1, ELBOW_K_MAX + 1), silhouette_samples=0,
+                                                     n_threads=self._n_threads)
             return self._elbows[prep.space]
 
     def result(self, k, color_space=None, spatial=False):
@@ -146,29 +149,15 @@ class Upload:
         return result
 
     def _colors(self, k, space):
-        prep = self.prepared(space)
-        note = None
-        if k > prep.n_distinct:
-            note = (f"the image has {prep.n_distinct} distinct colours in {space}: "
-                    f"k={prep.n_distinct} instead of {k}")
-            k = prep.n_distinct
-        n_threads = self._fit_params["n_threads"]
-        curve = self._elbows.get(space)
-        if curve is not None and k in curve.k:
-            # the sweep ran this very fit (same data, k and seed): reuse its centres
-            i = int(np.flatnonzero(curve.k == k)[0])
-            seg = lib.build(prep, curve.centers[i], None, curve.wcss[i], curve.n_iter[i], n_threads)
-            return seg, note
-        km = lib.fit(prep.features, prep.weights, k, self._fit_params)
-        seg = lib.build(prep, km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_, n_threads)
-        return seg, note
+        """k colour classes; a note when the image has fewer colours (segment's warning)."""
+        with thread_warnings(kmseg_warnings=True) as caught:
+            seg = segment(self.prepared(space), k, n_threads=self._n_threads)
+        return seg, "; ".join(str(message) for message in caught) or None
 
     def _regions(self, k):
         """k connected segments: one merge tree of superpixels per upload, cut at k."""
-        from ..regions._pipeline import region_hierarchy
-
         if self._hierarchy is None:
-            self._hierarchy = region_hierarchy(self.image)
+            self._hierarchy = region_hierarchy(self.image, n_threads=self._n_threads)
         tree = self._hierarchy
         regions = tree.regions(k)
         note = None
@@ -203,7 +192,7 @@ class ImageStore:
     """The last ``max_images`` uploads, by random id, least recently used dropped first."""
 
     def __init__(self, max_images):
-        self.max_images = v.check_int("max_images", max_images)
+        self.max_images = max_images
         self._items = OrderedDict()
         self._lock = threading.Lock()
 
@@ -229,7 +218,6 @@ class ImageStore:
 
 def read_upload(data, name):
     """Decode uploaded bytes with kmseg's checks (pixel limit from the config)."""
-    from ..io._read import check_array, decode
+    from ..io import read_bytes
 
-    label = repr(name)
-    return check_array(decode(io.BytesIO(data), label), label)
+    return read_bytes(data, name)

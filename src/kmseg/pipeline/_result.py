@@ -1,0 +1,228 @@
+"""What the image functions return: segmentations and quantized images, and
+labelling an image with centres already fitted."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import _validation as v
+from ..cluster._lloyd import assign
+from ..color._spaces import to_unit_rgb_centers
+from ..labels._order import paint_labels
+from ._prepare import as_prepared
+
+
+class ColorClusters:
+    """Colour clusters fitted on an image's (or many images') pixels: what every result shares.
+
+    Attributes
+    ----------
+    centers : (k, d) float64 ndarray
+        Cluster centres in the working colour space (see ``color_space``).
+    palette : (k, 3) uint8 ndarray
+        Centres as displayable RGB colours.
+    counts : (k,) int64 ndarray
+        Pixels in each cluster.
+    inertia : float
+        Sum over all pixels of the squared distance to their centre, in the
+        working colour space.
+    n_iter : int
+        Lloyd iterations on all distinct colours.
+    color_space : str
+        The working colour space: 'rgb', 'lab', 'hsv' or 'gray'.
+    elbow : Elbow or None
+        The :class:`~kmseg.Elbow` sweep that chose k, for ``n_clusters='auto'``.
+    """
+
+    def __init__(self, centers, palette, counts, inertia, n_iter, color_space, elbow=None):
+        self.centers = centers
+        self.palette = palette
+        self.counts = counts
+        self.inertia = inertia
+        self.n_iter = n_iter
+        self.color_space = color_space
+        self.elbow = elbow
+
+    @property
+    def n_clusters(self):
+        """Number of clusters ``k``."""
+        return len(self.centers)
+
+    def _describe(self, shape):
+        h, w = shape
+        return (f"{type(self).__name__}({h}x{w} pixels, n_clusters={self.n_clusters}, "
+                f"color_space={self.color_space!r}, inertia={self.inertia:.6g})")
+
+
+class Segmentation(ColorClusters):
+    """A k-means segmentation of an image.
+
+    Attributes
+    ----------
+    labels : (H, W) ndarray
+        Cluster of each pixel, 0 for the largest cluster; uint8 for up to 256
+        labels, else uint16. Pixels left out of the clustering (see ``mask``)
+        have the label ``n_clusters``, one past the last cluster.
+    centers, palette, counts, inertia, n_iter, color_space, elbow
+        See :class:`ColorClusters`.
+    mask : (H, W) bool ndarray or None
+        True where pixels were clustered; None when all were. Fully transparent
+        pixels (alpha 0), NaN or infinite values (with ``nan='mask'``) and pixels
+        outside a ``mask=`` argument are left out.
+    """
+
+    def __init__(self, labels, centers, palette, counts, inertia, n_iter, color_space, grey,
+                 mask=None, alpha=None, dtype=np.uint8, elbow=None):
+        super().__init__(centers, palette, counts, inertia, n_iter, color_space, elbow)
+        self.labels = labels
+        self.mask = mask
+        self._grey = grey
+        self._alpha = alpha
+        self._dtype = np.dtype(dtype)
+
+    @classmethod
+    def of(cls, prep, fitted, labels=None):
+        """The segmentation of a prepared image by :class:`~kmseg.pipeline._fit.FittedColors`;
+        ``labels``: the label map, when not that of the fitted colour labels."""
+        if labels is None:
+            labels = prep.to_label_map(fitted.color_labels, len(fitted.centers))
+        return cls(labels, fitted.centers, fitted.palette, fitted.counts, fitted.inertia, fitted.n_iter,
+                   prep.space, elbow=fitted.elbow, **prep.result_fields(prep.space))
+
+    def __repr__(self):
+        return self._describe(self.labels.shape)
+
+    def recolor(self):
+        """The image painted with its cluster colours.
+
+        The bit depth follows the input: uint8 images give uint8, uint16 images
+        (16-bit PNG or TIFF files) uint16, float images float32 in [0, 1]. An
+        image with alpha keeps its alpha channel, and pixels left out of the
+        clustering are transparent (alpha 0, colour 0).
+
+        Returns
+        -------
+        image : (H, W, 3) ndarray, (H, W, 4) with alpha or a mask
+            Or (H, W) / (H, W, 2) for a grey image in 'gray' space.
+
+        Examples
+        --------
+        >>> import numpy as np, kmseg
+        >>> img = np.array([[[9, 9, 9, 255], [200, 0, 0, 255], [50, 50, 50, 0]]], np.uint8)
+        >>> kmseg.segment(img, 2).recolor()[0].tolist()
+        [[9, 9, 9, 255], [200, 0, 0, 255], [0, 0, 0, 0]]
+        """
+        if self._dtype == np.uint8:
+            table = self.palette
+        else:
+            unit = to_unit_rgb_centers(self.centers[:, : 1 if self._grey else 3],
+                                       "gray" if self._grey else self.color_space)
+            table = (np.rint(unit * 65535).astype(np.uint16) if self._dtype == np.uint16
+                     else unit.astype(np.float32))
+        table = np.concatenate([table, np.zeros((1, 3), table.dtype)])  # left-out pixels
+        alpha = self._alpha
+        if alpha is None and self.mask is not None:
+            full = 1.0 if table.dtype.kind == "f" else np.iinfo(table.dtype).max
+            alpha = self.mask.astype(table.dtype) * table.dtype.type(full)
+        return paint_labels(table[:, :1] if self._grey else table, self.labels, alpha)
+
+    def apply(self, image, *, mask=None, nan="raise", n_threads=None):
+        """Label a new image with these centres.
+
+        Parameters
+        ----------
+        image : str, os.PathLike, PIL.Image.Image, ndarray or Prepared
+            As for :func:`segment`.
+        mask, nan
+            As for :func:`segment`: pixels left out get the label ``n_clusters``.
+        n_threads : int or None, default=None
+
+        Returns
+        -------
+        Segmentation
+            Same centres and palette; labels, counts and inertia of ``image``.
+
+        Examples
+        --------
+        >>> import numpy as np, kmseg
+        >>> img = np.zeros((4, 4, 3), np.uint8); img[:, 2:] = 200
+        >>> seg = kmseg.segment(img, 2)
+        >>> seg.apply(img[:, ::-1]).labels[0].tolist()
+        [1, 1, 0, 0]
+        """
+        return label_with(image, self.centers, self.palette, self.color_space, n_threads=n_threads,
+                          mask=mask, nan=nan)
+
+
+class LargeSegmentation(ColorClusters):
+    """A k-means segmentation of an image processed in bands.
+
+    Like :class:`Segmentation`, without the label array: the labels are in
+    the file ``labels_path``.
+
+    Attributes
+    ----------
+    shape : (int, int)
+        Image height and width.
+    centers, palette, counts, inertia, n_iter, color_space, elbow
+        See :class:`ColorClusters`.
+    n_left_out : int
+        Pixels left out of the clustering (alpha 0); their label is ``n_clusters``.
+    labels_path, recolor_path : str or None
+        The TIFF files written.
+    """
+
+    def __init__(self, shape, fitted, color_space, n_left_out=0):
+        super().__init__(fitted.centers, fitted.palette, fitted.counts, fitted.inertia, fitted.n_iter,
+                         color_space, fitted.elbow)
+        self.shape = tuple(shape)
+        self.n_left_out = n_left_out
+        self.labels_path = None
+        self.recolor_path = None
+
+    def __repr__(self):
+        return self._describe(self.shape)
+
+
+def label_with(image, centers, palette, space, *, n_threads=None, mask=None, nan="raise"):
+    """The :class:`Segmentation` of ``image`` by its nearest of the given centres (no fitting):
+    label i is centre i."""
+    with v.thread_limit(v.resolve_n_threads(n_threads)):
+        prep = as_prepared(image, space, mask, nan)
+        k = len(centers)
+        if centers.shape[1] != prep.features.shape[1]:
+            raise v.KmsegError(
+                f"centres have {centers.shape[1]} features but {prep.name} gives {prep.features.shape[1]} "
+                "colour features: a segmentation made with spatial_weight cannot label another image"
+            )
+        color_labels, _, inertia = assign(prep.features, prep.weights, np.ascontiguousarray(centers))
+        labels = prep.to_label_map(color_labels, k)
+    counts = np.bincount(color_labels, weights=prep.weights, minlength=k).astype(np.int64)
+    return Segmentation(labels, centers, palette, counts, inertia, 0, space, **prep.result_fields(space))
+
+
+class _QuantizedPair(NamedTuple):
+    image: np.ndarray
+    palette: np.ndarray
+
+
+class Quantized(_QuantizedPair):
+    """An image reduced to a few colours: ``image, palette = kmseg.quantize(...)``.
+
+    Attributes
+    ----------
+    image : (H, W, 3) ndarray
+        The image painted with the palette ((H, W) for a grey image in 'gray'
+        space; with an alpha channel when the input has one or pixels were left
+        out); the input's bit depth (see :meth:`Segmentation.recolor`).
+    palette : (n_colors, 3) uint8 ndarray
+        RGB palette, most used colour first.
+    segmentation : Segmentation
+        The full result: labels, centres, counts, inertia.
+    mean_error : float or None
+        Mean CIEDE2000 colour difference between the pixels and their palette
+        colour, when ``max_error`` was given.
+    """
+
+    segmentation = None
+    mean_error = None

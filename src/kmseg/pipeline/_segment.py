@@ -1,0 +1,267 @@
+"""segment() and quantize(): the pipeline, stage by stage, owning no maths.
+
+image -> features of distinct colours -> weighted k-means -> ordered labels -> outputs
+"""
+
+import warnings
+
+import numpy as np
+
+from .. import _validation as v
+from .._params import (DEFAULT_MAX_ITER, DEFAULT_N_CLUSTERS, DEFAULT_N_COLORS, DEFAULT_N_INIT,
+                       DEFAULT_RANDOM_STATE, DEFAULT_TOL, FitParams)
+from .._validation import KmsegWarning
+from ..cluster._fit import fit
+from ..cluster._lloyd import summary
+from ..color._spaces import to_rgb8
+from ._fit import FittedColors, check_n_clusters, fit_colors, order_clusters, warn_fit
+from ._prepare import as_prepared
+from ._result import Quantized, Segmentation
+
+
+def segment(
+    image,
+    n_clusters=DEFAULT_N_CLUSTERS,
+    *,
+    color_space=None,
+    spatial_weight=0.0,
+    n_init=DEFAULT_N_INIT,
+    max_iter=DEFAULT_MAX_ITER,
+    tol=DEFAULT_TOL,
+    random_state=DEFAULT_RANDOM_STATE,
+    n_threads=None,
+    mask=None,
+    nan="raise",
+):
+    """Segment an image into ``n_clusters`` colour classes by k-means over every pixel.
+
+    The image is reduced to its distinct colours and their pixel counts, which
+    are clustered as weighted samples: the objective is exactly that of
+    clustering all pixels, at a fraction of the cost.
+
+    Parameters
+    ----------
+    image : str, os.PathLike, PIL.Image.Image, ndarray or Prepared
+        A file, a PIL image, or an ``(H, W)`` grey, ``(H, W, 2)`` grey+alpha or
+        ``(H, W, 3|4)`` RGB(A) array of uint8, uint16 or float in [0, 1]. Fully
+        transparent pixels (alpha 0) are left out of the clustering; other
+        alpha values do not weigh the pixels. Or an image read once by
+        :func:`prepare`, to cluster it again without a pass over its pixels.
+    n_clusters : int or 'auto', default=8
+        Number of colour classes k. 'auto' sweeps k = 1..10 and takes the knee
+        of the WCSS curve (see :func:`elbow`); the sweep, with the chosen k and
+        the reason, is kept as the result's ``elbow`` attribute.
+    color_space : {'rgb', 'lab', 'hsv', 'gray'} or None, default=None
+        Space the colours are clustered in; None means 'gray' for grey images
+        and 'rgb' otherwise. Features: R, G, B in [0, 255]; luminance in
+        [0, 255]; CIELAB; HSV as ``(S cos 2piH, S sin 2piH, V)`` so hue wraps.
+    spatial_weight : float, default=0
+        Add each pixel's position (row, column) to its colour features, scaled
+        so that the positions' total variance is ``spatial_weight**2`` times the
+        colours' total variance: 0 is colour alone, 1 weighs where a pixel is as
+        much as what colour it has, larger values give compact, blob-like
+        clusters. Positions make every pixel distinct, so all pixels are
+        clustered (no colour histogram): slower on large images. ``centers``
+        then hold the colour features followed by the scaled row and column.
+    n_init : int, default=4
+        k-means++ restarts, run on a coarse pooling of the colours; the best
+        is refined on all colours.
+    max_iter : int, default=300
+        Maximum Lloyd iterations per run.
+    tol : float, default=1e-4
+        Relative tolerance on the centre shift (see :class:`kmseg.KMeans`).
+    random_state : int, Generator, RandomState or None, default=0
+        Seed; the default makes results reproducible, byte for byte.
+    n_threads : int or None, default=None
+        Threads of the kernels, for every stage (colour counting included);
+        None uses all cores. Results do not depend on it.
+    mask : (H, W) bool ndarray, optional
+        True where pixels are clustered (as scikit-image's ``slic``); pixels
+        where it is False are left out, as transparent ones are.
+    nan : {'raise', 'mask'}, default='raise'
+        Float images holding NaN or infinite values: refused, or those pixels
+        left out.
+
+    Returns
+    -------
+    Segmentation
+        Labels (largest cluster first), centres, palette, counts, inertia.
+        Pixels left out of the clustering get the label ``n_clusters`` (one past
+        the last cluster, so label maps stay unsigned) and are transparent in
+        :meth:`Segmentation.recolor`; ``mask`` says which pixels were clustered.
+
+    Raises
+    ------
+    ImageReadError
+        ``image`` is a file that cannot be read.
+    KmsegError
+        A parameter or array out of range.
+
+    Warns
+    -----
+    KmsegWarning
+        The image has fewer distinct colours than ``n_clusters``; that many
+        clusters are returned.
+
+    See Also
+    --------
+    quantize : the recoloured image and its palette.
+    KMeans : the estimator underneath, for any ``(n_samples, n_features)`` data.
+
+    Examples
+    --------
+    >>> import numpy as np, kmseg
+    >>> img = np.zeros((4, 6, 3), dtype=np.uint8)
+    >>> img[:, 4:] = (255, 0, 0)
+    >>> seg = kmseg.segment(img, 2)
+    >>> seg.labels[0].tolist()
+    [0, 0, 0, 0, 1, 1]
+    >>> seg.palette.tolist(), seg.counts.tolist()
+    ([[0, 0, 0], [255, 0, 0]], [16, 8])
+
+    Pixels outside ``mask`` (or transparent, or NaN with ``nan='mask'``) get
+    the label ``n_clusters``:
+
+    >>> keep = np.ones((4, 6), bool); keep[0, 0] = False
+    >>> seg = kmseg.segment(img, 2, mask=keep)
+    >>> seg.labels[0].tolist(), seg.counts.tolist()
+    ([2, 0, 0, 0, 1, 1], [15, 8])
+    """
+    params = FitParams.check(n_init, max_iter, tol, random_state, n_threads)
+    n_clusters = check_n_clusters(n_clusters)
+    spatial_weight = v.check_number("spatial_weight", spatial_weight)
+    if n_clusters == "auto" and spatial_weight > 0:
+        raise v.KmsegError("n_clusters='auto' chooses k on colours alone: give an integer "
+                           "n_clusters with spatial_weight > 0")
+    with v.thread_limit(params.n_threads):
+        prep = as_prepared(image, color_space, mask, nan)
+        if spatial_weight > 0:
+            return _segment_spatial(prep, n_clusters, spatial_weight, params)
+        fitted = fit_colors(prep, n_clusters, params)
+        warn_fit(fitted, stacklevel=2)
+        return Segmentation.of(prep, fitted)
+
+
+def _segment_spatial(prep, n_clusters, spatial_weight, params):
+    """Colour plus scaled position, every pixel a sample."""
+    index = prep.hist.to_pixels(np.arange(len(prep.hist)), prep.pixels, np.dtype(np.uint32))
+    colour = prep.features[index]
+    h, w = prep.image.shape[:2]
+    colour_var = float(summary(prep.features, prep.weights)[3].sum())
+    position_var = ((h * h - 1) + (w * w - 1)) / 12.0
+    scale = spatial_weight * np.sqrt(colour_var / position_var) if position_var > 0 else 0.0
+    flat = np.arange(h * w) if prep.keep is None else np.flatnonzero(prep.keep)
+    rows, cols = np.divmod(flat.astype(np.float64), w)
+    X = np.column_stack([colour, rows * scale, cols * scale])
+    weights = np.ones(len(X))
+    km = fit(X, weights, min(n_clusters, len(X)), params)
+    centers, counts, labels = order_clusters(X, weights, km.cluster_centers_, km.labels_)
+    d = prep.features.shape[1]
+    fitted = FittedColors(centers, to_rgb8(centers[:, :d], prep.space), counts, labels, km.inertia_,
+                          km.n_iter_)
+    return Segmentation.of(prep, fitted, prep.to_label_map(labels, len(centers), per_pixel=True))
+
+
+def _search_max_error(prep, max_error, n_max, params):
+    """Fewest colours whose mean CIEDE2000 error is at most ``max_error``.
+
+    Doubles n until the target is met, then bisects, assuming the error falls as
+    n grows. Returns ``(km, error)`` of the chosen n.
+    """
+    from ..color._error import lab_colors, mean_delta_e
+
+    tried = {}
+    # CIELAB of the distinct colours, once: in 'lab' space (the default here) they are the features
+    colors_lab = prep.features if prep.space == "lab" else lab_colors(prep.hist.colors)
+
+    def error_of(n):
+        if n not in tried:
+            fitted = fit_colors(prep, n, params)
+            tried[n] = (fitted, mean_delta_e(prep.hist.colors, prep.hist.counts, fitted.palette,
+                                             fitted.color_labels, colors_lab))
+        return tried[n][1]
+
+    lo, hi = 0, 1
+    while error_of(hi) > max_error and hi < n_max:
+        lo, hi = hi, min(2 * hi, n_max)
+    if error_of(hi) > max_error:
+        warnings.warn(
+            f"max_error={max_error:g} is not reached with n_colors={n_max} "
+            f"(mean error {error_of(hi):.3g}); using {n_max} colours",
+            KmsegWarning,
+            stacklevel=3,
+        )
+        return tried[hi]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if error_of(mid) <= max_error:
+            hi = mid
+        else:
+            lo = mid
+    return tried[hi]
+
+
+def quantize(image, n_colors=None, *, max_error=None, color_space=None, n_init=DEFAULT_N_INIT,
+             max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL, random_state=DEFAULT_RANDOM_STATE, n_threads=None,
+             mask=None, nan="raise"):
+    """Reduce an image to ``n_colors`` colours by k-means over every pixel.
+
+    Parameters
+    ----------
+    image : str, os.PathLike, PIL.Image.Image or ndarray
+        As for :func:`segment`.
+    n_colors : int, 'auto' or None, default=None
+        Number of colours: 16 when None; 'auto' takes the knee of the elbow
+        curve. With ``max_error``, the largest number of colours tried (256 when None).
+    max_error : float, optional
+        Use the fewest colours whose mean colour error is at most this:
+        CIEDE2000 (Delta E 2000, where about 2.3 is a just-noticeable difference)
+        between each pixel's colour and its palette colour, averaged over all
+        pixels. Colours are clustered in CIELAB unless ``color_space`` says otherwise.
+    color_space, n_init, max_iter, tol, random_state, n_threads, mask, nan
+        As for :func:`segment`.
+
+    Returns
+    -------
+    Quantized
+        ``(image, palette)``: the recoloured image (the input's bit depth and
+        alpha, see :meth:`Segmentation.recolor`) and its ``(n_colors, 3)`` uint8
+        RGB palette, most used colour first; also ``.segmentation`` and
+        ``.mean_error`` (with ``max_error``).
+
+    Warns
+    -----
+    KmsegWarning
+        ``max_error`` is not reached with the most colours allowed.
+
+    See Also
+    --------
+    segment : the full result, labels and centres included.
+
+    Examples
+    --------
+    >>> import numpy as np, kmseg
+    >>> img = np.array([[[0, 0, 0], [10, 10, 10], [250, 250, 250]]], dtype=np.uint8)
+    >>> out, palette = kmseg.quantize(img, 2)
+    >>> palette.tolist()
+    [[5, 5, 5], [250, 250, 250]]
+    >>> out[0, :, 0].tolist()
+    [5, 5, 250]
+    """
+    if max_error is None:
+        seg = segment(image, DEFAULT_N_COLORS if n_colors is None else n_colors, color_space=color_space,
+                      mask=mask, nan=nan, n_init=n_init, max_iter=max_iter, tol=tol,
+                      random_state=random_state, n_threads=n_threads)
+        error = None
+    else:
+        params = FitParams.check(n_init, max_iter, tol, random_state, n_threads)
+        max_error = v.check_number("max_error", max_error)
+        n_max = 256 if n_colors is None else v.check_int("n_colors", n_colors)
+        with v.thread_limit(params.n_threads):
+            prep = as_prepared(image, color_space if color_space is not None else "lab", mask, nan)
+            fitted, error = _search_max_error(prep, max_error, min(n_max, prep.n_distinct), params)
+            seg = Segmentation.of(prep, fitted)
+    out = Quantized(seg.recolor(), seg.palette)
+    out.segmentation = seg
+    out.mean_error = error
+    return out
