@@ -54,3 +54,13 @@ def write_ground_truth(path, segmentations, boundaries=None):
             "Boundaries": np.asarray(bdry, dtype=np.uint8),
         }
     savemat(path, {"groundTruth": cells})
+
+
+def photo_12mp(seed=0):
+    """A 12-megapixel (3000 x 4000) photo: scikit-image's astronaut enlarged, with
+    noise, so that it has photo-like regions and many distinct colours."""
+    from skimage import data
+
+    rng = np.random.default_rng(seed)
+    big = np.kron(data.astronaut(), np.ones((6, 8, 1), np.uint8))[:3000, :4000]
+    return np.clip(big.astype(np.int16) + rng.integers(-6, 7, big.shape), 0, 255).astype(np.uint8)

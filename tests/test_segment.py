@@ -8,11 +8,10 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 
 import kmseg
-from kmseg import ImageReadError, KMeans, KmsegError
-from kmseg import KmsegWarning
+from kmseg import ImageReadError, KMeans, KmsegError, KmsegWarning
 from kmseg.cli import main
 
-from images import QUADRANT_COLOURS, quadrants
+from images import QUADRANT_COLOURS, photo_12mp, quadrants
 
 
 @pytest.mark.parametrize("space", ["rgb", "lab", "hsv"])
@@ -316,3 +315,19 @@ def test_nan_refused_or_masked():
         kmseg.segment(clean, 2, mask=np.ones((2, 2), bool))
     with pytest.raises(KmsegError, match="nan='drop' must be one of"):
         kmseg.segment(clean, 2, nan="drop")
+
+
+def test_one_thread_asked_one_core_used_on_a_12_megapixel_photo():
+    """segment(n_threads=1) runs every stage (reading, colour counting, the fit, the
+    labelling) on the calling thread alone: process CPU time about its wall time.
+    (On a loaded machine CPU time falls below wall time; it cannot rise above it
+    with one thread busy.)"""
+    import time
+
+    img = photo_12mp()
+    kmseg.segment(img[:600, :800], 8, n_threads=1)  # first call: page in the kernels
+    cpu, wall = time.process_time(), time.perf_counter()
+    seg = kmseg.segment(img, 8, n_threads=1)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    assert seg.labels.shape == (3000, 4000) and seg.n_clusters == 8
+    assert cpu / wall < 1.15, (cpu, wall)

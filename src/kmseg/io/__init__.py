@@ -1,10 +1,14 @@
 """Stages 0 and 5: images in, files out, as ``kmseg``'s command line and web page use them.
 
 Every file is written atomically (a temporary file beside it, then renamed):
-a file that exists is a complete one.
+a file that exists is a complete one. Importing this package loads NumPy only;
+Pillow and tifffile load when a file is read or written.
 """
 
-from importlib import import_module
+from ._palette_files import hex_color, palette_record, palette_text
+from ._read import read_bytes, read_image, thread_warnings
+from ._write import (display_image, encode_image, image_format, label_png, save_figure, save_image, save_json,
+                     save_segmentation, save_text)
 
 __all__ = [
     "read_image",
@@ -23,23 +27,3 @@ __all__ = [
     "palette_text",
     "hex_color",
 ]
-
-_LAZY = {
-    **{name: "kmseg.io._read" for name in ("read_image", "read_bytes", "thread_warnings")},
-    **{name: "kmseg.io._write" for name in ("save_image", "encode_image", "display_image", "image_format",
-                                            "label_png", "save_segmentation", "save_figure", "save_text",
-                                            "save_json")},
-    **{name: "kmseg.io._palette_files" for name in ("palette_record", "palette_text", "hex_color")},
-}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'kmseg.io' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
