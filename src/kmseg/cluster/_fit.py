@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import _validation as v
+from .._params import DEFAULT_MAX_ITER, DEFAULT_TOL
 from ._coarse import MAX_FEATURES, coarse_to_fine
 from ._lloyd import best_of, summary
 
@@ -27,7 +28,7 @@ class Fit(NamedTuple):
     n_iter_: int
 
 
-def fit_weighted(X, weights, n_clusters, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4,
+def fit_weighted(X, weights, n_clusters, *, init="k-means++", n_init=1, max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL,
                  algorithm="auto", rng=None):
     """k-means of weighted samples, already validated, on the kernel threads the
     caller set (:func:`kmseg._validation.thread_limit`).

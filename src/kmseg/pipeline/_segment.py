@@ -248,19 +248,21 @@ def quantize(image, n_colors=None, *, max_error=None, color_space=None, n_init=D
     >>> out[0, :, 0].tolist()
     [5, 5, 250]
     """
+    params = FitParams.check(n_init, max_iter, tol, random_state, n_threads)
     if max_error is None:
-        seg = segment(image, DEFAULT_N_COLORS if n_colors is None else n_colors, color_space=color_space,
-                      mask=mask, nan=nan, n_init=n_init, max_iter=max_iter, tol=tol,
-                      random_state=random_state, n_threads=n_threads)
-        error = None
+        n_colors = check_n_clusters(DEFAULT_N_COLORS if n_colors is None else n_colors, "n_colors")
     else:
-        params = FitParams.check(n_init, max_iter, tol, random_state, n_threads)
         max_error = v.check_number("max_error", max_error)
         n_max = 256 if n_colors is None else v.check_int("n_colors", n_colors)
-        with v.thread_limit(params.n_threads):
-            prep = as_prepared(image, color_space if color_space is not None else "lab", mask, nan)
+        color_space = "lab" if color_space is None else color_space
+    with v.thread_limit(params.n_threads):
+        prep = as_prepared(image, color_space, mask, nan)
+        if max_error is None:
+            fitted, error = fit_colors(prep, n_colors, params), None
+            warn_fit(fitted, stacklevel=2)
+        else:
             fitted, error = _search_max_error(prep, max_error, min(n_max, prep.n_distinct), params)
-            seg = Segmentation.of(prep, fitted)
+        seg = Segmentation.of(prep, fitted)
     out = Quantized(seg.recolor(), seg.palette)
     out.segmentation = seg
     out.mean_error = error
