@@ -91,7 +91,7 @@ def test_batch_command_regions(folder, tmp_path, capsys):
                        kmseg.segment_regions(folder / "p2.png", threshold=0.5).labels)
     assert "3 segmented" in capsys.readouterr().out
     assert main(["batch", str(folder), "-o", str(out), "--regions", "--n-init", "2"]) == 1
-    assert "regions=True takes no n_init" in capsys.readouterr().err
+    assert "--regions takes no --n-init" in capsys.readouterr().err
 
 
 def test_local_workers_are_what_was_asked():
@@ -271,8 +271,15 @@ def test_partial_fit_equals_fit_palette():
     assert again.n_images_ == 3 and again.inertia_ == fitter.inertia_ == reference.inertia
     assert_array_equal(again.predict(imgs[0]), reference.apply(imgs[0]).labels)
     assert again.fit(imgs[:1]).n_images_ == 1  # fit starts afresh
-    with pytest.raises(kmseg.KmsegError, match=r"call partial_fit \(or fit\) first"):
+    with pytest.raises(kmseg.KmsegError, match="no image given: partial_fit or fit the PaletteFitter first"):
         kmseg.PaletteFitter(4).to_palette()
+    assert not hasattr(kmseg.PaletteFitter(4), "palette_")  # unfitted: no fitted attribute
+    with pytest.raises(kmseg.KmsegError, match="fit takes an iterable of images"):
+        kmseg.PaletteFitter(4).fit(imgs[0])
+    from sklearn.base import clone
+
+    copy = clone(kmseg.PaletteFitter(4, n_init=2))
+    assert copy.get_params()["n_init"] == 2 and not hasattr(copy, "n_images_")
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -315,8 +322,8 @@ def test_dask_palette_tree_leaves_out_unreadable_images_only(tmp_path):
     assert _dask._leaf(config, str(tmp_path / "bad.png"), skip_bad=True) == []
     assert isinstance(_dask._leaf(config, str(tmp_path / "bad.png")), kmseg.KmsegError)
     leaves = [_dask._leaf(config, image, skip_bad=True) for image in (good, str(tmp_path / "bad.png"))]
-    palette = _dask._fit(_dask._merge(*leaves), kmseg.PaletteFitter(3))
-    assert palette.palette.tolist() == kmseg.fit_palette([good], 3).palette.tolist()
+    fitter = _dask._fit(_dask._merge(*leaves), kmseg.PaletteFitter(3))
+    assert fitter.palette_.tolist() == kmseg.fit_palette([good], 3).palette.tolist()
     assert _dask._fit(_dask._merge([], []), kmseg.PaletteFitter(3)) is None  # nothing readable
     failed = _dask._fit(_dask._merge(_dask._merge(*leaves), MemoryError()), kmseg.PaletteFitter(3))
     assert isinstance(failed, MemoryError)
@@ -327,6 +334,26 @@ def test_batch_command_exit_1_on_failure(folder, tmp_path, capsys):
     assert main(["batch", str(folder), "-o", str(tmp_path / "o"), "--jobs", "1", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "broken.jpg" in err and "Traceback" not in err
+
+
+def test_an_images_palette_colours_are_small_and_travel_whole():
+    """What workers send for a shared palette is an image's distinct colours (a few bytes
+    each), not the 128 MB table that adds many images up, and it pickles to the same."""
+    import pickle
+    import sys
+
+    from sklearn.datasets import load_sample_image
+
+    from kmseg.pipeline._palette import PaletteColors
+
+    img = load_sample_image("china.jpg")
+    colors = PaletteColors.of_image(img)
+    n = len(colors.histogram()[1])
+    assert sys.getsizeof(colors) < 64 * n + 10_000  # codes and counts, 16 bytes a colour, and some
+    back = pickle.loads(pickle.dumps(colors))
+    assert back.n_images == 1
+    for a, b in zip(back.histogram(), colors.histogram()):
+        assert_array_equal(a, b)
 
 
 def test_palette_histograms_compact_exactly(monkeypatch):

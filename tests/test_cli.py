@@ -79,14 +79,14 @@ def test_segment_regions_command(tmp_path, capsys):
 @pytest.mark.parametrize("args, message", [
     (["--threshold", "0.5"], "--threshold goes with --regions"),
     (["--min-size", "10", "--threshold", "0.5"], "--threshold and --min-size go with --regions"),
-    (["--regions", "--strips"], "regions=True reads the whole image: it takes no bands=True"),
-    (["--regions", "-k", "auto"], "n_clusters='auto' must be an integer"),
+    (["--regions", "--strips"], "--regions reads the whole image: it takes no --strips"),
+    (["--regions", "-k", "auto"], "-k 'auto' must be an integer"),
     (["--regions", "--color-space", "hsv", "--n-init", "2", "--seed", "1"],
-     "regions=True takes no color_space, n_init, random_state (parameters of segment"),
-    # values: one line naming the parameter, checked by the library once, before any image
-    (["--regions", "--threshold", "2"], "threshold=2.0 must be a probability, 0 to 1"),
-    (["--regions", "-k", "0"], "n_clusters=0 must be >= 1"),
-    (["--regions", "--min-size", "-5"], "min_size=-5 must be >= 0"),
+     "--regions takes no --color-space, --n-init, --seed (parameters of segment"),
+    # values: checked by the library once, before any image, in one line naming the option
+    (["--regions", "--threshold", "2"], "--threshold 2.0 must be a probability, 0 to 1"),
+    (["--regions", "-k", "0"], "-k 0 must be >= 1"),
+    (["--regions", "--min-size", "-5"], "--min-size -5 must be >= 0"),
     # -k was silently ignored beside --threshold
     (["--regions", "-k", "8", "--threshold", "0.5"], "--threshold 0.5 and -k 8: the threshold chooses"),
 ])
@@ -94,7 +94,7 @@ def test_segment_regions_command(tmp_path, capsys):
 def test_segment_region_options_refused(photo, tmp_path, capsys, args, message, command):
     if command == "batch" and "--strips" in args:  # batch has no --strips, and a palette to share
         args = ["--regions", "--shared-palette"]
-        message = "regions=True has no shared palette"
+        message = "--regions has no --shared-palette"
     assert main([command, str(photo), str(photo), "-o", str(tmp_path / "o"), *args]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("kmseg: error: ") and message in err
@@ -141,7 +141,7 @@ def test_version_and_help():
         (lambda d, p: ["segment", d / "missing.png", "-o", d], "missing.png': no such file"),
         (lambda d, p: ["segment", d / "bad.png", "-o", d], "bad.png': not an image"),
         (lambda d, p: ["segment", p, "-o", p], "output exists and is not a folder"),
-        (lambda d, p: ["segment", p, "-k", "0", "-o", d], "n_clusters=0 must be >= 1"),
+        (lambda d, p: ["segment", p, "-k", "0", "-o", d], "-k 0 must be >= 1"),
         (lambda d, p: ["quantize", p, "-o", d / "nofolder" / "x.png"], "does not exist"),
         (lambda d, p: ["quantize", p, "-o", d / "x.unknown"], "unknown image extension"),
     ],

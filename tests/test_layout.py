@@ -24,9 +24,9 @@ LAYERS = [
     ["web", "cli", "__main__"],
 ]
 STAGE = {name: level for level, names in enumerate(LAYERS) for name in names}
-#: What the shells may import: the public faces, the parameter checks every
-#: boundary shares, and (the web page) its own modules.
-SHELL_SOURCES = {"kmseg", "kmseg.io", "kmseg.metrics", "kmseg.web", "kmseg._validation"}
+#: What the shells may import: the public faces, the parameter checks and the
+#: defaults every boundary shares, and (the web page) its own modules.
+SHELL_SOURCES = {"kmseg", "kmseg.io", "kmseg.metrics", "kmseg.web", "kmseg._validation", "kmseg._params"}
 
 
 def _modules():

@@ -237,7 +237,7 @@ def test_pillow_limit_left_as_it_was(tmp_path):
     assert PILImage.MAX_IMAGE_PIXELS == before
 
 
-@pytest.mark.parametrize("call", ["segment", "quantize"])
+@pytest.mark.parametrize("call", ["segment", "quantize", "fit_palette", "prepare"])
 def test_n_threads_bounds_the_colour_count_too(call, monkeypatch):
     """Every stage runs on the threads asked for: a large image's colours are
     counted (the table path) on one thread with n_threads=1, not on every core."""
@@ -254,9 +254,34 @@ def test_n_threads_bounds_the_colour_count_too(call, monkeypatch):
     monkeypatch.setattr(_histogram, "count_rgb8", spy)
     monkeypatch.setattr(_histogram, "TABLE_MIN_PIXELS", 0)
     img = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
-    kw = {"max_error": 30.0} if call == "quantize" else {}
-    getattr(kmseg, call)(img, 4, n_threads=1, **kw)
+    if call == "fit_palette":
+        kmseg.fit_palette([img], 4, n_threads=1)
+    elif call == "prepare":
+        kmseg.prepare(img, n_threads=1)
+    else:
+        kw = {"max_error": 30.0} if call == "quantize" else {}
+        getattr(kmseg, call)(img, 4, n_threads=1, **kw)
     assert seen == [(1, 1)]
+
+
+def test_one_prepared_image_segmented_from_two_threads_at_once(monkeypatch):
+    """A Prepared image is read-only to the fits: two threads clustering it at once (for
+    different k) get what each would alone (the labels are looked up in tables of
+    their own, not in the shared histogram's memory)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kmseg.histogram import _histogram
+
+    monkeypatch.setattr(_histogram, "TABLE_MIN_PIXELS", 0)  # the 2**24-entry table path
+    rng = np.random.default_rng(3)
+    img = quadrants(200, 300, noise=30, seed=4)
+    prep = kmseg.prepare(img)
+    alone = {k: kmseg.segment(prep, k, n_init=1).labels for k in (2, 5)}
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(10):
+            ks = rng.permutation([2, 5, 2, 5])
+            for k, seg in zip(ks, pool.map(lambda k: kmseg.segment(prep, k, n_init=1), ks)):
+                assert_array_equal(seg.labels, alone[k])
 
 
 def test_transparent_pixels_get_their_own_label(tmp_path):

@@ -6,28 +6,16 @@ lives here; defaults come from the library.
 """
 
 import argparse
-import inspect
 import os
 import sys
 import warnings
 
 from . import KmsegWarning, KneeWarning, __version__
+from ._params import AUTO_K_MAX, DEFAULT_N_CLUSTERS, DEFAULT_N_COLORS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE
 from ._validation import COLOR_SPACES, KmsegError
 
 OUTPUTS = ("labels", "recolor", "palette")
 PALETTE_FORMATS = ("png", "json", "css", "gpl")
-
-
-def _default(function, parameter):
-    """The library's default of a parameter of a public function."""
-    import kmseg
-
-    return inspect.signature(getattr(kmseg, function)).parameters[parameter].default
-
-
-def _auto_k_max():
-    """The largest k that ``n_clusters='auto'`` tries: that of :func:`kmseg.elbow`'s default range."""
-    return max(_default("elbow", "k_range"))
 
 
 class _Failure(Exception):
@@ -63,9 +51,9 @@ def _add_kmeans_options(p):
         help="colour space to cluster in (default: gray for grey images, else rgb)",
     )
     p.add_argument("--seed", type=int, default=None,
-                   help=f"random seed (default: {_default('segment', 'random_state')})")
+                   help=f"random seed (default: {DEFAULT_RANDOM_STATE})")
     p.add_argument("--n-init", type=int, default=None,
-                   help=f"k-means++ restarts (default: {_default('segment', 'n_init')})")
+                   help=f"k-means++ restarts (default: {DEFAULT_N_INIT})")
     p.add_argument("--threads", type=int, default=None,
                    help="threads to use (default: all cores)")
 
@@ -111,7 +99,7 @@ def build_parser():
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("-k", "--n-clusters", type=_n_clusters, default=None,
                    help=f"number of clusters, or 'auto' for the knee of the elbow curve over "
-                   f"k=1..{_auto_k_max()} (default: {_default('segment', 'n_clusters')})")
+                   f"k=1..{AUTO_K_MAX} (default: {DEFAULT_N_CLUSTERS})")
     p.add_argument("-o", "--output", metavar="DIR", default=".",
                    help="output folder, created if missing (default: .)")
     p.add_argument("--outputs", type=_comma_list(OUTPUTS), default=list(OUTPUTS),
@@ -131,7 +119,7 @@ def build_parser():
                        "_palette.json with --palette.")
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("-n", "--n-colors", type=_n_clusters, default=None,
-                   help="number of colours, or 'auto' (default: 16; with "
+                   help=f"number of colours, or 'auto' (default: {DEFAULT_N_COLORS}; with "
                    "--max-error, the most colours tried, default 256)")
     p.add_argument("--max-error", type=float, default=None, metavar="E",
                    help="use the fewest colours whose mean CIEDE2000 error is at most E "
@@ -145,8 +133,8 @@ def build_parser():
                        "k at the knee of the WCSS curve, and draw the elbow plot.")
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("--k-min", type=int, default=1, help="smallest k (default: 1)")
-    p.add_argument("--k-max", type=int, default=_auto_k_max(),
-                   help=f"largest k (default: {_auto_k_max()})")
+    p.add_argument("--k-max", type=int, default=AUTO_K_MAX,
+                   help=f"largest k (default: {AUTO_K_MAX})")
     p.add_argument("-o", "--output", metavar="FILE", default=None,
                    help="write the elbow plot here (.png, .svg or .pdf)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -156,8 +144,8 @@ def build_parser():
                        description="Find IMAGE's N main colours and write them as DIR/STEM_palette "
                        "with the chosen extensions.")
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("-n", "--n-colors", type=_n_clusters, default=8,
-                   help="number of colours, or 'auto' (default: 8)")
+    p.add_argument("-n", "--n-colors", type=_n_clusters, default=DEFAULT_N_CLUSTERS,
+                   help=f"number of colours, or 'auto' (default: {DEFAULT_N_CLUSTERS})")
     p.add_argument("-o", "--output", metavar="DIR", default=".",
                    help="output folder, created if missing (default: .)")
     p.add_argument("--formats", type=_comma_list(PALETTE_FORMATS), default=list(PALETTE_FORMATS),
@@ -173,7 +161,7 @@ def build_parser():
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="output folder")
     p.add_argument("-k", "--n-clusters", type=_n_clusters, default=None,
-                   help=f"number of clusters, or 'auto' (default: {_default('segment', 'n_clusters')})")
+                   help=f"number of clusters, or 'auto' (default: {DEFAULT_N_CLUSTERS})")
     p.add_argument("--outputs", type=_comma_list(OUTPUTS), default=list(OUTPUTS),
                    help=f"which files to write (default: {','.join(OUTPUTS)})")
     p.add_argument("--jobs", type=int, default=None, help="images at once (default: one per core)")
@@ -214,8 +202,8 @@ def build_parser():
                        description="Segment and quantize scikit-learn's sample photo china.jpg.")
     p.add_argument("-o", "--output", metavar="DIR", default="kmseg-demo",
                    help="output folder (default: ./kmseg-demo)")
-    p.add_argument("-k", "--n-clusters", type=_n_clusters, default=_default("segment", "n_clusters"),
-                   help=f"number of clusters (default: {_default('segment', 'n_clusters')})")
+    p.add_argument("-k", "--n-clusters", type=_n_clusters, default=DEFAULT_N_CLUSTERS,
+                   help=f"number of clusters (default: {DEFAULT_N_CLUSTERS})")
 
     from . import web
 
@@ -304,7 +292,7 @@ def _check_region_options(args):
     beside a --threshold, before any image (their values are the library's to check)."""
     k_given = args.n_clusters is not None
     if not k_given:
-        args.n_clusters = _default("segment_many", "n_clusters")
+        args.n_clusters = DEFAULT_N_CLUSTERS
     if not args.regions:
         given = [name for name, value in (("--threshold", args.threshold is not None),
                                           ("--min-size", args.min_size is not None)) if value]
@@ -315,24 +303,39 @@ def _check_region_options(args):
                        "the number of segments; give one of them")
 
 
-def _segment_images(images, args, out_dir, outputs):
+def _segment_images(images, args, out_dir, outputs, on_record):
     """``kmseg segment`` and ``demo``: every image through the batch's per-image work, one
-    at a time, every core on each; returns a record per image, in the order given (a
-    folder is no image: it fails in its own record)."""
+    at a time, every core on each, ``on_record`` called with each image's record as it
+    ends. A folder is no image: it fails at once, in a record of its own."""
     from . import segment_many
 
-    folders = {source for source in images if os.path.isdir(source)}
-
+    folders = [source for source in images if os.path.isdir(source)]
+    for source in folders:
+        on_record({"input": source, "status": "failed",
+                   "reason": f"{source!r}: is a folder, not an image (kmseg batch segments a folder's images)"})
     params = _kmeans_params(args)  # the library refuses what --regions does not take, by name
     if getattr(args, "regions", False):
         params.update(_given(args, threshold="threshold", min_size="min_size"))
-    summary = segment_many([source for source in images if source not in folders], args.n_clusters, out_dir,
-                           outputs=tuple(outputs), jobs=1, regions=getattr(args, "regions", False),
-                           bands=getattr(args, "strips", False), manifest=False, **params)
-    records = {record["input"]: record for record in summary.records}
-    return [records.get(source) or {"input": source, "status": "failed", "reason": f"{source!r}: is a folder, "
-                                    "not an image (kmseg batch segments a folder's images)"}
-            for source in images]
+    try:
+        segment_many([source for source in images if source not in folders], args.n_clusters, out_dir,
+                     outputs=tuple(outputs), jobs=1, regions=getattr(args, "regions", False),
+                     bands=getattr(args, "strips", False), manifest=False, on_record=on_record, **params)
+    except KmsegError as exc:  # a parameter, before any image: named as the option given
+        raise _Failure(_as_options(str(exc))) from None
+
+
+#: The library's names of what the options set, as ``_as_options`` puts them back.
+_OPTION_NAMES = [("bands=True", "--strips"), ("regions=True", "--regions"), ("shared palette", "--shared-palette"),
+                 ("n_clusters=", "-k "), ("threshold=", "--threshold "), ("min_size=", "--min-size "),
+                 ("color_space", "--color-space"), ("n_init", "--n-init"), ("random_state", "--seed"),
+                 ("'figure' output", "--figure")]
+
+
+def _as_options(message):
+    """A library's message about its parameters, in the words of the command's options."""
+    for name, option in _OPTION_NAMES:
+        message = message.replace(name, option)
+    return message
 
 
 def _report(record, regions=False):
@@ -343,7 +346,8 @@ def _report(record, regions=False):
     if "knee" in record:
         print(f"{record['input']}: k=auto chose k={record['k']}: {record['knee']}")
     what = f"{record['k']} connected segments" if regions else f"k={record['k']}"
-    print(f"{record['input']}: {what}, inertia={record['inertia']:.6g} -> {', '.join(record['outputs'])}")
+    print(f"{record['input']}: {what}, inertia={record['inertia']:.6g} -> {', '.join(record['outputs'])}",
+          flush=True)
     return True
 
 
@@ -351,8 +355,8 @@ def _cmd_segment(args):
     _check_region_options(args)
     _prepare_dir(args.output, create=False)
     outputs = [kind for kind in OUTPUTS if kind in args.outputs] + (["figure"] if args.figure else [])
-    records = _segment_images(args.images, args, args.output, outputs)
-    ok = [_report(record, args.regions) for record in records]
+    ok = []
+    _segment_images(args.images, args, args.output, outputs, lambda record: ok.append(_report(record, args.regions)))
     return 0 if all(ok) else 1
 
 
@@ -455,11 +459,13 @@ def _cmd_demo(args):
     save_image(original, photo)
     args.regions, args.strips, args.threads = False, False, None
     args.color_space = args.n_init = args.seed = None
-    record, = _segment_images([original], args, args.output, OUTPUTS)
+    records = []
+    _segment_images([original], args, args.output, OUTPUTS, records.append)
+    record, = records
     if record["status"] != "ok":
         raise _Failure(record["reason"])
-    quantized = os.path.join(args.output, "china_16colors.png")
-    save_image(quantized, quantize(photo, 16).image)
+    quantized = os.path.join(args.output, f"china_{DEFAULT_N_COLORS}colors.png")
+    save_image(quantized, quantize(photo, DEFAULT_N_COLORS).image)
     h, w = photo.shape[:2]
     print(f"Segmented china.jpg ({w}x{h}, {w * h:,} pixels, every one clustered) into "
           f"k={record['k']} colour classes; inertia {record['inertia']:.6g}.")
@@ -477,12 +483,15 @@ def _cmd_batch(args):
     params = _kmeans_params(args)
     if args.regions:
         params.update(_given(args, threshold="threshold", min_size="min_size"))
-    summary = segment_many(
-        args.inputs, args.n_clusters, args.output, outputs=tuple(args.outputs), jobs=args.jobs,
-        workers="processes" if args.processes else "threads", resume=args.resume, recursive=args.recursive,
-        shared_palette=args.shared_palette, regions=args.regions,
-        progress=not args.quiet, scheduler=args.scheduler or args.cluster, **params,
-    )
+    try:
+        summary = segment_many(
+            args.inputs, args.n_clusters, args.output, outputs=tuple(args.outputs), jobs=args.jobs,
+            workers="processes" if args.processes else "threads", resume=args.resume, recursive=args.recursive,
+            shared_palette=args.shared_palette, regions=args.regions,
+            progress=not args.quiet, scheduler=args.scheduler or args.cluster, **params,
+        )
+    except KmsegError as exc:  # a parameter, before any image: named as the option given
+        raise _Failure(_as_options(str(exc))) from None
     for record in summary.failed:
         _error(record["reason"], record["input"])
     print(f"{summary.count('ok')} segmented, {summary.count('skipped')} skipped (outputs exist), "

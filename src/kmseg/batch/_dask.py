@@ -39,7 +39,7 @@ def _leaf(config, image, skip_bad=False):
     raised exceptions with tblib, which fails on ImageReadError (two builtin bases).
     """
     try:
-        return palette_colors_task(config, image, skip_bad)
+        return palette_colors_task(config, image, skip_bad, n_threads=DaskExecutor.task_threads)
     except Exception as exc:
         return exc
 
@@ -62,14 +62,15 @@ def _merge(*parts):
 
 
 def _fit(merged, fitter):
-    """The palette of the merged colours (one k-means); None when they are empty
-    (every image was left out as unreadable)."""
+    """The fitter, its k-means run on the merged colours; None when they are empty
+    (every image was left out as unreadable). Its warnings are given where it comes back."""
     if isinstance(merged, Exception):
         return merged
     if not merged:
         return None
     try:
-        return fitter.partial_fit(merged[0]).to_palette()
+        fitter.partial_fit(merged[0])._fit()
+        return fitter
     except Exception as exc:
         return exc
 
@@ -159,11 +160,11 @@ class DaskExecutor:
         finally:
             self.client.cancel(futures)
 
-    def fit_palette(self, images, fitter, config, skip_bad=False):
+    def add_colors(self, images, fitter, config, skip_bad=False):
         """Histograms on the workers, added by a tree reduction, then one k-means on a worker."""
         distributed = _distributed()
         if not images:
-            return fitter.to_palette()  # the fitter's own error
+            return fitter
         items = [os.path.join(self.base, os.fspath(im)) if isinstance(im, (str, os.PathLike)) else im
                  for im in images]
         arrays = [i for i, im in enumerate(items) if not isinstance(im, str)]

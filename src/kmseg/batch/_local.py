@@ -27,9 +27,10 @@ class LocalExecutor:
     An executor gives ``task_threads`` (kernel threads per task, None for every
     core), ``base`` (folder for relative paths, None when tasks share ours),
     ``run(fn, tasks)`` yielding ``(task, fn(*task), lost)`` as tasks end, and
-    ``fit_palette(images, fitter, config, skip_bad=False)`` (with ``skip_bad``,
-    images that cannot be read are left out of the palette instead of stopping
-    the fit, and None comes back when none can be read). It is a context manager.
+    ``add_colors(images, fitter, config, skip_bad=False)``, the fitter with the
+    images' colours added (with ``skip_bad``, images that cannot be read are left
+    out instead of stopping the fit, and None comes back when none can be read).
+    It is a context manager.
     """
 
     base = None
@@ -68,12 +69,13 @@ class LocalExecutor:
         for future in as_completed(futures):
             yield futures[future], future.result(), None
 
-    def fit_palette(self, images, fitter, config, skip_bad=False):
-        work = partial(palette_colors_task, config, skip_bad=skip_bad)
+    def add_colors(self, images, fitter, config, skip_bad=False):
+        threads = fitter.n_threads if self.task_threads is None else self.task_threads
+        work = partial(palette_colors_task, config, skip_bad=skip_bad, n_threads=threads)
         parts = self._workers().map(work, images) if self.jobs > 1 and len(images) > 1 else map(work, images)
         for part in parts:
             for colors in part:
                 fitter.partial_fit(colors)
         if skip_bad and not getattr(fitter, "n_images_", 0):
             return None  # nothing readable: each image fails in its own record
-        return fitter.to_palette()
+        return fitter

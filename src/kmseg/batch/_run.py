@@ -13,8 +13,9 @@ import time
 
 from .._config import get_config
 from .._params import (DEFAULT_MAX_ITER, DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE,
-                       DEFAULT_TOL)
-from .._validation import KmsegError, check_choice, check_int
+                       DEFAULT_TOL, FitParams)
+from .._validation import COLOR_SPACES, KmsegError, check_choice, check_int
+from ..pipeline._fit import check_n_clusters
 from ..pipeline._large import segment_large
 from ..pipeline._palette import PaletteFitter
 from ..pipeline._segment import segment
@@ -44,13 +45,20 @@ def _mode(regions, bands, shared_palette, n_clusters, params):
         if bands and shared_palette:
             raise KmsegError("bands=True has no shared palette: each image is fitted in its own bands")
         function = segment_large if bands else segment
-        allowed = [name for name, p in inspect.signature(function).parameters.items() if p.kind == p.KEYWORD_ONLY]
-        unknown = sorted(set(params) - set(allowed) - {"n_threads"})
+        per_image = {"recolor", "mask"}  # the batch gives each image its own
+        allowed = {name for name, p in inspect.signature(function).parameters.items()
+                   if p.kind == p.KEYWORD_ONLY} - per_image
+        unknown = sorted(set(params) - allowed)
         if unknown:
             raise KmsegError(f"segment_many takes no {', '.join(unknown)} (parameters of segment_regions: "
                              "pass regions=True)" if set(unknown) <= set(REGION_PARAMS) else
                              f"segment_many takes no {', '.join(unknown)}: not a parameter of "
                              f"{function.__name__}")
+        # the values, once, before any image (each image's call checks them again, cheaply)
+        check_n_clusters(n_clusters)
+        FitParams.check(**{name: params[name] for name in FitParams._fields if name in params})
+        if params.get("color_space") is not None:
+            check_choice("color_space", params["color_space"], COLOR_SPACES)
         return "bands" if bands else "colors"
     if shared_palette:
         raise KmsegError("regions=True has no shared palette: each image's segments are its own")
@@ -112,7 +120,7 @@ class _Progress:
 def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
                  outputs=("labels", "recolor", "palette"), jobs=None, workers="threads", resume=False,
                  recursive=False, shared_palette=False, progress=False, scheduler=None, regions=False,
-                 bands=False, manifest=True, **segment_params):
+                 bands=False, manifest=True, on_record=None, **segment_params):
     """Segment many images, in parallel or on a Dask cluster, writing a manifest as it goes.
 
     Parameters
@@ -158,6 +166,9 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
         ``shared_palette`` or a 'figure' output.
     manifest : bool, default=True
         Append each image's record to ``output_dir/manifest.jsonl``.
+    on_record : callable, optional
+        Called with each image's record as the image ends (those skipped by
+        ``resume`` first), in this thread: to show results as they come.
     scheduler : None, str or dask.distributed.Client, default=None
         Where the images are processed: None for local processes; 'local' for a
         Dask ``LocalCluster`` of ``jobs`` one-thread worker processes, started
@@ -193,7 +204,7 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
         raise KmsegError(f"outputs={tuple(outputs)!r}: choose one or more of {', '.join(OUTPUTS)}")
     mode = _mode(regions, bands, shared_palette, n_clusters, segment_params)
     if mode == "bands" and "figure" in outputs:
-        raise KmsegError("bands=True draws no figure: a figure needs the whole image")
+        raise KmsegError("bands=True takes no 'figure' output: a figure draws the whole image")
     files = expand_inputs(inputs, recursive=recursive)
     records, todo = [], []
     claimed = {}
@@ -209,14 +220,17 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
         else:
             todo.append((path, targets))
     os.makedirs(output_dir, exist_ok=True)
+    fitter = _palette_fitter(n_clusters, **segment_params) if shared_palette else None
+    if fitter is not None:
+        fitter.check()  # before any image is read
     config = get_config()  # settings are per thread: workers get the caller's
     log_path = os.path.join(output_dir, MANIFEST) if manifest else None
     with executor(jobs, scheduler, workers) as runner:
         palette = None
         if shared_palette and todo:
-            fitter = _palette_fitter(n_clusters, **segment_params)
-            palette = runner.fit_palette([p for p, _ in files], fitter, config,
-                                         skip_bad=True)  # bad files fail in their own record
+            fitter = runner.add_colors([p for p, _ in files], fitter, config,
+                                       skip_bad=True)  # bad files fail in their own record
+            palette = None if fitter is None else fitter.to_palette(stacklevel=3)
         params = dict(segment_params)
         if runner.task_threads is not None:
             params["n_threads"] = runner.task_threads
@@ -224,6 +238,8 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
         with (open(log_path, "a", encoding="utf-8") if log_path else _NoLog()) as log:
             for r in records:
                 log.write(json.dumps(r) + "\n")
+                if on_record is not None:
+                    on_record(r)
             log.flush()
             tasks = [(path, targets, n_clusters, params, palette, mode, config, runner.base)
                      for path, targets in todo]
@@ -234,6 +250,8 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
                 log.write(json.dumps(record) + "\n")
                 log.flush()
                 bar.step(record)
+                if on_record is not None:
+                    on_record(record)
         bar.close()
     order = {p: i for i, (p, _) in enumerate(files)}
     records.sort(key=lambda r: order[r["input"]])
@@ -267,7 +285,7 @@ def _palette_fitter(n_colors, color_space=None, **params):
     return PaletteFitter(n_colors, color_space=color_space or "rgb", **params)
 
 
-def fit_palette(images, n_colors=8, *, jobs=1, workers="threads", scheduler=None, color_space=None,
+def fit_palette(images, n_colors=DEFAULT_N_CLUSTERS, *, jobs=1, workers="threads", scheduler=None, color_space=None,
                 n_init=DEFAULT_N_INIT, max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL,
                 random_state=DEFAULT_RANDOM_STATE, n_threads=None):
     """One palette for a set of images, fitted exactly on all their pixels.
@@ -315,7 +333,10 @@ def fit_palette(images, n_colors=8, *, jobs=1, workers="threads", scheduler=None
     """
     fitter = _palette_fitter(n_colors, color_space=color_space, n_init=n_init, max_iter=max_iter, tol=tol,
                              random_state=random_state, n_threads=n_threads)
+    fitter.check()  # before any image is read
     images = list(images)
+    if not images:
+        raise KmsegError("fit_palette: no image given")
     jobs = check_int("jobs", jobs)
     with executor(jobs, scheduler, workers) as runner:
-        return runner.fit_palette(images, fitter, get_config())
+        return runner.add_colors(images, fitter, get_config()).to_palette(stacklevel=3)

@@ -102,12 +102,13 @@ def segment_task(path, targets, n_clusters, params, palette, mode, config=None, 
     return record
 
 
-def palette_colors_task(config, image, skip_bad=False):
-    """``[PaletteColors.of_image(image)]`` under the caller's settings (for workers).
-    With ``skip_bad``, an image that cannot be read gives ``[]``: it adds nothing
-    to a palette (a batch reports it in its own record); else its error is raised."""
+def palette_colors_task(config, image, skip_bad=False, n_threads=None):
+    """``[PaletteColors.of_image(image)]`` under the caller's settings, on ``n_threads``
+    kernel threads (for workers). With ``skip_bad``, an image that cannot be read gives
+    ``[]``: it adds nothing to a palette (a batch reports it in its own record); else
+    its error is raised."""
     try:
-        with config_context(**config):
+        with config_context(**config), v.thread_limit(v.resolve_n_threads(n_threads)):
             return [PaletteColors.of_image(image)]
     except v.IMAGE_ERRORS:
         if skip_bad:

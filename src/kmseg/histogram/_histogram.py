@@ -35,8 +35,11 @@ class ColorCounts:
 
     Notes
     -----
-    A pickled ColorCounts holds its distinct colours and counts only (not the
-    2**24-entry tables), so it travels to and from worker processes cheaply.
+    Counts added as histograms are kept as they are (a few bytes a colour) until
+    more than ``COMPACT_ROWS`` rows wait: then 'rgb8' ones go into one 2**24-entry
+    table (128 MB) and 'rows' ones are merged by sorting. A pickled ColorCounts
+    holds its distinct colours and counts only (not the tables), so it travels to
+    and from worker processes cheaply.
 
     Examples
     --------
@@ -56,7 +59,7 @@ class ColorCounts:
         self._total = None  # rgb8: int64 counts (pixels flushed, and counts added)
         self._marks = None  # rgb8: a bit per colour code that has a count
         self._since_flush = 0
-        self._rows = []  # rows: (colors, counts) not merged yet
+        self._parts = []  # rgb8: (codes, counts); rows: (colors, counts); not merged yet
 
     @classmethod
     def of(cls, colors, counts):
@@ -91,16 +94,13 @@ class ColorCounts:
     def add(self, colors, counts):
         """Add the counts of distinct colours (as from :meth:`histogram`). Returns self."""
         counts = np.asarray(counts, dtype=np.int64)
-        if self.kind == "rgb8":
-            if self._total is None:
-                self._total = np.zeros(N_CODES, dtype=np.int64)  # 128 MB, pages touched as used
-            add_counts(self._total, self._bitmap(), rgb8_codes(colors).astype(np.int64), counts)
-        elif self.kind == "grey8":
+        if self.kind == "grey8":
             np.add.at(self._grey_table(), np.asarray(colors, dtype=np.intp), counts)
-        else:
-            self._rows.append((np.asarray(colors), counts))
-            if sum(len(c) for _, c in self._rows) > COMPACT_ROWS:
-                self._rows[:] = [self._merged_rows()]
+            return self
+        keys = rgb8_codes(colors).astype(np.int64) if self.kind == "rgb8" else np.asarray(colors)
+        self._parts.append((keys, counts))
+        if sum(len(c) for _, c in self._parts) > COMPACT_ROWS:
+            self._merge_parts()
         return self
 
     def __iadd__(self, other):
@@ -121,7 +121,10 @@ class ColorCounts:
             table = self._grey_table()
             values = np.flatnonzero(table)
             return values.astype(np.uint8), table[values]
-        return self._merged_rows()
+        if not self._parts:
+            return np.empty((0, 3)), np.empty(0, np.int64)
+        self._parts[:] = [_merged(self._parts)]
+        return self._parts[0]
 
     def codes(self):
         """'rgb8': the 24-bit codes of the distinct colours (uint32, ascending), their
@@ -160,23 +163,34 @@ class ColorCounts:
         self._pixels[:] = 0
         self._since_flush = 0
 
+    def _merge_parts(self):
+        """The waiting parts into one: 'rgb8' into the 2**24-entry table, 'rows' by sorting."""
+        if not self._parts:
+            return
+        if self.kind == "rows":
+            self._parts[:] = [_merged(self._parts)]
+            return
+        if self._total is None:
+            self._total = np.zeros(N_CODES, dtype=np.int64)  # 128 MB, pages touched as used
+        for codes, counts in self._parts:
+            add_counts(self._total, self._bitmap(), codes, counts)
+        self._parts.clear()
+
     def _compact(self):
-        if self._marks is None:
-            return np.empty(0, np.uint32), np.empty(0, np.int64), np.empty((0, 3), np.uint8)
+        if self._marks is None:  # no table: the added parts alone
+            codes, counts = _merged(self._parts) if self._parts else (np.empty(0, np.int64), np.empty(0, np.int64))
+            self._parts[:] = [(codes, counts)] if len(counts) else []
+            codes = codes.astype(np.uint32)
+            return codes, counts, decode_rgb8(codes)
+        self._merge_parts()
         if self._total is None:
             return compact_rgb8(self._pixels, self._marks)
         self._flush()
         return compact_rgb8(self._total, self._marks)
 
-    def _merged_rows(self):
-        if not self._rows:
-            return np.empty((0, 3)), np.empty(0, np.int64)
-        if len(self._rows) == 1:  # one histogram: already distinct and sorted
-            return self._rows[0]
-        colors = np.concatenate([c for c, _ in self._rows])
-        counts = np.concatenate([n for _, n in self._rows])
-        colors, inverse = np.unique(colors, axis=None if colors.ndim == 1 else 0, return_inverse=True)
-        return colors, np.bincount(inverse.reshape(-1), weights=counts, minlength=len(colors)).astype(np.int64)
+    def __sizeof__(self):
+        arrays = [self._pixels, self._total, self._marks] + [a for part in self._parts for a in part]
+        return object.__sizeof__(self) + sum(a.nbytes for a in arrays if a is not None)
 
     def __getstate__(self):
         return {"kind": self.kind, "histogram": self.histogram()}
@@ -207,8 +221,7 @@ class ColorHistogram:
     """
 
     def __init__(self, pixels):
-        self._table = None  # the ColorCounts whose table maps colours back to labels
-        self._inverse = None
+        self._inverse = None  # the index of each pixel's colour, where kept
         self.codes = None
         rgb8 = pixels.dtype == np.uint8 and pixels.ndim == 2 and pixels.shape[1] == 3
         if rgb8 and pixels.shape[0] < TABLE_MIN_PIXELS:
@@ -216,11 +229,11 @@ class ColorHistogram:
             self.codes, self.colors, self.counts = codes, decode_rgb8(codes), counts
             self._inverse = inverse
         elif rgb8 or (pixels.dtype == np.uint8 and pixels.ndim == 1):
-            self._table = ColorCounts("rgb8" if rgb8 else "grey8").add_pixels(pixels)
-            if rgb8:
-                self.codes, self.counts, self.colors = self._table.codes()
+            counts = ColorCounts("rgb8" if rgb8 else "grey8").add_pixels(pixels)
+            if rgb8:  # labels go back to pixels through a table by code (see to_pixels)
+                self.codes, self.counts, self.colors = counts.codes()
             else:
-                self.colors, self.counts = self._table.histogram()
+                self.colors, self.counts = counts.histogram()
         else:
             colors, inverse, counts = np.unique(pixels, axis=None if pixels.ndim == 1 else 0,
                                                 return_inverse=True, return_counts=True)
@@ -258,10 +271,26 @@ class ColorHistogram:
             table = np.zeros(256, dtype=dtype)
             table[self.colors] = color_labels.astype(dtype)
             return table[pixels]
-        lut = label_lut(self._table._pixels, self.codes, color_labels, dtype)
+        # a table of its own (not the counts' memory): a histogram may label for many
+        # fits at once; only the entries of the image's colours are read
+        lut = np.empty(N_CODES, dtype=dtype)
+        lut[self.codes] = color_labels.astype(dtype)
         out = np.empty(pixels.shape[0], dtype=dtype)
         lookup_rgb8(np.ascontiguousarray(pixels), lut, out)
         return out
+
+
+def _merged(parts):
+    """One histogram of several ``(keys, counts)``: keys distinct and ascending, counts
+    added exactly (int64)."""
+    if len(parts) == 1:  # one histogram: already distinct and sorted
+        return parts[0]
+    keys = np.concatenate([k for k, _ in parts])
+    counts = np.concatenate([c for _, c in parts])
+    keys, inverse = np.unique(keys, axis=None if keys.ndim == 1 else 0, return_inverse=True)
+    total = np.zeros(len(keys), dtype=np.int64)
+    np.add.at(total, inverse.reshape(-1), counts)
+    return keys, total
 
 
 def label_lut(table, codes, color_labels, dtype):

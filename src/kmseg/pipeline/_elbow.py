@@ -3,19 +3,21 @@
 import numpy as np
 
 from .. import _validation as v
-from .._params import DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, FitParams
+from .._params import AUTO_K_MAX, DEFAULT_MAX_ITER, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, DEFAULT_TOL, FitParams
 from ..choose._sweep import SILHOUETTE_SAMPLES, k_values, sweep, sweep_colors, warn_unclear
 from ._prepare import Prepared, as_prepared
 
 
 def elbow(
     data,
-    k_range=range(1, 11),
+    k_range=range(1, AUTO_K_MAX + 1),
     *,
     kind="auto",
     color_space=None,
     sample_weight=None,
     n_init=DEFAULT_N_INIT,
+    max_iter=DEFAULT_MAX_ITER,
+    tol=DEFAULT_TOL,
     random_state=DEFAULT_RANDOM_STATE,
     silhouette_samples=SILHOUETTE_SAMPLES,
     n_threads=None,
@@ -40,6 +42,8 @@ def elbow(
         For samples: weights (an image's weights are its colour counts).
     n_init : int, default=4
         Restarts per k.
+    max_iter, tol
+        As for :func:`segment`.
     random_state : int, Generator, RandomState or None, default=0
         Seed of every fit and of the silhouette sample.
     silhouette_samples : int, default=2000
@@ -83,7 +87,7 @@ def elbow(
         kind = "samples" if is_array and np.asarray(data).ndim == 2 else "image"
     if isinstance(data, Prepared):
         kind = "image"
-    params = FitParams.check(n_init=n_init, random_state=random_state, n_threads=n_threads)
+    params = FitParams.check(n_init, max_iter, tol, random_state, n_threads)
     silhouette_samples = v.check_int("silhouette_samples", silhouette_samples, minimum=0)
     with v.thread_limit(params.n_threads):
         if kind == "image":

@@ -56,7 +56,7 @@ def check_n_clusters(n_clusters, name="n_clusters"):
     return v.check_int(name, n_clusters)
 
 
-def fit_colors(colors, n_clusters, params):
+def fit_colors(colors, n_clusters, params, name="n_clusters"):
     """k-means of weighted distinct colours, k given or 'auto'.
 
     Parameters
@@ -67,6 +67,8 @@ def fit_colors(colors, n_clusters, params):
         Checked (:func:`check_n_clusters`). 'auto' sweeps k = 1..AUTO_K_MAX and
         takes the knee. More clusters than distinct colours: that many, with a note.
     params : FitParams
+    name : str
+        What the caller calls ``n_clusters``, for the note.
 
     Returns
     -------
@@ -80,8 +82,8 @@ def fit_colors(colors, n_clusters, params):
         inertia, n_iter = elbow.wcss[i], elbow.n_iter[i]
     else:
         if n_clusters > colors.n_distinct:
-            note = (f"n_clusters={n_clusters} is more than the {colors.n_distinct} distinct colours "
-                    f"of {colors.name}; using n_clusters={colors.n_distinct}")
+            note = (f"{name}={n_clusters} is more than the {colors.n_distinct} distinct colours "
+                    f"of {colors.name} in {colors.space}; using {name}={colors.n_distinct}")
             n_clusters = colors.n_distinct
         km = fit(colors.features, colors.weights, n_clusters, params)
         centers, color_labels, inertia, n_iter = km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_

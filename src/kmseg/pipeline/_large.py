@@ -110,8 +110,8 @@ def segment_large(
     n_clusters = check_n_clusters(n_clusters)
     if rows is not None:
         rows = v.check_int("rows", rows)
-    if color_space is not None:
-        v.check_choice("color_space", color_space, v.COLOR_SPACES)
+    if color_space is not None:  # checked before the file is opened; the default needs its channels
+        color_space = check_space(color_space, grey=False)
     for target in (output, recolor):
         if target is not None:
             require_tifffile()
@@ -120,7 +120,7 @@ def segment_large(
                 raise v.KmsegError(f"{os.fspath(target)!r}: folder {folder!r} does not exist")
     with open_bands(image, rows) as reader, v.thread_limit(params.n_threads):
         grey = reader.channels == 1
-        space = check_space(color_space, grey)
+        space = color_space or ("gray" if grey else "rgb")
         counts = ColorCounts("grey8" if grey else "rgb8")
         n_left_out = 0
         for colour, alpha in _split(reader):

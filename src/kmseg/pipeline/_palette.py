@@ -1,9 +1,12 @@
 """One palette for many images, fitted exactly on their added colour counts."""
 
+import os
+
 import numpy as np
 
 from .. import _validation as v
-from .._params import (DEFAULT_MAX_ITER, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, DEFAULT_TOL, FitParams)
+from .._params import (DEFAULT_MAX_ITER, DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, DEFAULT_TOL,
+                       FitParams)
 from ..color._features import ColorFeatures
 from ..color._spaces import unit_rgb
 from ..histogram._histogram import ColorCounts, ColorHistogram
@@ -127,8 +130,8 @@ class PaletteFitter:
     [[0, 0]]
     """
 
-    def __init__(self, n_colors=8, *, color_space="rgb", n_init=DEFAULT_N_INIT, max_iter=DEFAULT_MAX_ITER,
-                 tol=DEFAULT_TOL, random_state=DEFAULT_RANDOM_STATE, n_threads=None):
+    def __init__(self, n_colors=DEFAULT_N_CLUSTERS, *, color_space="rgb", n_init=DEFAULT_N_INIT,
+                 max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL, random_state=DEFAULT_RANDOM_STATE, n_threads=None):
         self.n_colors = n_colors
         self.color_space = color_space
         self.n_init = n_init
@@ -136,6 +139,32 @@ class PaletteFitter:
         self.tol = tol
         self.random_state = random_state
         self.n_threads = n_threads
+
+    _PARAMS = ("n_colors", "color_space", "n_init", "max_iter", "tol", "random_state", "n_threads")
+
+    def get_params(self, deep=True):
+        """The parameters, as scikit-learn's ``get_params`` gives them."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params):
+        """Set parameters (``clone`` and grid searches use this); returns self."""
+        for name, value in params.items():
+            if name not in self._PARAMS:
+                raise v.KmsegError(f"PaletteFitter has no parameter {name!r}; it has {', '.join(self._PARAMS)}")
+            setattr(self, name, value)
+        self._fitted = None
+        return self
+
+    def __repr__(self):
+        changed = [f"{name}={value!r}" for name, value in self.get_params().items()
+                   if value != type(self)().get_params()[name]]
+        return f"PaletteFitter({', '.join(changed)})"
+
+    def check(self):
+        """The parameters checked, before any image is read: ``(n_colors, color_space,
+        FitParams)``, or a :class:`~kmseg.KmsegError` naming the first bad one."""
+        return (check_n_clusters(self.n_colors, "n_colors"),
+                v.check_choice("color_space", self.color_space, v.COLOR_SPACES), self._params())
 
     def _params(self):
         return FitParams.check(self.n_init, self.max_iter, self.tol, self.random_state, self.n_threads)
@@ -153,11 +182,12 @@ class PaletteFitter:
         -------
         self : PaletteFitter
         """
+        n_threads = self._params().n_threads
         if not hasattr(self, "n_images_"):
             self._colors = PaletteColors()
             self.n_images_ = 0
         if not isinstance(X, PaletteColors):
-            with v.thread_limit(self._params().n_threads):
+            with v.thread_limit(n_threads):
                 X = PaletteColors.of_image(X)
         self._colors += X
         self.n_images_ = self._colors.n_images
@@ -170,46 +200,65 @@ class PaletteFitter:
         Parameters
         ----------
         X : iterable of images
+            Paths, PIL images or arrays (one image alone: :meth:`partial_fit`).
         y : Ignored
 
         Returns
         -------
         self : PaletteFitter
         """
+        if isinstance(X, (str, os.PathLike, np.ndarray)) or type(X).__module__.startswith("PIL."):
+            raise v.KmsegError(f"fit takes an iterable of images, got {describe(X)}: for one image, "
+                               "call partial_fit")
+        self.check()
         for name in ("n_images_", "_colors", "_fitted"):
             self.__dict__.pop(name, None)
         for image in X:
             self.partial_fit(image)
-        self._fit()
+        self._fitted_colors(stacklevel=2)
         return self
 
     def _fit(self):
-        """The k-means of the merged colours, once per change."""
+        """The k-means of the merged colours, once per change (its warnings are the
+        caller's to give, once: see :meth:`_fitted_colors`)."""
         if not getattr(self, "n_images_", 0):
-            raise v.KmsegError("no image given: call partial_fit (or fit) first")
+            raise NotFittedError("no image given: partial_fit or fit the PaletteFitter first")
         if self._fitted is None:
-            params = self._params()
-            space = v.check_choice("color_space", self.color_space, v.COLOR_SPACES)
-            n_colors = check_n_clusters(self.n_colors, "n_colors")
+            n_colors, space, params = self.check()
             colors, counts = self._colors.histogram()
             with v.thread_limit(params.n_threads):
-                self._fitted = fit_colors(ColorFeatures(colors, counts, space, "the images"), n_colors, params)
-            warn_fit(self._fitted, stacklevel=3)
+                self._fitted = fit_colors(ColorFeatures(colors, counts, space, "the images"), n_colors, params,
+                                          "n_colors")
             self._space = space
+            self._warned = False
         return self._fitted
 
-    cluster_centers_ = property(lambda self: self._fit().centers, doc="Centres, most used first.")
-    palette_ = property(lambda self: self._fit().palette, doc="The centres as RGB colours.")
-    counts_ = property(lambda self: self._fit().counts, doc="Pixels of each colour.")
-    inertia_ = property(lambda self: self._fit().inertia, doc="Over all pixels of all images.")
-    n_iter_ = property(lambda self: self._fit().n_iter, doc="Lloyd iterations.")
-
-    def to_palette(self):
-        """The fitted :class:`Palette`."""
+    def _fitted_colors(self, stacklevel):
+        """The fit, its warnings given once (``stacklevel`` 2: the caller's caller)."""
         fitted = self._fit()
+        if not self._warned:
+            self._warned = True
+            warn_fit(fitted, stacklevel=stacklevel + 1)
+        return fitted
+
+    cluster_centers_ = property(lambda self: self._fitted_colors(2).centers, doc="Centres, most used first.")
+    palette_ = property(lambda self: self._fitted_colors(2).palette, doc="The centres as RGB colours.")
+    counts_ = property(lambda self: self._fitted_colors(2).counts, doc="Pixels of each colour.")
+    inertia_ = property(lambda self: self._fitted_colors(2).inertia, doc="Over all pixels of all images.")
+    n_iter_ = property(lambda self: self._fitted_colors(2).n_iter, doc="Lloyd iterations.")
+
+    def to_palette(self, stacklevel=2):
+        """The fitted :class:`Palette` (``stacklevel``: where its warnings point, as for
+        :func:`warnings.warn` called here: 2 is the caller)."""
+        fitted = self._fitted_colors(stacklevel)
         return Palette(fitted.centers, fitted.palette, fitted.counts, fitted.inertia, fitted.n_iter,
                        self._space, fitted.elbow)
 
     def predict(self, X):
         """The label map of an image: each pixel's colour of the palette ((H, W) ndarray)."""
-        return self.to_palette().apply(X, n_threads=self.n_threads).labels
+        return self.to_palette(stacklevel=3).apply(X, n_threads=self.n_threads).labels
+
+
+class NotFittedError(v.KmsegError, AttributeError):
+    """A fitted attribute of an estimator that has seen no data (also an AttributeError,
+    so that ``hasattr`` says False, as for scikit-learn's estimators)."""

@@ -127,10 +127,8 @@ def prepare(image, color_space=None, *, mask=None, nan="raise", n_threads=None):
     >>> prep.n_distinct, [kmseg.segment(prep, k).n_clusters for k in (1, 2)]
     (2, [1, 2])
     """
-    if isinstance(image, Prepared):
-        return image if color_space is None else image.in_space(color_space)
     with v.thread_limit(v.resolve_n_threads(n_threads)):
-        return Prepared(image, color_space, mask, nan)
+        return as_prepared(image, color_space, mask, nan)
 
 
 def as_prepared(image, color_space, mask, nan):

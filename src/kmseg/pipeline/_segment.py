@@ -258,7 +258,7 @@ def quantize(image, n_colors=None, *, max_error=None, color_space=None, n_init=D
     with v.thread_limit(params.n_threads):
         prep = as_prepared(image, color_space, mask, nan)
         if max_error is None:
-            fitted, error = fit_colors(prep, n_colors, params), None
+            fitted, error = fit_colors(prep, n_colors, params, "n_colors"), None
             warn_fit(fitted, stacklevel=2)
         else:
             fitted, error = _search_max_error(prep, max_error, min(n_max, prep.n_distinct), params)

@@ -29,6 +29,8 @@ COSTS = ("learned", "ward")
 MERGE_MODEL = (4.653973, 0.024684, -0.058964, -0.130024, -0.858702, 2.52232, -6.582278, -1.717118,
                -0.974039, 0.858897, -0.031863, 0.345979, -0.288138)
 
+#: Segments of :func:`segment_regions` when neither a number nor a threshold is given.
+DEFAULT_N_SEGMENTS = 8
 #: Defaults, tuned on the BSDS500 train photos (benchmarks/tune_regions.py; see BENCHMARKS.md).
 DEFAULT_N_SUPERPIXELS = 1500
 DEFAULT_COMPACTNESS = 20.0
@@ -128,7 +130,7 @@ def _ab_codes(lab):
 
 def segment_regions(
     image,
-    n_segments=8,
+    n_segments=DEFAULT_N_SEGMENTS,
     *,
     threshold=None,
     min_size=0,
@@ -258,7 +260,7 @@ REGION_PARAMS = ("threshold", "min_size", "n_superpixels", "compactness", "cost"
                  "texture_weight", "hist_weight", "smooth")
 
 
-def check_region_params(n_segments=8, *, threshold=None, min_size=0, n_superpixels=DEFAULT_N_SUPERPIXELS,
+def check_region_params(n_segments=DEFAULT_N_SEGMENTS, *, threshold=None, min_size=0, n_superpixels=DEFAULT_N_SUPERPIXELS,
                         compactness=DEFAULT_COMPACTNESS, cost="learned", edge_weight=None, texture_weight=None,
                         hist_weight=None, smooth=False):
     """The parameters of :func:`segment_regions` checked, before any image is read (a

@@ -14,16 +14,16 @@ from collections import OrderedDict
 
 import numpy as np
 
-import inspect
-
 from .. import KmsegError, elbow, prepare, region_hierarchy, segment
+from .._params import AUTO_K_MAX
 from ..io import thread_warnings
+from ._limits import DEFAULT_MAX_RESULTS
 
 #: Largest k the page and the API accept (label maps stay 8-bit PNGs).
 MAX_K = 256
 #: The elbow curve of the page: k = 1..ELBOW_K_MAX, the range of :func:`kmseg.elbow`
 #: (and of ``segment(image, "auto")``).
-ELBOW_K_MAX = max(inspect.signature(elbow).parameters["k_range"].default)
+ELBOW_K_MAX = AUTO_K_MAX
 
 
 def parse_k(value):
@@ -72,7 +72,7 @@ class Upload:
         Results (settings) kept; 0 keeps none.
     """
 
-    def __init__(self, name, image, n_threads=None, max_results=8):
+    def __init__(self, name, image, n_threads=None, max_results=DEFAULT_MAX_RESULTS):
         self.name = name
         self.stem = _safe_stem(name)
         prep = prepare(image, n_threads=n_threads)
