@@ -97,8 +97,13 @@ class ColorCounts:
         if self.kind == "grey8":
             np.add.at(self._grey_table(), np.asarray(colors, dtype=np.intp), counts)
             return self
-        keys = rgb8_codes(colors).astype(np.int64) if self.kind == "rgb8" else np.asarray(colors)
-        self._parts.append((keys, counts))
+        return self.add_keys(rgb8_codes(colors) if self.kind == "rgb8" else colors, counts)
+
+    def add_keys(self, keys, counts):
+        """Add counts by key: 24-bit codes for 'rgb8' (as :func:`rgb8_codes` gives
+        them), colours for 'rows'. Returns self."""
+        keys = np.asarray(keys, dtype=np.int64) if self.kind == "rgb8" else np.asarray(keys)
+        self._parts.append((keys, np.asarray(counts, dtype=np.int64)))
         if sum(len(c) for _, c in self._parts) > COMPACT_ROWS:
             self._merge_parts()
         return self
@@ -106,6 +111,10 @@ class ColorCounts:
     def __iadd__(self, other):
         if other.kind != self.kind:
             raise ValueError(f"cannot add {other.kind} colour counts to {self.kind} ones")
+        if self.kind != "grey8" and other._marks is None:  # no table: its parts as they are
+            for keys, counts in other._parts:
+                self.add_keys(keys, counts)
+            return self
         return self.add(*other.histogram())
 
     def histogram(self):

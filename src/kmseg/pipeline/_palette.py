@@ -37,9 +37,10 @@ class PaletteColors:
         """The colours of one image (path, PIL image or array), transparent pixels left out."""
         hist = ColorHistogram(clustered_pixels(read_image(image), name=describe(image))[0])
         out = cls()
-        if hist.colors.dtype == np.uint8:
-            rgb = hist.colors if hist.colors.ndim == 2 else np.repeat(hist.colors[:, None], 3, axis=1)
-            out._rgb8.add(rgb, hist.counts)
+        if hist.codes is not None:
+            out._rgb8.add_keys(hist.codes, hist.counts)
+        elif hist.colors.dtype == np.uint8:  # grey: as RGB
+            out._rgb8.add(np.repeat(hist.colors[:, None], 3, axis=1), hist.counts)
         else:
             out._unit.add(unit_rgb(hist.colors), hist.counts)
         out.n_images = 1
