@@ -453,3 +453,17 @@ def test_ctrl_c_leaves_complete_files_and_resume_finishes(tmp_path, workers):
     resumed = [json.loads(line) for line in manifest.read_text().splitlines()][done:]
     assert sorted(os.path.basename(r["input"]) for r in resumed) == sorted(os.listdir(folder))
     assert {r["status"] for r in resumed} == {"ok", "skipped"}  # each image once: done or skipped
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(shared_palette=True, spatial_weight=1.0), "shared_palette=True takes no spatial_weight"),
+    (dict(shared_palette=True, n_init=0), "n_init=0 must be >= 1"),
+    (dict(n_init=0), "n_init=0 must be >= 1"),
+    (dict(tol=-1), "tol=-1.0 must be a finite number >= 0"),
+    (dict(bands=True, recolor="x.tif"), "segment_many takes no recolor"),
+    (dict(threshold=0.5), "parameters of segment_regions: pass regions=True"),
+])
+def test_segment_many_checks_its_parameters_before_any_image(folder, tmp_path, kwargs, message):
+    with pytest.raises(kmseg.KmsegError, match=message):
+        kmseg.segment_many([folder], 3, tmp_path / "out", jobs=1, **kwargs)
+    assert not (tmp_path / "out").exists()

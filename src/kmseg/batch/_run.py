@@ -54,6 +54,11 @@ def _mode(regions, bands, shared_palette, n_clusters, params):
                              "pass regions=True)" if set(unknown) <= set(REGION_PARAMS) else
                              f"segment_many takes no {', '.join(unknown)}: not a parameter of "
                              f"{function.__name__}")
+        if shared_palette:
+            others = sorted(set(params) - set(PaletteFitter._PARAMS))
+            if others:
+                raise KmsegError(f"shared_palette=True takes no {', '.join(others)}: the images are labelled "
+                                 "with one palette's colours")
         # the values, once, before any image (each image's call checks them again, cheaply)
         check_n_clusters(n_clusters)
         FitParams.check(**{name: params[name] for name in FitParams._fields if name in params})
@@ -219,10 +224,10 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
             records.append(_record(path, targets, "skipped", "outputs exist"))
         else:
             todo.append((path, targets))
-    os.makedirs(output_dir, exist_ok=True)
     fitter = _palette_fitter(n_clusters, **segment_params) if shared_palette else None
     if fitter is not None:
         fitter.check()  # before any image is read
+    os.makedirs(output_dir, exist_ok=True)
     config = get_config()  # settings are per thread: workers get the caller's
     log_path = os.path.join(output_dir, MANIFEST) if manifest else None
     with executor(jobs, scheduler, workers) as runner:
