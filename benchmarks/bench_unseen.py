@@ -19,7 +19,8 @@ Inputs (every figure is printed beside the input's distinct-colour count):
 Methods, each timed from the uint8 image to a label (or palette index) per pixel, as
 its recipe starts:
 
-* ``kmseg``: ``kmseg.quantize(img, k)`` (every pixel counts; its defaults);
+* ``kmseg``: ``kmseg.segment(img, k)`` (every pixel counts; its defaults; the label map, as the
+  shortcut's ``predict`` and the quantizers' palette indices: no recoloured image for any);
 * ``shortcut``: scikit-learn's recipe with float32 pixels: ``KMeans(k, n_init=1)``
   fitted on max(1000, 4k) random pixels, then ``predict`` on all;
 * ``sklearn-1``: ``KMeans(k, n_init=1)`` on all pixels, float32 (with ``--full``; slow);
@@ -94,8 +95,7 @@ def distinct_colours(img):
 def run_kmseg(img, k):
     import kmseg
 
-    q = kmseg.quantize(img, k)
-    return q.segmentation.centers
+    return kmseg.segment(img, k).centers  # labels for every pixel, as predict gives them
 
 
 def run_shortcut(img, k):
@@ -134,7 +134,7 @@ def run_fastoctree(img, k):
     return _palette_of(Image.fromarray(img).quantize(k, method=Image.Quantize.FASTOCTREE), k)
 
 
-def run_pngquant(img, k, folder=None):
+def run_pngquant(img, k):
     from PIL import Image
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -238,7 +238,7 @@ def main(argv=None):
         from importlib.metadata import version
 
         versions += f", imagequant {version('imagequant')}"
-    out = [f"# Photos never tuned on: kmseg against the shortcut and the quantizers",
+    out = ["# Photos never tuned on: kmseg against the shortcut and the quantizers",
            "", f"- command: `python {' '.join(['benchmarks/bench_unseen.py'] + (argv or sys.argv[1:]))}`",
            f"- date: {datetime.date.today().isoformat()}; {os.cpu_count()} CPUs; python {platform.python_version()}; "
            f"{versions}; numpy {np.__version__}", ""]

@@ -148,6 +148,18 @@ def rgb_histogram(pixels):
 
 
 # ---------------------------------------------------------------------------
+# Labels: kmseg.labels._kernels
+# ---------------------------------------------------------------------------
+
+def naive_paint(labels, table):
+    """Twin of ``_kernels.paint``: each label's row of the table, one pixel at a time."""
+    out = np.zeros((len(labels), table.shape[1]), table.dtype)
+    for i, label in enumerate(labels):
+        out[i] = table[label]
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Colour: kmseg.color._smooth
 # ---------------------------------------------------------------------------
 

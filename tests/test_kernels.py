@@ -359,3 +359,37 @@ def test_a_kernel_module_alone_registers_the_fork_handler():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("label_type", [np.uint8, np.uint16, np.uint32])
+@pytest.mark.parametrize("value_type", [np.uint8, np.uint16, np.float32])
+@pytest.mark.parametrize("n", [0, 1, 3 * K.CHUNK + 7])
+def test_paint_matches_naive(label_type, value_type, n):
+    from kmseg.labels._kernels import paint
+
+    rng = np.random.default_rng(n)
+    table = (rng.random((5, 4)) * 200).astype(value_type)
+    labels = rng.integers(0, 5, n).astype(label_type)
+    out = np.empty((n, 4), value_type)
+    assert paint(labels, table, out) == 0
+    assert_array_equal(out, naive.naive_paint(labels, table))
+    for threads in (1, 2):
+        from kmseg._validation import thread_limit
+
+        again = np.empty_like(out)
+        with thread_limit(threads):
+            paint(labels, table, again)
+        assert_array_equal(again, out)
+
+
+def test_paint_counts_labels_past_the_table_and_leaves_their_rows():
+    from kmseg.labels._kernels import paint
+    from kmseg.labels._order import paint_labels
+
+    table = np.array([[1, 2, 3], [4, 5, 6]], np.uint8)
+    labels = np.array([0, 2, 1, 7], np.uint8)
+    out = np.full((4, 3), 9, np.uint8)
+    assert paint(labels, table, out) == 2
+    assert out.tolist() == [[1, 2, 3], [9, 9, 9], [4, 5, 6], [9, 9, 9]]
+    with pytest.raises(IndexError, match="2 labels are not rows of the 2-colour table"):
+        paint_labels(table, labels.reshape(2, 2))

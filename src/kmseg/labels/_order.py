@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ._kernels import paint
+
 
 def size_order(counts, centers):
     """Order of clusters: most pixels first, ties by centre coordinates.
@@ -34,11 +36,25 @@ def paint_labels(table, labels, alpha=None):
     as one more channel; (H, W) when that makes one channel.
 
     The table gets the alpha column before painting, so the image is written
-    once (not painted, then copied beside the alpha channel).
+    once (not painted, then copied beside the alpha channel); the painting is a
+    compiled kernel (:func:`~kmseg.labels._kernels.paint`) for the label and
+    colour types the pipeline makes.
     """
     if alpha is not None:
         table = np.concatenate([table, np.zeros((len(table), 1), table.dtype)], axis=1)
-    out = np.take(table, labels, axis=0)
+    table = np.ascontiguousarray(table)
+    out = np.empty(labels.shape + table.shape[1:], dtype=table.dtype)
+    if labels.dtype in _LABEL_TYPES and table.dtype in _VALUE_TYPES and out.size:
+        bad = paint(np.ascontiguousarray(labels).reshape(-1), table, out.reshape(-1, table.shape[1]))
+        if bad:
+            raise IndexError(f"{bad} labels are not rows of the {len(table)}-colour table")
+    else:
+        np.take(table, labels, axis=0, out=out)
     if alpha is not None:
         out[..., -1] = alpha
     return out[..., 0] if out.shape[-1] == 1 else out
+
+
+#: Types :func:`~kmseg.labels._kernels.paint` takes.
+_LABEL_TYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.uint32))
+_VALUE_TYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))

@@ -263,7 +263,7 @@ def quantize(image, n_colors=None, *, max_error=None, color_space=None, n_init=D
         else:
             fitted, error = _search_max_error(prep, max_error, min(n_max, prep.n_distinct), params)
         seg = Segmentation.of(prep, fitted)
-    out = Quantized(seg.recolor(), seg.palette)
+        out = Quantized(seg.recolor(), seg.palette)
     out.segmentation = seg
     out.mean_error = error
     return out
