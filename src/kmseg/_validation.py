@@ -24,6 +24,11 @@ class ImageReadError(KmsegError, OSError):
     """An image file that cannot be read: the message names the file and why."""
 
 
+class NotFittedError(KmsegError, AttributeError):
+    """A fitted attribute of an estimator that has seen no data (also an AttributeError,
+    so that ``hasattr`` says False, as for scikit-learn's estimators)."""
+
+
 class OutputError(KmsegError, OSError):
     """An output file that cannot be written: the message names the file and why."""
 

@@ -15,6 +15,7 @@ from .._config import get_config
 from .._params import (DEFAULT_MAX_ITER, DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE,
                        DEFAULT_TOL, FitParams)
 from .._validation import COLOR_SPACES, KmsegError, check_choice, check_int
+from ..io._write import output_paths
 from ..pipeline._fit import check_n_clusters
 from ..pipeline._large import segment_large
 from ..pipeline._palette import PaletteFitter
@@ -22,7 +23,7 @@ from ..pipeline._segment import segment
 from ..regions._pipeline import REGION_PARAMS, check_region_params
 from ._inputs import expand_inputs
 from ._local import WORKERS, LocalExecutor
-from ._tasks import OUTPUTS, file_targets, segment_task
+from ._tasks import OUTPUTS, segment_task
 
 MANIFEST = "manifest.jsonl"
 
@@ -55,7 +56,7 @@ def _mode(regions, bands, shared_palette, n_clusters, params):
                              f"segment_many takes no {', '.join(unknown)}: not a parameter of "
                              f"{function.__name__}")
         if shared_palette:
-            others = sorted(set(params) - set(PaletteFitter._PARAMS))
+            others = sorted(set(params) - set(PaletteFitter().get_params()))
             if others:
                 raise KmsegError(f"shared_palette=True takes no {', '.join(others)}: the images are labelled "
                                  "with one palette's colours")
@@ -214,7 +215,7 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
     records, todo = [], []
     claimed = {}
     for path, rel in files:
-        targets = file_targets(path, rel, output_dir, outputs, mode)
+        targets = output_paths(path, rel, output_dir, outputs, tiff=mode == "bands")
         for target in targets.values():
             if target in claimed:
                 raise KmsegError(f"{claimed[target]!r} and {path!r} would both write {target!r}; "
@@ -240,7 +241,7 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
         if runner.task_threads is not None:
             params["n_threads"] = runner.task_threads
         bar = _Progress(len(todo), progress)
-        with (open(log_path, "a", encoding="utf-8") if log_path else _NoLog()) as log:
+        with open(log_path or os.devnull, "a", encoding="utf-8") as log:
             for r in records:
                 log.write(json.dumps(r) + "\n")
                 if on_record is not None:
@@ -261,22 +262,6 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
     order = {p: i for i, (p, _) in enumerate(files)}
     records.sort(key=lambda r: order[r["input"]])
     return BatchSummary(records, log_path)
-
-
-class _NoLog:
-    """Where records go when no manifest is written."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        pass
-
-    def write(self, text):
-        pass
-
-    def flush(self):
-        pass
 
 
 def _record(path, targets, status, reason):

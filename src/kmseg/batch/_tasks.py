@@ -11,15 +11,14 @@ import time
 from .. import _validation as v
 from .._config import config_context
 from ..io._palette_files import palette_record
-from ..io._write import OUTPUT_SUFFIXES, output_paths, save_figure, save_json, save_segmentation
+from ..io._write import OUTPUT_SUFFIXES, save_figure, save_json, save_segmentation
 from ..pipeline._large import segment_large
 from ..pipeline._palette import PaletteColors
 from ..pipeline._segment import segment
 from ..regions._pipeline import segment_regions
 
-#: The files a segmentation can be written as: :data:`~kmseg.io._write.OUTPUT_SUFFIXES`
-#: and a figure (original, segmented, boundaries).
-OUTPUTS = (*OUTPUT_SUFFIXES, "figure")
+#: The files a segmentation can be written as (the figure: original, segmented, boundaries).
+OUTPUTS = tuple(OUTPUT_SUFFIXES)
 
 
 def segment_file(path, targets, n_clusters, params, palette=None, mode="colors", source=None):
@@ -58,20 +57,6 @@ def segment_file(path, targets, n_clusters, params, palette=None, mode="colors",
 def _make_folders(targets):
     for folder in {os.path.dirname(t) for t in targets.values()}:
         os.makedirs(folder or ".", exist_ok=True)
-
-
-def file_targets(path, rel, out_dir, outputs, mode="colors"):
-    """Where the outputs of one image go (see :func:`~kmseg.io._write.output_paths`);
-    in 'bands' mode the label map and the recoloured image are TIFF files."""
-    targets = output_paths(path, rel, out_dir, [kind for kind in outputs if kind != "figure"])
-    stem = os.path.splitext(os.path.basename(path))[0]
-    if "figure" in outputs:
-        targets["figure"] = os.path.join(out_dir, rel, f"{stem}_figure.png")
-    if mode == "bands":
-        for kind in ("labels", "recolor"):
-            if kind in targets:
-                targets[kind] = os.path.splitext(targets[kind])[0] + ".tif"
-    return targets
 
 
 def segment_task(path, targets, n_clusters, params, palette, mode, config=None, base=None):

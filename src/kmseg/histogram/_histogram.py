@@ -61,18 +61,6 @@ class ColorCounts:
         self._since_flush = 0
         self._parts = []  # rgb8: (codes, counts); rows: (colors, counts); not merged yet
 
-    @classmethod
-    def of(cls, colors, counts):
-        """The counts of distinct ``colors``, of the kind their dtype and shape call for."""
-        colors = np.asarray(colors)
-        if colors.dtype == np.uint8 and colors.ndim == 2 and colors.shape[1] == 3:
-            kind = "rgb8"
-        elif colors.dtype == np.uint8 and colors.ndim == 1:
-            kind = "grey8"
-        else:
-            kind = "rows"
-        return cls(kind).add(colors, counts)
-
     def add_pixels(self, pixels):
         """Count pixels: ``(n, 3)`` uint8 for 'rgb8', ``(n,)`` uint8 for 'grey8', rows
         for 'rows'. Returns self."""
@@ -252,10 +240,6 @@ class ColorHistogram:
 
     def __len__(self):
         return len(self.counts)
-
-    def color_counts(self):
-        """The histogram as :class:`ColorCounts`, to add to others."""
-        return ColorCounts.of(self.colors, self.counts)
 
     def to_pixels(self, color_labels, pixels, dtype):
         """Labels of the pixels the histogram was made of.

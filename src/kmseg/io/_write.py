@@ -182,15 +182,20 @@ def save_labels(path, labels, n_labels, transparent=None):
 
 
 #: The files of a segmentation, named after the image's stem plus these suffixes.
-OUTPUT_SUFFIXES = {"labels": "_labels.png", "recolor": "_recolor.png", "palette": "_palette.json"}
+OUTPUT_SUFFIXES = {"labels": "_labels.png", "recolor": "_recolor.png", "palette": "_palette.json",
+                   "figure": "_figure.png"}
 
 
-def output_paths(path, rel, out_dir, outputs):
+def output_paths(path, rel, out_dir, outputs, tiff=False):
     """Where the outputs of one image go: ``out_dir/rel/<stem><suffix>``, for each
-    kind in ``outputs`` (keys of :data:`OUTPUT_SUFFIXES`), in that order."""
+    kind in ``outputs`` (keys of :data:`OUTPUT_SUFFIXES`), in that order; with
+    ``tiff``, the label map and the recoloured image are TIFF files (written in bands)."""
     stem = os.path.splitext(os.path.basename(path))[0]
     folder = os.path.join(out_dir, rel)
-    return {kind: os.path.join(folder, stem + OUTPUT_SUFFIXES[kind]) for kind in outputs}
+    paths = {kind: os.path.join(folder, stem + OUTPUT_SUFFIXES[kind]) for kind in outputs}
+    if tiff:
+        paths.update({kind: paths[kind][:-len(".png")] + ".tif" for kind in ("labels", "recolor") if kind in paths})
+    return paths
 
 
 def save_segmentation(seg, targets, source=None):

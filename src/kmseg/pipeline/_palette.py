@@ -1,5 +1,6 @@
 """One palette for many images, fitted exactly on their added colour counts."""
 
+import inspect
 import os
 
 import numpy as np
@@ -141,17 +142,15 @@ class PaletteFitter:
         self.random_state = random_state
         self.n_threads = n_threads
 
-    _PARAMS = ("n_colors", "color_space", "n_init", "max_iter", "tol", "random_state", "n_threads")
-
     def get_params(self, deep=True):
         """The parameters, as scikit-learn's ``get_params`` gives them."""
-        return {name: getattr(self, name) for name in self._PARAMS}
+        return {name: getattr(self, name) for name in _PARAMS}
 
     def set_params(self, **params):
         """Set parameters (``clone`` and grid searches use this); returns self."""
         for name, value in params.items():
-            if name not in self._PARAMS:
-                raise v.KmsegError(f"PaletteFitter has no parameter {name!r}; it has {', '.join(self._PARAMS)}")
+            if name not in _PARAMS:
+                raise v.KmsegError(f"PaletteFitter has no parameter {name!r}; it has {', '.join(_PARAMS)}")
             setattr(self, name, value)
         self._fitted = None
         return self
@@ -223,7 +222,7 @@ class PaletteFitter:
         """The k-means of the merged colours, once per change (its warnings are the
         caller's to give, once: see :meth:`_fitted_colors`)."""
         if not getattr(self, "n_images_", 0):
-            raise NotFittedError("no image given: partial_fit or fit the PaletteFitter first")
+            raise v.NotFittedError("no image given: partial_fit or fit the PaletteFitter first")
         if self._fitted is None:
             n_colors, space, params = self.check()
             colors, counts = self._colors.histogram()
@@ -260,6 +259,5 @@ class PaletteFitter:
         return self.to_palette(stacklevel=3).apply(X, n_threads=self.n_threads).labels
 
 
-class NotFittedError(v.KmsegError, AttributeError):
-    """A fitted attribute of an estimator that has seen no data (also an AttributeError,
-    so that ``hasattr`` says False, as for scikit-learn's estimators)."""
+#: The parameters of a PaletteFitter, as its ``__init__`` names them (``get_params``).
+_PARAMS = tuple(inspect.signature(PaletteFitter.__init__).parameters)[1:]

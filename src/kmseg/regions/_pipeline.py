@@ -15,7 +15,7 @@ import numpy as np
 from .. import _validation as v
 from ..color._spaces import lab_image
 from ..io._read import read_image
-from ..labels._order import label_dtype, size_order
+from ..labels._order import label_dtype, paint_labels, size_order
 from ..pipeline._result import Segmentation
 from ._merge import absorb_small, cut_tree, merge_tree, region_stats
 from ._superpixels import slic_superpixels
@@ -92,7 +92,7 @@ class Regions:
 
     def recolor(self):
         """The image painted with each segment's mean colour, (H, W, 3) uint8."""
-        return self.palette[self.labels]
+        return paint_labels(self.palette, self.labels)
 
     def as_segmentation(self):
         """The same segments as a :class:`~kmseg.Segmentation` (centres in CIELAB),
