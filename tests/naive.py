@@ -147,6 +147,16 @@ def rgb_histogram(pixels):
     return colors, counts
 
 
+def naive_add_counts(table, marks, codes, counts):
+    """Twin of ``_kernels.add_counts``: each code's count added to the table, and its bit
+    set in the bitmap, one code at a time."""
+    table, marks = table.copy(), marks.copy()
+    for code, count in zip(codes, counts):
+        table[code] += count
+        marks[code // 64] |= np.uint64(1) << np.uint64(code % 64)
+    return table, marks
+
+
 # ---------------------------------------------------------------------------
 # Labels: kmseg.labels._kernels
 # ---------------------------------------------------------------------------
