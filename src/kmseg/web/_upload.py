@@ -15,6 +15,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import KmsegError, elbow, prepare, region_hierarchy, segment
+from .. import _validation as v
 from .._params import AUTO_K_MAX
 from ..io import thread_warnings
 from ._limits import DEFAULT_MAX_RESULTS
@@ -36,9 +37,7 @@ def parse_k(value):
             value = int(text)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise KmsegError(f"k={value!r} must be an integer in [1, {MAX_K}] or 'auto'")
-    if not 1 <= value <= MAX_K:
-        raise KmsegError(f"k={value} must be in [1, {MAX_K}]")
-    return int(value)
+    return v.check_int("k", value, maximum=MAX_K)
 
 
 class Result:
