@@ -157,6 +157,81 @@ def naive_add_counts(table, marks, codes, counts):
     return table, marks
 
 
+def _cell_and_sub(color, bits):
+    s = 8 - bits
+    r, g, b = (int(c) for c in color)
+    m = (1 << s) - 1
+    cell = (r >> s) << (2 * bits) | (g >> s) << bits | (b >> s)
+    sub = (r & m) << (2 * s) | (g & m) << s | (b & m)
+    return cell, sub, (r & m, g & m, b & m)
+
+
+def naive_cell_stats(pixels, bits):
+    """Twin of ``_cells.cell_stats``: each occupied cell's pixels, offset sums and sum
+    of squared offsets, one pixel at a time in Python integers."""
+    stats = {}
+    for p in pixels:
+        cell, _, off = _cell_and_sub(p, bits)
+        row = stats.setdefault(cell, [0, 0, 0, 0, 0])
+        row[0] += 1
+        for f in range(3):
+            row[1 + f] += off[f]
+        row[4] += sum(o * o for o in off)
+    cells = sorted(stats)
+    return np.array(cells, np.int64), np.array([stats[c] for c in cells], np.int64).reshape(-1, 5)
+
+
+def naive_count_in_cells(pixels, bits, slot_of):
+    """Twin of ``_cells.count_in_cells``: the pixels of each colour of the chosen cells,
+    keyed ``slot * 2**(3 s) + sub-code``."""
+    per = 1 << (3 * (8 - bits))
+    found = {}
+    for p in pixels:
+        cell, sub, _ = _cell_and_sub(p, bits)
+        slot = int(slot_of[cell])
+        if slot >= 0:
+            found[slot * per + sub] = found.get(slot * per + sub, 0) + 1
+    index = sorted(found)
+    return np.array(index, np.int64), np.array([found[i] for i in index], np.int64)
+
+
+def naive_label_cells(pixels, bits, cell_index, labels):
+    """Twin of ``_cells.label_cells``: each pixel's label ``labels[base]``, or
+    ``labels[base + sub-code]`` in an opened cell (``cell_index = 2 * base + opened``)."""
+    out = np.zeros(len(pixels), labels.dtype)
+    for i, p in enumerate(pixels):
+        cell, sub, _ = _cell_and_sub(p, bits)
+        base, opened = divmod(int(cell_index[cell]), 2)
+        out[i] = labels[base + sub] if opened else labels[base]
+    return out
+
+
+def naive_cell_owner(lo, span, centers, margin):
+    """Twin of ``_kernels.cell_owner``: the centre nearer every corner of the box than
+    any other by more than ``margin`` from the bisecting plane (a box is convex and
+    each side of a plane too, so its corners decide), else -1."""
+    out = np.full(len(lo), -1, np.int32)
+    for b, corner in enumerate(lo):
+        middle = corner + span / 2
+        j = int(np.argmin(((centers - middle) ** 2).sum(axis=1)))
+        corners = [corner + span * np.array(bits_) for bits_ in np.ndindex(2, 2, 2)]
+        ok = True
+        for i in range(len(centers)):
+            if i == j:
+                continue
+            gap = np.linalg.norm(centers[i] - centers[j])
+            if gap == 0:  # an equal centre: every point is as near it
+                ok = False
+                continue
+            for x in corners:
+                # distance of x from the bisecting plane, positive on j's side
+                side = (((x - centers[i]) ** 2).sum() - ((x - centers[j]) ** 2).sum()) / (2 * gap)
+                ok &= side > margin + 1e-9
+        if ok:
+            out[b] = j
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Labels: kmseg.labels._kernels
 # ---------------------------------------------------------------------------

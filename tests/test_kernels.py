@@ -389,3 +389,85 @@ def test_paint_counts_labels_past_the_table_and_leaves_their_rows():
     assert out.tolist() == [[1, 2, 3], [9, 9, 9], [4, 5, 6], [9, 9, 9]]
     with pytest.raises(IndexError, match="2 labels are not rows of the 2-colour table"):
         paint_labels(table, labels.reshape(2, 2))
+
+
+# ---------------------------------------------------------------------------
+# Grid cells: kmseg.histogram._cells and kmseg.cluster._kernels.cell_owner
+# ---------------------------------------------------------------------------
+
+def _cell_pixels(n, seed):
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, size=(n, 3)).astype(np.uint8)
+    if n > 4:
+        pixels[: n // 3] = pixels[0]  # one colour many times
+        pixels[1] = (255, 255, 255)
+        pixels[2] = (0, 0, 0)
+    return pixels
+
+
+@pytest.mark.parametrize("bits", [1, 3, 5, 6, 7])
+@pytest.mark.parametrize("n", [1, 3, 2_500])
+def test_cell_kernels_match_naive(bits, n):
+    from kmseg.histogram import _cells as Cells
+
+    pixels = _cell_pixels(n, bits)
+    cells, stats = Cells.cell_stats(pixels, bits)
+    e_cells, e_stats = naive.naive_cell_stats(pixels, bits)
+    assert_array_equal(cells, e_cells)
+    assert_array_equal(stats, e_stats)
+    slot_of = np.full(1 << (3 * bits), -1, np.int32)
+    chosen = cells[::2]
+    slot_of[chosen] = np.arange(len(chosen))
+    index, counts = Cells.count_in_cells(pixels, bits, slot_of, len(chosen))
+    e_index, e_counts = naive.naive_count_in_cells(pixels, bits, slot_of)
+    assert_array_equal(index, e_index)
+    assert_array_equal(counts, e_counts)
+    per = 1 << (3 * (8 - bits))
+    rng = np.random.default_rng(n)
+    cell_index = (2 * rng.integers(0, 4, size=len(slot_of))).astype(np.int32)
+    cell_index[chosen] = 2 * (4 + np.arange(len(chosen)) * per) + 1
+    for dtype in (np.uint8, np.uint16):
+        labels = rng.integers(0, 200, size=4 + len(chosen) * per).astype(dtype)
+        out = np.empty(n, dtype)
+        Cells.label_cells(pixels, bits, cell_index, labels, out)
+        assert_array_equal(out, naive.naive_label_cells(pixels, bits, cell_index, labels))
+
+
+def test_cell_stats_do_not_overflow_and_ignore_threads():
+    """More pixels in one cell than a 16-bit lane holds; the same sums on 1 or 2 threads."""
+    from kmseg import _parallel
+    from kmseg.histogram import _cells as Cells
+
+    pixels = np.full((300_000, 3), 7, np.uint8)
+    pixels[::2] = (255, 250, 249)
+    _, stats = Cells.cell_stats(pixels, 5)
+    assert stats.tolist() == [[150_000, 150_000 * 7, 150_000 * 7, 150_000 * 7, 150_000 * 147],
+                              [150_000, 150_000 * 7, 150_000 * 2, 150_000 * 1, 150_000 * 54]]
+    photo = _cell_pixels(100_000, 1)
+    before = _parallel.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            _parallel.set_num_threads(threads)
+            results.append(Cells.cell_stats(photo, 6))
+    finally:
+        _parallel.set_num_threads(before)
+    assert_array_equal(results[0][0], results[1][0])
+    assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("k", [1, 2, 7, 40])
+@pytest.mark.parametrize("margin", [0.0, 3.0])
+def test_cell_owner_matches_naive(k, margin):
+    rng = np.random.default_rng(k)
+    centers = rng.uniform(0, 255, size=(k, 3))
+    if k > 2:
+        centers[2] = centers[1]  # two equal centres: no box is inside either
+    lo = rng.integers(0, 32, size=(400, 3)) * 8.0
+    gap = np.sqrt(((centers[:, None] - centers[None]) ** 2).sum(axis=2))
+    order = np.argsort(gap, axis=1, kind="stable").astype(np.int32)
+    out = np.empty(len(lo), np.int32)
+    K.cell_owner(lo, 7.0, centers, gap, order, margin, out)
+    assert_array_equal(out, naive.naive_cell_owner(lo, 7.0, centers, margin))
+    if k > 2:
+        assert not np.isin(out, [1, 2]).any()

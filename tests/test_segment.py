@@ -11,6 +11,7 @@ import kmseg
 from kmseg import ImageReadError, KMeans, KmsegError, KmsegWarning
 from kmseg.cli import main
 
+from exactness import assert_exact_kmeans
 from images import QUADRANT_COLOURS, photo_12mp, quadrants
 
 
@@ -30,20 +31,28 @@ def test_four_quadrants_one_label_each(space):
     assert seg.counts.tolist() == [600, 600, 600, 600]
 
 
-def test_histogram_path_equals_all_pixels():
-    """Clustering distinct colours weighted by counts == clustering every pixel."""
+def test_segment_is_exact_kmeans_over_every_pixel():
+    """Every pixel counts: the inertia is that of all pixels, each pixel is labelled
+    with its nearest centre, and the centres are the means of their pixels (a
+    converged Lloyd solution of the objective over all pixels)."""
     img = quadrants(noise=25, seed=1)
-    pixels = img.reshape(-1, 3).astype(np.float64)
-    seg = kmseg.segment(img, 5, random_state=7, n_init=1)
-    every = KMeans(5, random_state=7, n_init=1).fit(pixels)
-    order = np.lexsort(every.cluster_centers_.T[::-1])
-    assert_allclose(np.sort(seg.centers, axis=0), np.sort(every.cluster_centers_, axis=0), rtol=1e-10)
-    assert seg.inertia == pytest.approx(every.inertia_, rel=1e-10)
-    # same partition of the pixels, up to the label order
-    mapping = {}
-    for a, b in zip(seg.labels.ravel(), every.labels_):
-        assert mapping.setdefault(a, b) == b
-    assert len(order) == 5
+    for k, n_init in ((2, 1), (5, 1), (9, 4), (64, 4)):
+        seg = kmseg.segment(img, k, random_state=7, n_init=n_init, tol=0)  # run until no label changes
+        assert_exact_kmeans(img.reshape(-1, 3), seg.centers, seg.inertia, seg.labels, tol=0)
+        # and no worse than scikit-learn's KMeans on the same pixels
+        every = KMeans(k, random_state=7, n_init=n_init).fit(img.reshape(-1, 3).astype(np.float64))
+        assert seg.inertia <= every.inertia_ * (1 + 0.02)
+
+
+def test_pixels_and_their_histogram_give_the_same_fit():
+    """An image fitted from its pixels (grid cells, no histogram) and from its colour
+    histogram (:func:`kmseg.prepare`) is the same fit, bit for bit."""
+    img = np.asarray(load_sample_image("flower.jpg"))[::2, ::2]
+    for k in (2, 8, 32):
+        a = kmseg.segment(img, k)
+        b = kmseg.segment(kmseg.prepare(img), k)
+        assert_array_equal(a.labels, b.labels)
+        assert a.centers.tobytes() == b.centers.tobytes() and a.inertia == b.inertia
 
 
 def test_histogram_path_equals_all_pixels_from_given_centres():
@@ -239,19 +248,27 @@ def test_pillow_limit_left_as_it_was(tmp_path):
 
 @pytest.mark.parametrize("call", ["segment", "quantize", "fit_palette", "prepare"])
 def test_n_threads_bounds_the_colour_count_too(call, monkeypatch):
-    """Every stage runs on the threads asked for: a large image's colours are
-    counted (the table path) on one thread with n_threads=1, not on every core."""
+    """Every stage runs on the threads asked for: a large image's pixels are read
+    (counted in the colour table, or gathered by grid cells) on one thread with
+    n_threads=1, not on every core."""
     from kmseg import _parallel
     from kmseg.histogram import _histogram
 
+    from kmseg.cluster import _grid
+
     seen = []
-    count = _histogram.count_rgb8
+    count, cells = _histogram.count_rgb8, _grid.cell_stats
 
     def spy(pixels, table, marks, n_parts):
         seen.append((n_parts, _parallel.get_num_threads()))
         return count(pixels, table, marks, n_parts)
 
+    def spy_cells(pixels, bits):  # the pass over the pixels of a fit by grid cells
+        seen.append((1, _parallel.get_num_threads()))
+        return cells(pixels, bits)
+
     monkeypatch.setattr(_histogram, "count_rgb8", spy)
+    monkeypatch.setattr(_grid, "cell_stats", spy_cells)
     monkeypatch.setattr(_histogram, "TABLE_MIN_PIXELS", 0)
     img = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
     if call == "fit_palette":

@@ -13,7 +13,8 @@ import warnings
 import numpy as np
 
 from .. import _validation as v
-from ..cluster._fit import fit
+from ..cluster._fit import Fit, fit
+from ..cluster._grid import GRID_MAX_K, grid_kmeans, grid_source
 from ..cluster._kernels import assigned_sq_dist
 from ._knee import Knee, KneeWarning, find_knee
 
@@ -171,9 +172,24 @@ def _progress(enabled, text):
         print(text, file=sys.stderr, flush=True)
 
 
-def sweep(X, w, ks, params, silhouette_samples, color_space, progress):
+def _fit_k(X, w, k, params, cells):
+    """k-means of the rows, by their grid cells when ``cells`` (the same colours as a
+    :class:`~kmseg.cluster._grid.ColorCells`) is given, k is at most
+    :data:`~kmseg.cluster._grid.GRID_MAX_K` and at most the occupied cells."""
+    if cells is not None and k <= GRID_MAX_K:
+        grid = grid_kmeans(cells, k, n_init=params.n_init, max_iter=params.max_iter, tol=params.tol,
+                           rng=v.make_rng(params.random_state))
+        if grid is not None:
+            return Fit(grid.centers, grid.labels(np.arange(k), np.int32), grid.inertia, grid.n_iter)
+    return fit(X, w, k, params)
+
+
+def sweep(X, w, ks, params, silhouette_samples, color_space, progress, cells=None):
     """Fit every k of ``ks`` on weighted rows with the settings ``params`` (a
-    :class:`~kmseg._params.FitParams`) and score it; returns an :class:`Elbow`."""
+    :class:`~kmseg._params.FitParams`) and score it; returns an :class:`Elbow`.
+
+    ``cells``: the rows as 8-bit RGB colours (a :class:`~kmseg.cluster._grid.ColorCells`),
+    fitted by grid cells as :func:`kmseg.segment` fits them."""
     start = time.perf_counter()
     rng = np.random.default_rng(
         params.random_state if isinstance(params.random_state, (int, np.integer)) else None
@@ -188,7 +204,7 @@ def sweep(X, w, ks, params, silhouette_samples, color_space, progress):
     Xs = X[sample]
     out = {"wcss": [], "ch": [], "db": [], "sil": [], "centers": [], "n_iter": []}
     for i, k in enumerate(ks):
-        km = fit(X, w, k, params)
+        km = _fit_k(X, w, k, params, cells)
         centers = np.ascontiguousarray(km.cluster_centers_, dtype=np.float64)
         labels = km.labels_  # already those of the final centres: one distance each suffices
         dists = np.empty(len(X))
@@ -210,4 +226,6 @@ def sweep_colors(colors, k_range, params, *, silhouette_samples=SILHOUETTE_SAMPL
                  auto=False):
     """The sweep of an image's distinct colours (a :class:`~kmseg.color._features.ColorFeatures`)."""
     ks = k_values(k_range, colors.n_distinct, colors.name, auto=auto)
-    return sweep(colors.features, colors.weights, ks, params, silhouette_samples, colors.space, progress)
+    colors.features  # counted (a Prepared image's histogram), for the scores
+    cells = grid_source(colors, 1)
+    return sweep(colors.features, colors.weights, ks, params, silhouette_samples, colors.space, progress, cells)

@@ -724,3 +724,77 @@ def weighted_summary(const double[:, ::1] X, const double[::1] weights, double[:
                     var[f] += wi * t * t
         for f in range(d):
             var[f] /= total
+
+
+cdef int _owner(const double* lo, double span, const double* C, Py_ssize_t k, const double* pair_dist,
+                const int* near_order, double margin) noexcept nogil:
+    """:func:`cell_owner` of one box (3 features)."""
+    cdef double x0 = lo[0] + 0.5 * span, x1 = lo[1] + 0.5 * span, x2 = lo[2] + 0.5 * span
+    cdef double best = INFINITY, dd, t0, t1, t2, r2, f, a, reach, cj2
+    cdef Py_ssize_t j = 0, i, q, dim
+    for i in range(k):
+        t0 = x0 - C[3 * i]
+        t1 = x1 - C[3 * i + 1]
+        t2 = x2 - C[3 * i + 2]
+        dd = t0 * t0 + t1 * t1 + t2 * t2
+        if dd < best:
+            best = dd
+            j = i
+    # the farthest corner of the box from centre j
+    r2 = 0.0
+    for dim in range(3):
+        t0 = lo[dim] - C[3 * j + dim]
+        t1 = t0 + span
+        t0 = t0 * t0
+        t1 = t1 * t1
+        r2 += t0 if t0 > t1 else t1
+    reach = 2.0 * sqrt(r2) + 2.0 * margin
+    cj2 = C[3 * j] * C[3 * j] + C[3 * j + 1] * C[3 * j + 1] + C[3 * j + 2] * C[3 * j + 2]
+    for q in range(1, k):
+        i = near_order[j * k + q]
+        if pair_dist[j * k + i] >= reach:
+            break  # this centre and all farther ones are beyond every point of the box
+        # min over the box of ||x - c_i||^2 - ||x - c_j||^2 = 2 x.(c_j - c_i) + |c_i|^2 - |c_j|^2
+        f = C[3 * i] * C[3 * i] + C[3 * i + 1] * C[3 * i + 1] + C[3 * i + 2] * C[3 * i + 2] - cj2
+        for dim in range(3):
+            a = 2.0 * (C[3 * j + dim] - C[3 * i + dim])
+            f += a * lo[dim] if a > 0.0 else a * (lo[dim] + span)
+        if f <= 2.0 * margin * pair_dist[j * k + i] + 1e-9:
+            return -1
+    return <int>j
+
+
+def cell_owner(const double[:, ::1] lo, double span, const double[:, ::1] centers,
+               const double[:, ::1] pair_dist, const int[:, ::1] near_order, double margin, int[::1] out):
+    """The centre nearest every point of each box, where one centre is.
+
+    Box ``b`` is ``[lo[b], lo[b] + span]`` on each of three features. ``out[b]``
+    is the centre ``j`` nearest the box's middle when every point of the box is
+    nearer ``j`` than any other centre by more than ``margin`` (the distance to
+    each bisecting plane); -1 when the box touches, or comes within ``margin``
+    of, another centre's side. The difference of two squared distances is linear
+    in the point, so its minimum over a box is at a corner; centres farther from
+    ``j`` than twice the box's reach (plus ``2 * margin``) are skipped unread.
+
+    Parameters
+    ----------
+    lo : (m, 3) float64
+    span : float
+    centers : (k, 3) float64
+    pair_dist : (k, k) float64, the distances between centres.
+    near_order : (k, k) int32, each row the centres by distance from that row's
+        centre, nearest (itself) first.
+    margin : float, at least 0.
+    out : (m,) int32, output.
+    """
+    cdef Py_ssize_t m = lo.shape[0], k = centers.shape[0], b
+    if m == 0:
+        return
+    cdef const double* lp = &lo[0, 0]
+    cdef const double* C = &centers[0, 0]
+    cdef const double* pd = &pair_dist[0, 0]
+    cdef const int* no = &near_order[0, 0]
+    cdef int team = team_size(<double>m * k)
+    with nogil:
+        for b in prange(m, schedule="static", num_threads=team):
+            out[b] = _owner(lp + 3 * b, span, C, k, pd, no, margin)

@@ -15,6 +15,7 @@ from .. import _validation as v
 from .._params import AUTO_K_MAX
 from ..choose._sweep import sweep_colors, warn_unclear
 from ..cluster._fit import fit
+from ..cluster._grid import ColorCells, grid_kmeans, grid_source
 from ..cluster._lloyd import assign
 from ..color._spaces import to_rgb8
 from ..labels._order import size_order
@@ -33,10 +34,16 @@ class FittedColors(NamedTuple):
         The cluster of each distinct colour.
     inertia : float
     n_iter : int
+        None when the fit ran on the pixels' grid cells (see ``pixel_labels``).
+    inertia : float
+    n_iter : int
     elbow : Elbow or None
         The sweep that chose k, for ``n_clusters='auto'``.
     note : str or None
         Why there are fewer clusters than asked (fewer distinct colours), if there are.
+    pixel_labels : callable or None
+        ``pixel_labels(dtype)``: the cluster of each clustered pixel, for a fit on
+        the pixels' grid cells (no colour histogram counted).
     """
 
     centers: np.ndarray
@@ -47,6 +54,7 @@ class FittedColors(NamedTuple):
     n_iter: int
     elbow: object = None
     note: str = None
+    pixel_labels: object = None
 
 
 def check_n_clusters(n_clusters, name="n_clusters"):
@@ -56,7 +64,7 @@ def check_n_clusters(n_clusters, name="n_clusters"):
     return v.check_int(name, n_clusters)
 
 
-def fit_colors(colors, n_clusters, params, name="n_clusters"):
+def fit_colors(colors, n_clusters, params, name="n_clusters", by_cells=True):
     """k-means of weighted distinct colours, k given or 'auto'.
 
     Parameters
@@ -69,6 +77,9 @@ def fit_colors(colors, n_clusters, params, name="n_clusters"):
     params : FitParams
     name : str
         What the caller calls ``n_clusters``, for the note.
+    by_cells : bool
+        Fit 8-bit RGB colours by grid cells where
+        :func:`~kmseg.cluster._grid.grid_source` allows.
 
     Returns
     -------
@@ -81,6 +92,9 @@ def fit_colors(colors, n_clusters, params, name="n_clusters"):
         centers, color_labels = elbow.centers[i], None
         inertia, n_iter = elbow.wcss[i], elbow.n_iter[i]
     else:
+        grid = grid_source(colors, n_clusters) if by_cells else None
+        if grid is not None:
+            return _fit_grid(grid, colors, n_clusters, params, name)
         if n_clusters > colors.n_distinct:
             note = (f"{name}={n_clusters} is more than the {colors.n_distinct} distinct colours "
                     f"of {colors.name} in {colors.space}; using {name}={colors.n_distinct}")
@@ -90,6 +104,23 @@ def fit_colors(colors, n_clusters, params, name="n_clusters"):
     centers, counts, color_labels = order_clusters(colors.features, colors.weights, centers, color_labels)
     return FittedColors(centers, to_rgb8(centers, colors.space), counts, color_labels, float(inertia),
                         int(n_iter), elbow, note)
+
+
+def _fit_grid(source, colors, n_clusters, params, name):
+    """:func:`fit_colors` by grid cells; by distinct colours where there are fewer
+    occupied cells than clusters (a few colours: the distinct-colour rule applies)."""
+    grid = grid_kmeans(source, n_clusters, n_init=params.n_init, max_iter=params.max_iter, tol=params.tol,
+                       rng=v.make_rng(params.random_state))
+    if grid is None:  # fewer occupied cells than clusters
+        return fit_colors(colors, n_clusters, params, name, by_cells=False)
+    order, rank = size_order(grid.counts, grid.centers)
+    centers = np.ascontiguousarray(grid.centers[order])
+    counts = grid.counts[order]
+    fitted = dict(centers=centers, palette=to_rgb8(centers, "rgb"), counts=counts, inertia=float(grid.inertia),
+                  n_iter=int(grid.n_iter))
+    if isinstance(source, ColorCells):
+        return FittedColors(color_labels=grid.labels(rank, np.int32), **fitted)
+    return FittedColors(color_labels=None, pixel_labels=lambda dtype: grid.labels(rank, dtype), **fitted)
 
 
 def order_clusters(features, weights, centers, color_labels=None):

@@ -55,14 +55,33 @@ class Prepared(ColorFeatures):
         What the image is called in messages.
     """
 
+    #: What the colour histogram gives: counted on first use, so that a fit on the
+    #: pixels' grid cells (8-bit RGB, see :mod:`kmseg.cluster._grid`) never counts it.
+    _FROM_HISTOGRAM = frozenset({"hist", "colors", "counts", "weights", "features", "n_distinct"})
+
     def __init__(self, image, color_space=None, mask=None, nan="raise"):
         self.image = read_image(image, nan=nan)
         self.grey = self.image.ndim == 2 or self.image.shape[2] == 2
-        space = check_space(color_space, self.grey)
-        name = describe(image)
-        self.pixels, self.keep = clustered_pixels(self.image, mask, name)
+        self.space = check_space(color_space, self.grey)
+        self.name = describe(image)
+        self.pixels, self.keep = clustered_pixels(self.image, mask, self.name)
+
+    def __getattr__(self, attr):
+        if attr not in Prepared._FROM_HISTOGRAM or "pixels" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
         self.hist = ColorHistogram(self.pixels)
-        super().__init__(self.hist.colors, self.hist.counts, space, name)
+        ColorFeatures.__init__(self, self.hist.colors, self.hist.counts, self.space, self.name)
+        return getattr(self, attr)
+
+    @property
+    def counted(self):
+        """Whether the colour histogram is counted already."""
+        return "hist" in self.__dict__
+
+    @property
+    def rgb8(self):
+        """Whether the clustered pixels are 8-bit RGB (an (n, 3) uint8 array)."""
+        return self.pixels.dtype == np.uint8 and self.pixels.ndim == 2 and self.pixels.shape[1] == 3
 
     def __repr__(self):
         h, w = self.image.shape[:2]
@@ -71,6 +90,7 @@ class Prepared(ColorFeatures):
     def in_space(self, color_space):
         """The same image and colour histogram with features in another colour space
         (no pass over the pixels); None means the image's default space."""
+        self.hist  # counted once, shared by the copy
         return super().in_space(check_space(color_space, self.grey))
 
     def to_label_map(self, labels, k, per_pixel=False):
@@ -78,7 +98,7 @@ class Prepared(ColorFeatures):
         pixel), with ``k`` where pixels were left out."""
         h, w = self.image.shape[:2]
         dtype = label_dtype(k if self.keep is None else k + 1)
-        kept = (np.asarray(labels).astype(dtype) if per_pixel
+        kept = (np.asarray(labels).astype(dtype, copy=False) if per_pixel
                 else self.hist.to_pixels(labels, self.pixels, dtype))
         if self.keep is None:
             return kept.reshape(h, w)
@@ -128,7 +148,9 @@ def prepare(image, color_space=None, *, mask=None, nan="raise", n_threads=None):
     (2, [1, 2])
     """
     with v.thread_limit(v.resolve_n_threads(n_threads)):
-        return as_prepared(image, color_space, mask, nan)
+        prep = as_prepared(image, color_space, mask, nan)
+        prep.hist  # counted here, on these threads: later calls cluster it without a pass over the pixels
+        return prep
 
 
 def as_prepared(image, color_space, mask, nan):

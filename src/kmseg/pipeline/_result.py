@@ -8,7 +8,7 @@ import numpy as np
 from .. import _validation as v
 from ..cluster._lloyd import assign
 from ..color._spaces import to_unit_rgb_centers
-from ..labels._order import paint_labels
+from ..labels._order import label_dtype, paint_labels
 from ._prepare import as_prepared
 
 
@@ -84,7 +84,10 @@ class Segmentation(ColorClusters):
     def of(cls, prep, fitted, labels=None):
         """The segmentation of a prepared image by :class:`~kmseg.pipeline._fit.FittedColors`;
         ``labels``: the label map, when not that of the fitted colour labels."""
-        if labels is None:
+        if labels is None and fitted.color_labels is None:
+            k = len(fitted.centers)
+            labels = prep.to_label_map(fitted.pixel_labels(label_dtype(k)), k, per_pixel=True)
+        elif labels is None:
             labels = prep.to_label_map(fitted.color_labels, len(fitted.centers))
         return cls(labels, fitted.centers, fitted.palette, fitted.counts, fitted.inertia, fitted.n_iter,
                    prep.space, elbow=fitted.elbow, **prep.result_fields(prep.space))

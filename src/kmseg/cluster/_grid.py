@@ -1,0 +1,279 @@
+"""Exact k-means of 8-bit RGB pixels by the cells of a grid.
+
+Pixels are gathered by the cells of a regular grid over the RGB cube, each cell
+keeping its pixel count, sums and sum of squares (its sufficient statistics).
+While every point of a cell is nearer one centre than any other, the cell's
+pixels all belong to that centre, and its statistics give their exact share of
+the centre's sum and of the inertia: such a cell is one weighted sample at its
+mean. Only the cells a boundary between two centres crosses are opened, their
+distinct colours counted, and each colour is a sample of its own. Lloyd
+iterations on these samples are Lloyd iterations on every pixel, as long as the
+closed cells stay inside one centre's side; the fit checks that they do at the
+end and opens any that do not, then iterates again, until none is crossed. The
+result is a converged Lloyd solution of the exact objective over all pixels,
+without a pass over each distinct colour at each iteration, or a 2**24-entry
+colour table.
+
+The pixels come from a :class:`PixelCells` (an image's pixels, read by compiled
+kernels) or a :class:`ColorCells` (a colour histogram already counted); both
+give the same cells, colours and results.
+"""
+
+import numpy as np
+
+from ..histogram._cells import N_STATS, cell_stats, count_in_cells, label_cells
+from ._kernels import cell_owner
+from ._lloyd import best_of, lloyd
+from ._coarse import coarse_to_fine
+
+#: Image fits by grid cells up to this many clusters; beyond, on the distinct colours.
+GRID_MAX_K = 32
+#: Cells per axis (as a power of two) by the largest k they serve.
+BITS_BY_K = ((1 << 30, 5),)
+#: Cells that a centre's boundary comes nearer than this (colour units, to the
+#: bisecting plane) after the fit on cell means are opened at once, so that the
+#: small moves of the exact iterations seldom need a second pass over the pixels.
+MARGIN = 4.0
+#: The cell-mean fit runs coarse-to-fine from this many occupied cells on.
+COARSE_MIN_CELLS = 20_000
+
+
+def grid_bits(n_clusters):
+    """Cells per axis, ``2**bits``, for k-means with ``n_clusters`` clusters."""
+    for k_max, bits in BITS_BY_K:
+        if n_clusters <= k_max:
+            return bits
+    return BITS_BY_K[-1][1]
+
+
+def grid_source(colors, n_clusters):
+    """The pixels (or colour histogram) of a :class:`~kmseg.color._features.ColorFeatures`
+    to fit by grid cells, or None where the fit runs on its distinct colours: not
+    8-bit RGB in 'rgb', or more than :data:`GRID_MAX_K` clusters. An image whose
+    histogram is not counted yet (a :class:`~kmseg.pipeline._prepare.Prepared`) gives
+    its pixels."""
+    if colors.space != "rgb" or n_clusters > GRID_MAX_K:
+        return None
+    if getattr(colors, "rgb8", False) and not colors.counted:
+        return PixelCells(colors.pixels)
+    rgb = colors.colors
+    if rgb.dtype == np.uint8 and rgb.ndim == 2 and rgb.shape[1] == 3:
+        return ColorCells(rgb, colors.counts)
+    return None
+
+
+def cell_corners(cells, bits):
+    """The lowest corner (r, g, b) of each cell, float64 (m, 3)."""
+    s = 8 - bits
+    mask = (1 << bits) - 1
+    cells = np.asarray(cells, dtype=np.int64)
+    return (np.stack([cells >> (2 * bits), (cells >> bits) & mask, cells & mask], axis=1) << s).astype(np.float64)
+
+
+def sub_colors(index, bits):
+    """The offsets (from its cell's corner) of each colour indexed ``slot * 2**(3 s) +
+    sub-code``, and the slots: ``(offsets (c, 3) int64, slots (c,) int64)``."""
+    s = 8 - bits
+    mask = (1 << s) - 1
+    sub = index & ((1 << (3 * s)) - 1)
+    return np.stack([sub >> (2 * s), (sub >> s) & mask, sub & mask], axis=1), index >> (3 * s)
+
+
+class PixelCells:
+    """(n, 3) uint8 pixels, gathered and labelled by the compiled cell kernels."""
+
+    def __init__(self, pixels):
+        self.pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+
+    def stats(self, bits):
+        return cell_stats(self.pixels, bits)
+
+    def colors_in(self, bits, slot_of, n_slots):
+        return count_in_cells(self.pixels, bits, slot_of, n_slots)
+
+    def labels(self, bits, cell_index, labels):
+        out = np.empty(len(self.pixels), dtype=labels.dtype)
+        label_cells(self.pixels, bits, cell_index, labels, out)
+        return out
+
+
+class ColorCells:
+    """Distinct (m, 3) uint8 colours and their pixel counts: the same cells and
+    colours as the pixels they count, and a label per distinct colour."""
+
+    def __init__(self, colors, counts):
+        self.colors = np.asarray(colors, dtype=np.uint8)
+        self.counts = np.asarray(counts, dtype=np.int64)
+
+    def _cells(self, bits):
+        s = 8 - bits
+        c = self.colors.astype(np.int64)
+        cell = ((c[:, 0] >> s) << (2 * bits)) | ((c[:, 1] >> s) << bits) | (c[:, 2] >> s)
+        off = c & ((1 << s) - 1)
+        sub = (off[:, 0] << (2 * s)) | (off[:, 1] << s) | off[:, 2]
+        return cell, sub, off
+
+    def stats(self, bits):
+        cell, _, off = self._cells(bits)
+        cells, inverse = np.unique(cell, return_inverse=True)
+        stats = np.empty((len(cells), N_STATS), dtype=np.int64)
+        stats[:, 0] = np.bincount(inverse, weights=self.counts, minlength=len(cells))
+        for f in range(3):
+            stats[:, 1 + f] = np.bincount(inverse, weights=self.counts * off[:, f], minlength=len(cells))
+        stats[:, 4] = np.bincount(inverse, weights=self.counts * (off * off).sum(axis=1), minlength=len(cells))
+        return cells, stats
+
+    def colors_in(self, bits, slot_of, n_slots):
+        cell, sub, _ = self._cells(bits)
+        slot = slot_of[cell].astype(np.int64)
+        keep = np.flatnonzero(slot >= 0)
+        index = slot[keep] * (1 << (3 * (8 - bits))) + sub[keep]
+        order = np.argsort(index, kind="stable")
+        return index[order], self.counts[keep][order]
+
+    def labels(self, bits, cell_index, labels):
+        cell, sub, _ = self._cells(bits)
+        v = cell_index[cell].astype(np.int64)
+        return labels[(v >> 1) + np.where(v & 1, sub, 0)]
+
+
+class GridFit:
+    """A grid k-means fit: what :func:`grid_kmeans` returns.
+
+    Attributes
+    ----------
+    centers : (k, 3) float64
+    counts : (k,) int64, pixels of each cluster.
+    inertia : float, exact, over all pixels.
+    n_iter : int, exact Lloyd iterations (all rounds).
+    n_open : int, cells opened (colour by colour).
+    n_cells : int, occupied cells.
+    n_rounds : int, exact Lloyd runs (one, and one more each time cells had to be opened).
+    """
+
+    def __init__(self, source, bits, cells, cell_center, open_slot, color_index, color_center, centers,
+                 inertia, n_iter, n_rounds, counts):
+        self._source = source
+        self._bits = bits
+        self._cells = cells
+        self._cell_center = cell_center  # per occupied cell: its centre, or -1 if opened
+        self._open_slot = open_slot  # per occupied cell: its slot if opened, else -1
+        self._color_index = color_index  # the opened cells' colours, slot * per + sub
+        self._color_center = color_center
+        self.centers = centers
+        self.inertia = inertia
+        self.n_iter = n_iter
+        self.n_rounds = n_rounds
+        self.counts = counts
+        self.n_cells = len(cells)
+        self.n_open = int(np.count_nonzero(open_slot >= 0))
+
+    def labels(self, relabel, dtype):
+        """A label per pixel (or per colour of a :class:`ColorCells`): centre ``j``
+        gets ``relabel[j]``."""
+        relabel = np.asarray(relabel)
+        bits = self._bits
+        k = len(relabel)
+        per = 1 << (3 * (8 - bits))
+        # labels[0:k]: the closed cells' labels; then each opened cell's colours
+        cell_index = np.zeros(1 << (3 * bits), dtype=np.int32)
+        inside = self._cell_center >= 0
+        cell_index[self._cells[inside]] = 2 * self._cell_center[inside]
+        opened = ~inside
+        cell_index[self._cells[opened]] = 2 * (k + self._open_slot[opened] * per) + 1
+        labels = np.zeros(k + int(opened.sum()) * per, dtype=dtype)
+        labels[:k] = relabel
+        labels[k + self._color_index] = relabel[self._color_center]
+        return self._source.labels(bits, cell_index, labels)
+
+
+def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, margin=MARGIN):
+    """Exact weighted k-means of 8-bit RGB colours by grid cells (see the module).
+
+    Parameters
+    ----------
+    source : PixelCells or ColorCells
+    n_clusters : int, at most the number of occupied cells.
+    n_init, max_iter : int
+    tol : float, relative to the mean variance of the three features.
+    rng : numpy.random.Generator
+    bits : int, optional, cells per axis ``2**bits`` (:func:`grid_bits` by default).
+    margin : float
+
+    Returns
+    -------
+    GridFit or None
+        None when fewer cells than ``n_clusters`` hold pixels.
+    """
+    bits = grid_bits(n_clusters) if bits is None else bits
+    span = float((1 << (8 - bits)) - 1)
+    cells, stats = source.stats(bits)
+    if len(cells) < n_clusters:
+        return None
+    n = stats[:, 0]
+    lo = cell_corners(cells, bits)
+    offsets = stats[:, 1:4].astype(np.float64)
+    means = np.ascontiguousarray(lo + offsets / n[:, None])
+    weights = n.astype(np.float64)
+    # exact variance of all pixels, for the tolerance, and each cell's scatter about its mean
+    total = float(weights.sum())
+    sums = offsets + lo * weights[:, None]
+    sq = stats[:, 4] + 2.0 * (lo * offsets).sum(axis=1) + weights * (lo * lo).sum(axis=1)
+    var_sum = float(sq.sum()) / total - float(((sums.sum(axis=0) / total) ** 2).sum())
+    tol_abs = max(var_sum, 0.0) / 3.0 * tol
+    scatter = stats[:, 4] - (offsets * offsets).sum(axis=1) / weights
+
+    fit = coarse_to_fine if len(cells) >= COARSE_MIN_CELLS else best_of
+    centers = fit(means, weights, n_clusters, "k-means++", n_init, max_iter, tol_abs, rng)[0]
+
+    owner = np.empty(len(cells), dtype=np.int32)
+    _owners(lo, span, centers, margin, owner)
+    open_slot = np.full(len(cells), -1, dtype=np.int64)
+    slot_of = np.full(1 << (3 * bits), -1, dtype=np.int32)
+    color_index = np.empty(0, np.int64)
+    color_counts = np.empty(0, np.int64)
+    n_iter = 0
+    n_rounds = 0
+    per = 1 << (3 * (8 - bits))
+    while True:
+        newly = np.flatnonzero((owner < 0) & (open_slot < 0))
+        if len(newly):
+            first = int(open_slot.max()) + 1 if n_rounds else 0
+            slot_of[:] = -1
+            slot_of[cells[newly]] = np.arange(len(newly), dtype=np.int32)
+            index, counts = source.colors_in(bits, slot_of, len(newly))
+            open_slot[newly] = np.arange(first, first + len(newly))
+            color_index = np.concatenate([color_index, index + first * per])
+            color_counts = np.concatenate([color_counts, counts])
+        closed = np.flatnonzero(open_slot < 0)
+        offs, slots = sub_colors(color_index, bits)
+        opened_cells = np.flatnonzero(open_slot >= 0)
+        cell_of_slot = np.empty(len(opened_cells), dtype=np.int64)
+        cell_of_slot[open_slot[opened_cells]] = opened_cells
+        colors = lo[cell_of_slot[slots]] + offs
+        X = np.ascontiguousarray(np.concatenate([means[closed], colors]))
+        w = np.concatenate([weights[closed], color_counts.astype(np.float64)])
+        centers, labels, inertia, it = lloyd(X, w, centers, max(1, max_iter - n_iter), tol_abs)
+        n_iter += it
+        n_rounds += 1
+        check = np.empty(len(closed), dtype=np.int32)
+        _owners(lo[closed], span, centers, 0.0, check)
+        bad = check != labels[: len(closed)]
+        if not bad.any():
+            break
+        owner[closed[bad]] = -1
+    cell_center = np.full(len(cells), -1, dtype=np.int64)
+    cell_center[closed] = labels[: len(closed)]
+    color_center = labels[len(closed):]
+    counts = np.bincount(labels, weights=w, minlength=n_clusters).astype(np.int64)
+    inertia = inertia + float(scatter[closed].sum())
+    return GridFit(source, bits, cells, cell_center, open_slot, color_index, color_center, centers, inertia,
+                   n_iter, n_rounds, counts)
+
+
+def _owners(lo, span, centers, margin, out):
+    """:func:`~kmseg.cluster._kernels.cell_owner` of the cells' boxes."""
+    gap = np.sqrt(np.maximum(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2), 0.0))
+    order = np.argsort(gap, axis=1, kind="stable").astype(np.int32)
+    cell_owner(np.ascontiguousarray(lo), span, np.ascontiguousarray(centers), np.ascontiguousarray(gap), order,
+               margin, out)

@@ -1,0 +1,273 @@
+"""Cython kernels for 8-bit RGB pixels gathered by the cells of a regular grid.
+
+The grid has ``2**bits`` cells per axis (``1 <= bits <= 7``): colour ``(r, g, b)``
+lies in cell ``(r >> s) << 2 bits | (g >> s) << bits | (b >> s)``, with ``s = 8 -
+bits``, at offset ``(r & m, g & m, b & m)`` from the cell's lowest corner (``m =
+2**s - 1``), and its sub-code in the cell is ``(r & m) << 2 s | (g & m) << s | (b
+& m)``. A pass over the pixels gives each cell's sufficient statistics (pixels,
+sums and sum of squares of the offsets); a second counts the colours of chosen
+cells only, in a table of ``2**(3 s)`` entries per chosen cell; a third labels
+every pixel from a label per cell, or per colour in the chosen cells. All sums
+are of integers, so no result depends on the number of threads.
+"""
+
+import numpy as np
+
+from kmseg import _parallel  # its fork handler must exist wherever a kernel can run (see _parallel.pyx)
+cimport openmp
+from cython.parallel cimport prange
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memset
+
+from kmseg._parallel cimport CHUNK, n_chunks, team_size
+
+cdef enum:
+    _N_STATS = 5
+
+#: Statistics per cell, in this order: pixels, sums of the three offsets, sum of squared offsets.
+N_STATS = _N_STATS
+
+ctypedef fused label_t:
+    uint8_t
+    uint16_t
+
+
+cdef inline Py_ssize_t _cell(const uint8_t* p, int s, int bits) noexcept nogil:
+    return ((<Py_ssize_t>(p[0] >> s)) << (2 * bits)) | ((<Py_ssize_t>(p[1] >> s)) << bits) | (p[2] >> s)
+
+
+cdef inline Py_ssize_t _sub(const uint8_t* p, int s, uint32_t m) noexcept nogil:
+    return ((<Py_ssize_t>(p[0] & m)) << (2 * s)) | ((<Py_ssize_t>(p[1] & m)) << s) | (p[2] & m)
+
+
+cdef void _stats_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, Py_ssize_t block,
+                      uint64_t* packed, uint32_t* sq, int32_t* touched, int64_t* total) noexcept nogil:
+    """Accumulate pixels ``start..stop`` into ``total`` (int64, 5 per cell).
+
+    Within a block of pixels, a cell's pixel count and offset sums are four 16-bit
+    lanes of one 64-bit word (one addition per pixel), its sum of squares a 32-bit
+    word; ``block`` pixels cannot overflow a lane. After each block the cells it
+    touched are added to ``total`` and cleared."""
+    cdef int s = 8 - bits
+    cdef uint64_t m = (1u << s) - 1
+    cdef Py_ssize_t i, b0, b1, t, n_touched
+    cdef Py_ssize_t c
+    cdef uint64_t o0, o1, o2, word
+    cdef const uint8_t* p
+    cdef int64_t* tot
+    b0 = start
+    while b0 < stop:
+        b1 = min(stop, b0 + block)
+        n_touched = 0
+        for i in range(b0, b1):
+            p = pix + 3 * i
+            c = _cell(p, s, bits)
+            o0 = p[0] & m
+            o1 = p[1] & m
+            o2 = p[2] & m
+            word = packed[c]
+            if word == 0:
+                touched[n_touched] = <int32_t>c
+                n_touched += 1
+            packed[c] = word + (1 + (o0 << 16) + (o1 << 32) + (o2 << 48))
+            sq[c] += <uint32_t>(o0 * o0 + o1 * o1 + o2 * o2)
+        for t in range(n_touched):
+            c = touched[t]
+            word = packed[c]
+            tot = total + _N_STATS * c
+            tot[0] += <int64_t>(word & 0xFFFF)
+            tot[1] += <int64_t>((word >> 16) & 0xFFFF)
+            tot[2] += <int64_t>((word >> 32) & 0xFFFF)
+            tot[3] += <int64_t>(word >> 48)
+            tot[4] += sq[c]
+            packed[c] = 0
+            sq[c] = 0
+        b0 = b1
+
+
+def cell_stats(const uint8_t[:, ::1] pixels, int bits):
+    """Pixels, offset sums and sum of squared offsets of every occupied cell.
+
+    Parameters
+    ----------
+    pixels : (n, 3) uint8
+    bits : int, 1..7
+        Cells per axis: ``2**bits``.
+
+    Returns
+    -------
+    cells : (m,) int64
+        The occupied cells, ascending.
+    stats : (m, 5) int64
+        Per cell: pixels, the sums of the three offsets from the cell's lowest
+        corner, the sum of their squares (all three channels).
+    """
+    if not 1 <= bits <= 7:
+        raise ValueError(f"bits={bits} must be 1..7")
+    cdef Py_ssize_t n = pixels.shape[0]
+    cdef Py_ssize_t n_cells = (<Py_ssize_t>1) << (3 * bits)
+    cdef Py_ssize_t w = (<Py_ssize_t>1) << (8 - bits)
+    # pixels a 16-bit lane holds without overflow (and its 32-bit sum of squares)
+    cdef Py_ssize_t block = 65535 // (w - 1) if w > 1 else 65535
+    cdef int team = team_size(<double>n * 8)
+    cdef Py_ssize_t n_parts = team if n >= team else 1
+    cdef Py_ssize_t per = (n + n_parts - 1) // n_parts
+    total_a = np.zeros(n_cells * _N_STATS, dtype=np.int64)
+    cdef int64_t[::1] total_v = total_a
+    cdef int64_t* total = &total_v[0]
+    cdef const uint8_t* pix = &pixels[0, 0] if n > 0 else NULL
+    cdef Py_ssize_t part, c, f
+    cdef uint64_t* packed
+    cdef uint32_t* sq
+    cdef int32_t* touched
+    cdef int64_t* mine
+    cdef openmp.omp_lock_t lock
+    cdef bint failed = False
+    openmp.omp_init_lock(&lock)
+    try:
+        with nogil:
+            for part in prange(n_parts, num_threads=team, schedule="static", chunksize=1):
+                packed = <uint64_t*>calloc(n_cells, sizeof(uint64_t))
+                sq = <uint32_t*>calloc(n_cells, sizeof(uint32_t))
+                touched = <int32_t*>malloc(min(block, n_cells) * sizeof(int32_t))
+                mine = <int64_t*>calloc(n_cells * _N_STATS, sizeof(int64_t))
+                if packed == NULL or sq == NULL or touched == NULL or mine == NULL:
+                    failed = True
+                else:
+                    _stats_part(pix, part * per, min(n, part * per + per), bits, block, packed, sq, touched, mine)
+                    openmp.omp_set_lock(&lock)
+                    for c in range(n_cells):
+                        if mine[_N_STATS * c] != 0:
+                            for f in range(_N_STATS):
+                                total[_N_STATS * c + f] += mine[_N_STATS * c + f]
+                    openmp.omp_unset_lock(&lock)
+                free(packed)
+                free(sq)
+                free(touched)
+                free(mine)
+    finally:
+        openmp.omp_destroy_lock(&lock)
+    if failed:
+        raise MemoryError("no memory for the cell statistics")
+    stats = total_a.reshape(n_cells, _N_STATS)
+    cells = np.flatnonzero(stats[:, 0])
+    return cells, stats[cells]
+
+
+cdef void _count_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, const int32_t* slot_of,
+                      Py_ssize_t n_slots, uint32_t* table) noexcept nogil:
+    """Count pixels ``start..stop`` of the chosen cells into ``table``; the others
+    go to the spare slot ``n_slots`` (no branch on the pixel's cell)."""
+    cdef int s = 8 - bits
+    cdef uint32_t m = (1u << s) - 1
+    cdef int per_shift = 3 * s
+    cdef Py_ssize_t i, slot
+    cdef const uint8_t* p
+    for i in range(start, stop):
+        p = pix + 3 * i
+        slot = slot_of[_cell(p, s, bits)]
+        slot += (slot >> 63) & (n_slots + 1)  # -1 -> n_slots
+        table[(slot << per_shift) + _sub(p, s, m)] += 1
+
+
+def count_in_cells(const uint8_t[:, ::1] pixels, int bits, const int32_t[::1] slot_of, Py_ssize_t n_slots):
+    """The distinct colours of the chosen cells, with their pixel counts.
+
+    Threads count their share of the pixels in tables of their own, added up after.
+
+    Parameters
+    ----------
+    pixels : (n, 3) uint8, fewer than ``2**32``.
+    bits : int, 1..7
+    slot_of : (2**(3 bits),) int32
+        ``slot_of[cell]``: the cell's slot, ``0 <= slot < n_slots``, for the
+        cells whose colours are wanted; -1 for the others.
+    n_slots : int
+
+    Returns
+    -------
+    index : (c,) int64
+        ``slot * 2**(3 s) + sub-code`` of every colour found, ascending (by slot,
+        then by sub-code).
+    counts : (c,) int64
+        Pixels of each.
+    """
+    if not 1 <= bits <= 7:
+        raise ValueError(f"bits={bits} must be 1..7")
+    if slot_of.shape[0] != (<Py_ssize_t>1) << (3 * bits):
+        raise ValueError("slot_of needs one entry per cell")
+    cdef Py_ssize_t n = pixels.shape[0]
+    cdef Py_ssize_t per = (<Py_ssize_t>1) << (3 * (8 - bits))
+    if n == 0 or n_slots == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    cdef int team = team_size(<double>n * 4)
+    cdef Py_ssize_t n_parts = team if n >= team else 1
+    cdef Py_ssize_t span = (n + n_parts - 1) // n_parts
+    cdef Py_ssize_t size = (n_slots + 1) * per
+    tables_a = np.zeros((n_parts, size), dtype=np.uint32)
+    cdef uint32_t[:, ::1] tables = tables_a
+    cdef uint32_t* first = &tables[0, 0]
+    cdef const uint8_t* pix = &pixels[0, 0]
+    cdef const int32_t* so = &slot_of[0]
+    cdef Py_ssize_t part, e, q
+    with nogil:
+        for part in prange(n_parts, num_threads=team, schedule="static", chunksize=1):
+            _count_part(pix, part * span, min(n, part * span + span), bits, so, n_slots, &tables[part, 0])
+        if n_parts > 1:
+            for e in prange(n_slots * per, num_threads=team, schedule="static"):
+                for q in range(1, n_parts):
+                    first[e] += tables[q, e]
+    table = tables_a[0, : n_slots * per]
+    index = np.flatnonzero(table)
+    return index, table[index].astype(np.int64)
+
+
+cdef void _label_chunk(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, const int32_t* cell_index,
+                       const label_t* labels, label_t* out) noexcept nogil:
+    cdef int s = 8 - bits
+    cdef uint32_t m = (1u << s) - 1
+    cdef Py_ssize_t i
+    cdef int32_t v
+    cdef const uint8_t* p
+    for i in range(start, stop):
+        p = pix + 3 * i
+        v = cell_index[_cell(p, s, bits)]
+        # no branch on the cell: the sub-code counts only where the cell is opened
+        out[i] = labels[(v >> 1) + (_sub(p, s, m) & (-(v & 1)))]
+
+
+def label_cells(const uint8_t[:, ::1] pixels, int bits, const int32_t[::1] cell_index,
+                const label_t[::1] labels, label_t[::1] out):
+    """A label per pixel: its cell's, or (in opened cells) its colour's.
+
+    Parameters
+    ----------
+    pixels : (n, 3) uint8
+    bits : int, 1..7
+    cell_index : (2**(3 bits),) int32
+        ``2 * base + opened`` for every cell that pixels can lie in: a pixel of
+        a cell that is not opened takes the label ``labels[base]``, one of an
+        opened cell ``labels[base + sub-code]``.
+    labels : (L,) uint8 or uint16
+    out : (n,) the dtype of ``labels``, output.
+    """
+    if not 1 <= bits <= 7:
+        raise ValueError(f"bits={bits} must be 1..7")
+    if cell_index.shape[0] != (<Py_ssize_t>1) << (3 * bits):
+        raise ValueError("cell_index needs one entry per cell")
+    cdef Py_ssize_t n = pixels.shape[0]
+    if out.shape[0] != n:
+        raise ValueError("out needs one entry per pixel")
+    if n == 0:
+        return
+    cdef const uint8_t* pix = &pixels[0, 0]
+    cdef const int32_t* ci = &cell_index[0]
+    cdef const label_t* lab = &labels[0]
+    cdef label_t* dst = &out[0]
+    cdef Py_ssize_t c, start
+    cdef int team = team_size(<double>n * 2)
+    with nogil:
+        for c in prange(n_chunks(n), num_threads=team):
+            start = c * CHUNK
+            _label_chunk(pix, start, min(n, start + CHUNK), bits, ci, lab, dst)
