@@ -411,17 +411,21 @@ def test_cell_kernels_match_naive(bits, n):
     from kmseg.histogram import _cells as Cells
 
     pixels = _cell_pixels(n, bits)
-    cells, stats = Cells.cell_stats(pixels, bits)
-    e_cells, e_stats = naive.naive_cell_stats(pixels, bits)
+    cells, stats, sum_sq = Cells.cell_stats(pixels, bits)
+    e_cells, e_stats, e_sum_sq = naive.naive_cell_stats(pixels, bits)
     assert_array_equal(cells, e_cells)
     assert_array_equal(stats, e_stats)
+    assert sum_sq == e_sum_sq
     slot_of = np.full(1 << (3 * bits), -1, np.int32)
     chosen = cells[::2]
     slot_of[chosen] = np.arange(len(chosen))
-    index, counts = Cells.count_in_cells(pixels, bits, slot_of, len(chosen))
-    e_index, e_counts = naive.naive_count_in_cells(pixels, bits, slot_of)
+    corners = np.stack([chosen >> (2 * bits), (chosen >> bits) & ((1 << bits) - 1),
+                        chosen & ((1 << bits) - 1)], axis=1) << (8 - bits)
+    index, counts, colors = Cells.count_in_cells(pixels, bits, slot_of, np.ascontiguousarray(corners))
+    e_index, e_counts, e_colors = naive.naive_count_in_cells(pixels, bits, slot_of)
     assert_array_equal(index, e_index)
     assert_array_equal(counts, e_counts)
+    assert_array_equal(colors, e_colors)
     per = 1 << (3 * (8 - bits))
     rng = np.random.default_rng(n)
     cell_index = (2 * rng.integers(0, 4, size=len(slot_of))).astype(np.int32)
@@ -434,15 +438,16 @@ def test_cell_kernels_match_naive(bits, n):
 
 
 def test_cell_stats_do_not_overflow_and_ignore_threads():
-    """More pixels in one cell than a 16-bit lane holds; the same sums on 1 or 2 threads."""
+    """Many pixels in one cell; the same sums on 1 or 2 threads."""
     from kmseg import _parallel
     from kmseg.histogram import _cells as Cells
 
     pixels = np.full((300_000, 3), 7, np.uint8)
     pixels[::2] = (255, 250, 249)
-    _, stats = Cells.cell_stats(pixels, 5)
-    assert stats.tolist() == [[150_000, 150_000 * 7, 150_000 * 7, 150_000 * 7, 150_000 * 147],
-                              [150_000, 150_000 * 7, 150_000 * 2, 150_000 * 1, 150_000 * 54]]
+    _, stats, sum_sq = Cells.cell_stats(pixels, 5)
+    assert stats.tolist() == [[150_000, 150_000 * 7, 150_000 * 7, 150_000 * 7],
+                              [150_000, 150_000 * 7, 150_000 * 2, 150_000 * 1]]
+    assert sum_sq == 150_000 * (3 * 49 + 255 ** 2 + 250 ** 2 + 249 ** 2)
     photo = _cell_pixels(100_000, 1)
     before = _parallel.get_num_threads()
     try:

@@ -26,24 +26,17 @@ from ._kernels import cell_owner
 from ._lloyd import best_of, lloyd
 from ._coarse import coarse_to_fine
 
-#: Image fits by grid cells up to this many clusters; beyond, on the distinct colours.
-GRID_MAX_K = 32
-#: Cells per axis (as a power of two) by the largest k they serve.
-BITS_BY_K = ((1 << 30, 5),)
+#: Image fits by grid cells up to this many clusters; beyond, on the distinct colours
+#: (with more clusters, the exact iterations move the centres across most cells).
+GRID_MAX_K = 16
+#: Cells per axis: ``2**GRID_BITS`` (64 cells of 4x4x4 colours).
+GRID_BITS = 6
 #: Cells that a centre's boundary comes nearer than this (colour units, to the
 #: bisecting plane) after the fit on cell means are opened at once, so that the
 #: small moves of the exact iterations seldom need a second pass over the pixels.
-MARGIN = 4.0
+MARGIN = 2.0
 #: The cell-mean fit runs coarse-to-fine from this many occupied cells on.
 COARSE_MIN_CELLS = 20_000
-
-
-def grid_bits(n_clusters):
-    """Cells per axis, ``2**bits``, for k-means with ``n_clusters`` clusters."""
-    for k_max, bits in BITS_BY_K:
-        if n_clusters <= k_max:
-            return bits
-    return BITS_BY_K[-1][1]
 
 
 def grid_source(colors, n_clusters):
@@ -63,20 +56,11 @@ def grid_source(colors, n_clusters):
 
 
 def cell_corners(cells, bits):
-    """The lowest corner (r, g, b) of each cell, float64 (m, 3)."""
+    """The lowest corner (r, g, b) of each cell, int64 (m, 3)."""
     s = 8 - bits
     mask = (1 << bits) - 1
     cells = np.asarray(cells, dtype=np.int64)
-    return (np.stack([cells >> (2 * bits), (cells >> bits) & mask, cells & mask], axis=1) << s).astype(np.float64)
-
-
-def sub_colors(index, bits):
-    """The offsets (from its cell's corner) of each colour indexed ``slot * 2**(3 s) +
-    sub-code``, and the slots: ``(offsets (c, 3) int64, slots (c,) int64)``."""
-    s = 8 - bits
-    mask = (1 << s) - 1
-    sub = index & ((1 << (3 * s)) - 1)
-    return np.stack([sub >> (2 * s), (sub >> s) & mask, sub & mask], axis=1), index >> (3 * s)
+    return np.stack([cells >> (2 * bits), (cells >> bits) & mask, cells & mask], axis=1) << s
 
 
 class PixelCells:
@@ -88,8 +72,8 @@ class PixelCells:
     def stats(self, bits):
         return cell_stats(self.pixels, bits)
 
-    def colors_in(self, bits, slot_of, n_slots):
-        return count_in_cells(self.pixels, bits, slot_of, n_slots)
+    def colors_in(self, bits, slot_of, slot_corner):
+        return count_in_cells(self.pixels, bits, slot_of, slot_corner)
 
     def labels(self, bits, cell_index, labels):
         out = np.empty(len(self.pixels), dtype=labels.dtype)
@@ -120,16 +104,16 @@ class ColorCells:
         stats[:, 0] = np.bincount(inverse, weights=self.counts, minlength=len(cells))
         for f in range(3):
             stats[:, 1 + f] = np.bincount(inverse, weights=self.counts * off[:, f], minlength=len(cells))
-        stats[:, 4] = np.bincount(inverse, weights=self.counts * (off * off).sum(axis=1), minlength=len(cells))
-        return cells, stats
+        c = self.colors.astype(np.int64)
+        return cells, stats, int((self.counts * (c * c).sum(axis=1)).sum())
 
-    def colors_in(self, bits, slot_of, n_slots):
+    def colors_in(self, bits, slot_of, slot_corner):
         cell, sub, _ = self._cells(bits)
         slot = slot_of[cell].astype(np.int64)
         keep = np.flatnonzero(slot >= 0)
         index = slot[keep] * (1 << (3 * (8 - bits))) + sub[keep]
-        order = np.argsort(index, kind="stable")
-        return index[order], self.counts[keep][order]
+        order = keep[np.argsort(index, kind="stable")]
+        return np.sort(index), self.counts[order].astype(np.float64), self.colors[order].astype(np.float64)
 
     def labels(self, bits, cell_index, labels):
         cell, sub, _ = self._cells(bits)
@@ -197,7 +181,7 @@ def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, ma
     n_init, max_iter : int
     tol : float, relative to the mean variance of the three features.
     rng : numpy.random.Generator
-    bits : int, optional, cells per axis ``2**bits`` (:func:`grid_bits` by default).
+    bits : int, optional, cells per axis ``2**bits``.
     margin : float
 
     Returns
@@ -205,23 +189,20 @@ def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, ma
     GridFit or None
         None when fewer cells than ``n_clusters`` hold pixels.
     """
-    bits = grid_bits(n_clusters) if bits is None else bits
+    bits = GRID_BITS if bits is None else bits
     span = float((1 << (8 - bits)) - 1)
-    cells, stats = source.stats(bits)
+    cells, stats, sum_sq = source.stats(bits)
     if len(cells) < n_clusters:
         return None
-    n = stats[:, 0]
-    lo = cell_corners(cells, bits)
-    offsets = stats[:, 1:4].astype(np.float64)
-    means = np.ascontiguousarray(lo + offsets / n[:, None])
-    weights = n.astype(np.float64)
-    # exact variance of all pixels, for the tolerance, and each cell's scatter about its mean
+    corners = cell_corners(cells, bits)
+    lo = corners.astype(np.float64)
+    weights = stats[:, 0].astype(np.float64)
+    sums = stats[:, 1:4] + stats[:, :1] * corners  # exact, in integers
+    means = np.ascontiguousarray(sums / weights[:, None])
+    # exact variance of all pixels, for the tolerance
     total = float(weights.sum())
-    sums = offsets + lo * weights[:, None]
-    sq = stats[:, 4] + 2.0 * (lo * offsets).sum(axis=1) + weights * (lo * lo).sum(axis=1)
-    var_sum = float(sq.sum()) / total - float(((sums.sum(axis=0) / total) ** 2).sum())
+    var_sum = sum_sq / total - float(((sums.sum(axis=0) / total) ** 2).sum())
     tol_abs = max(var_sum, 0.0) / 3.0 * tol
-    scatter = stats[:, 4] - (offsets * offsets).sum(axis=1) / weights
 
     fit = coarse_to_fine if len(cells) >= COARSE_MIN_CELLS else best_of
     centers = fit(means, weights, n_clusters, "k-means++", n_init, max_iter, tol_abs, rng)[0]
@@ -231,42 +212,48 @@ def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, ma
     open_slot = np.full(len(cells), -1, dtype=np.int64)
     slot_of = np.full(1 << (3 * bits), -1, dtype=np.int32)
     color_index = np.empty(0, np.int64)
-    color_counts = np.empty(0, np.int64)
+    color_counts = np.empty(0, np.float64)
+    colors = np.empty((0, 3), np.float64)
     n_iter = 0
     n_rounds = 0
+    n_open = 0
     per = 1 << (3 * (8 - bits))
     while True:
         newly = np.flatnonzero((owner < 0) & (open_slot < 0))
         if len(newly):
-            first = int(open_slot.max()) + 1 if n_rounds else 0
             slot_of[:] = -1
             slot_of[cells[newly]] = np.arange(len(newly), dtype=np.int32)
-            index, counts = source.colors_in(bits, slot_of, len(newly))
-            open_slot[newly] = np.arange(first, first + len(newly))
-            color_index = np.concatenate([color_index, index + first * per])
+            index, counts, found = source.colors_in(bits, slot_of, corners[newly])
+            open_slot[newly] = np.arange(n_open, n_open + len(newly))
+            color_index = np.concatenate([color_index, index + n_open * per])
             color_counts = np.concatenate([color_counts, counts])
+            colors = np.concatenate([colors, found])
+            n_open += len(newly)
         closed = np.flatnonzero(open_slot < 0)
-        offs, slots = sub_colors(color_index, bits)
-        opened_cells = np.flatnonzero(open_slot >= 0)
-        cell_of_slot = np.empty(len(opened_cells), dtype=np.int64)
-        cell_of_slot[open_slot[opened_cells]] = opened_cells
-        colors = lo[cell_of_slot[slots]] + offs
-        X = np.ascontiguousarray(np.concatenate([means[closed], colors]))
-        w = np.concatenate([weights[closed], color_counts.astype(np.float64)])
+        X = np.concatenate([means[closed], colors])
+        w = np.concatenate([weights[closed], color_counts])
+        start = centers
         centers, labels, inertia, it = lloyd(X, w, centers, max(1, max_iter - n_iter), tol_abs)
         n_iter += it
         n_rounds += 1
         check = np.empty(len(closed), dtype=np.int32)
         _owners(lo[closed], span, centers, 0.0, check)
-        bad = check != labels[: len(closed)]
-        if not bad.any():
+        if np.array_equal(check, labels[: len(closed)]):
             break
-        owner[closed[bad]] = -1
+        # some closed cell is crossed: the centres moved farther than the margin
+        # foresaw; open every cell that a move as large again could cross
+        moved = float(np.sqrt(((centers - start) ** 2).sum(axis=1)).max())
+        _owners(lo[closed], span, centers, margin + moved, check)
+        owner[closed[check < 0]] = -1
+        owner[closed[check != labels[: len(closed)]]] = -1
     cell_center = np.full(len(cells), -1, dtype=np.int64)
     cell_center[closed] = labels[: len(closed)]
     color_center = labels[len(closed):]
     counts = np.bincount(labels, weights=w, minlength=n_clusters).astype(np.int64)
-    inertia = inertia + float(scatter[closed].sum())
+    # the closed cells' scatter about their means, which Lloyd on the means leaves out:
+    # their sum of squares (all pixels' less the opened colours') less n |mean|^2 each
+    opened_sq = float((color_counts * (colors * colors).sum(axis=1)).sum())
+    inertia += sum_sq - opened_sq - float(((sums[closed] ** 2).sum(axis=1) / weights[closed]).sum())
     return GridFit(source, bits, cells, cell_center, open_slot, color_index, color_center, centers, inertia,
                    n_iter, n_rounds, counts)
 

@@ -4,8 +4,9 @@ The grid has ``2**bits`` cells per axis (``1 <= bits <= 7``): colour ``(r, g, b)
 lies in cell ``(r >> s) << 2 bits | (g >> s) << bits | (b >> s)``, with ``s = 8 -
 bits``, at offset ``(r & m, g & m, b & m)`` from the cell's lowest corner (``m =
 2**s - 1``), and its sub-code in the cell is ``(r & m) << 2 s | (g & m) << s | (b
-& m)``. A pass over the pixels gives each cell's sufficient statistics (pixels,
-sums and sum of squares of the offsets); a second counts the colours of chosen
+& m)``. A pass over the pixels gives each cell's pixel count and offset sums
+(with the sum of squares of all pixels, these are the sufficient statistics of
+every cell that lies inside one cluster); a second counts the colours of chosen
 cells only, in a table of ``2**(3 s)`` entries per chosen cell; a third labels
 every pixel from a label per cell, or per colour in the chosen cells. All sums
 are of integers, so no result depends on the number of threads.
@@ -18,14 +19,13 @@ cimport openmp
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
-from libc.string cimport memset
 
 from kmseg._parallel cimport CHUNK, n_chunks, team_size
 
 cdef enum:
-    _N_STATS = 5
+    _N_STATS = 4
 
-#: Statistics per cell, in this order: pixels, sums of the three offsets, sum of squared offsets.
+#: Statistics per cell, in this order: pixels, the sums of the three offsets.
 N_STATS = _N_STATS
 
 ctypedef fused label_t:
@@ -41,53 +41,53 @@ cdef inline Py_ssize_t _sub(const uint8_t* p, int s, uint32_t m) noexcept nogil:
     return ((<Py_ssize_t>(p[0] & m)) << (2 * s)) | ((<Py_ssize_t>(p[1] & m)) << s) | (p[2] & m)
 
 
-cdef void _stats_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, Py_ssize_t block,
-                      uint64_t* packed, uint32_t* sq, int32_t* touched, int64_t* total) noexcept nogil:
-    """Accumulate pixels ``start..stop`` into ``total`` (int64, 5 per cell).
+cdef uint64_t _stats_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, Py_ssize_t block,
+                          uint64_t* acc, int64_t* total, Py_ssize_t n_cells, openmp.omp_lock_t* lock) noexcept nogil:
+    """Accumulate pixels ``start..stop`` into ``total`` (int64, 4 per cell); return
+    their sum of squared values.
 
-    Within a block of pixels, a cell's pixel count and offset sums are four 16-bit
-    lanes of one 64-bit word (one addition per pixel), its sum of squares a 32-bit
-    word; ``block`` pixels cannot overflow a lane. After each block the cells it
-    touched are added to ``total`` and cleared."""
+    A cell's pixel count and offset sums are four 32-bit lanes of two 64-bit words
+    of ``acc`` (two additions per pixel); ``block`` pixels cannot overflow a lane,
+    and after each block the words are added to ``total`` and cleared."""
     cdef int s = 8 - bits
     cdef uint64_t m = (1u << s) - 1
-    cdef Py_ssize_t i, b0, b1, t, n_touched
-    cdef Py_ssize_t c
-    cdef uint64_t o0, o1, o2, word
+    cdef Py_ssize_t i, b0, b1, c
+    cdef uint64_t o0, o1, o2, r, g, b, w0, w1
+    cdef uint64_t sq = 0
+    cdef uint64_t low32 = ((<uint64_t>1) << 32) - 1
     cdef const uint8_t* p
     cdef int64_t* tot
     b0 = start
     while b0 < stop:
         b1 = min(stop, b0 + block)
-        n_touched = 0
         for i in range(b0, b1):
             p = pix + 3 * i
+            r = p[0]
+            g = p[1]
+            b = p[2]
             c = _cell(p, s, bits)
-            o0 = p[0] & m
-            o1 = p[1] & m
-            o2 = p[2] & m
-            word = packed[c]
-            if word == 0:
-                touched[n_touched] = <int32_t>c
-                n_touched += 1
-            packed[c] = word + (1 + (o0 << 16) + (o1 << 32) + (o2 << 48))
-            sq[c] += <uint32_t>(o0 * o0 + o1 * o1 + o2 * o2)
-        for t in range(n_touched):
-            c = touched[t]
-            word = packed[c]
-            tot = total + _N_STATS * c
-            tot[0] += <int64_t>(word & 0xFFFF)
-            tot[1] += <int64_t>((word >> 16) & 0xFFFF)
-            tot[2] += <int64_t>((word >> 32) & 0xFFFF)
-            tot[3] += <int64_t>(word >> 48)
-            tot[4] += sq[c]
-            packed[c] = 0
-            sq[c] = 0
+            acc[2 * c] += 1 + ((r & m) << 32)
+            acc[2 * c + 1] += (g & m) + ((b & m) << 32)
+            sq += r * r + g * g + b * b
+        openmp.omp_set_lock(lock)
+        for c in range(n_cells):
+            w0 = acc[2 * c]
+            if w0 != 0:
+                w1 = acc[2 * c + 1]
+                tot = total + _N_STATS * c
+                tot[0] += <int64_t>(w0 & low32)
+                tot[1] += <int64_t>(w0 >> 32)
+                tot[2] += <int64_t>(w1 & low32)
+                tot[3] += <int64_t>(w1 >> 32)
+                acc[2 * c] = 0
+                acc[2 * c + 1] = 0
+        openmp.omp_unset_lock(lock)
         b0 = b1
+    return sq
 
 
 def cell_stats(const uint8_t[:, ::1] pixels, int bits):
-    """Pixels, offset sums and sum of squared offsets of every occupied cell.
+    """Pixels and offset sums of every occupied cell, and the pixels' sum of squares.
 
     Parameters
     ----------
@@ -99,17 +99,19 @@ def cell_stats(const uint8_t[:, ::1] pixels, int bits):
     -------
     cells : (m,) int64
         The occupied cells, ascending.
-    stats : (m, 5) int64
-        Per cell: pixels, the sums of the three offsets from the cell's lowest
-        corner, the sum of their squares (all three channels).
+    stats : (m, 4) int64
+        Per cell: pixels, and the sums of the three offsets from the cell's
+        lowest corner.
+    sum_sq : int
+        The sum over all pixels of ``r**2 + g**2 + b**2``.
     """
     if not 1 <= bits <= 7:
         raise ValueError(f"bits={bits} must be 1..7")
     cdef Py_ssize_t n = pixels.shape[0]
     cdef Py_ssize_t n_cells = (<Py_ssize_t>1) << (3 * bits)
     cdef Py_ssize_t w = (<Py_ssize_t>1) << (8 - bits)
-    # pixels a 16-bit lane holds without overflow (and its 32-bit sum of squares)
-    cdef Py_ssize_t block = 65535 // (w - 1) if w > 1 else 65535
+    # pixels a 32-bit lane holds without overflow
+    cdef Py_ssize_t block = 4294967295 // (w - 1) if w > 1 else 4294967295
     cdef int team = team_size(<double>n * 8)
     cdef Py_ssize_t n_parts = team if n >= team else 1
     cdef Py_ssize_t per = (n + n_parts - 1) // n_parts
@@ -117,42 +119,29 @@ def cell_stats(const uint8_t[:, ::1] pixels, int bits):
     cdef int64_t[::1] total_v = total_a
     cdef int64_t* total = &total_v[0]
     cdef const uint8_t* pix = &pixels[0, 0] if n > 0 else NULL
-    cdef Py_ssize_t part, c, f
-    cdef uint64_t* packed
-    cdef uint32_t* sq
-    cdef int32_t* touched
-    cdef int64_t* mine
+    cdef Py_ssize_t part
+    cdef uint64_t* acc
+    cdef uint64_t sq = 0
     cdef openmp.omp_lock_t lock
     cdef bint failed = False
     openmp.omp_init_lock(&lock)
     try:
         with nogil:
             for part in prange(n_parts, num_threads=team, schedule="static", chunksize=1):
-                packed = <uint64_t*>calloc(n_cells, sizeof(uint64_t))
-                sq = <uint32_t*>calloc(n_cells, sizeof(uint32_t))
-                touched = <int32_t*>malloc(min(block, n_cells) * sizeof(int32_t))
-                mine = <int64_t*>calloc(n_cells * _N_STATS, sizeof(int64_t))
-                if packed == NULL or sq == NULL or touched == NULL or mine == NULL:
+                acc = <uint64_t*>calloc(2 * n_cells, sizeof(uint64_t))
+                if acc == NULL:
                     failed = True
                 else:
-                    _stats_part(pix, part * per, min(n, part * per + per), bits, block, packed, sq, touched, mine)
-                    openmp.omp_set_lock(&lock)
-                    for c in range(n_cells):
-                        if mine[_N_STATS * c] != 0:
-                            for f in range(_N_STATS):
-                                total[_N_STATS * c + f] += mine[_N_STATS * c + f]
-                    openmp.omp_unset_lock(&lock)
-                free(packed)
-                free(sq)
-                free(touched)
-                free(mine)
+                    sq += _stats_part(pix, part * per, min(n, part * per + per), bits, block, acc, total, n_cells,
+                                      &lock)
+                free(acc)
     finally:
         openmp.omp_destroy_lock(&lock)
     if failed:
         raise MemoryError("no memory for the cell statistics")
     stats = total_a.reshape(n_cells, _N_STATS)
     cells = np.flatnonzero(stats[:, 0])
-    return cells, stats[cells]
+    return cells, stats[cells], int(sq)
 
 
 cdef void _count_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, const int32_t* slot_of,
@@ -171,7 +160,8 @@ cdef void _count_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int
         table[(slot << per_shift) + _sub(p, s, m)] += 1
 
 
-def count_in_cells(const uint8_t[:, ::1] pixels, int bits, const int32_t[::1] slot_of, Py_ssize_t n_slots):
+def count_in_cells(const uint8_t[:, ::1] pixels, int bits, const int32_t[::1] slot_of,
+                   const int64_t[:, ::1] slot_corner):
     """The distinct colours of the chosen cells, with their pixel counts.
 
     Threads count their share of the pixels in tables of their own, added up after.
@@ -183,24 +173,29 @@ def count_in_cells(const uint8_t[:, ::1] pixels, int bits, const int32_t[::1] sl
     slot_of : (2**(3 bits),) int32
         ``slot_of[cell]``: the cell's slot, ``0 <= slot < n_slots``, for the
         cells whose colours are wanted; -1 for the others.
-    n_slots : int
+    slot_corner : (n_slots, 3) int64
+        The lowest corner of each slot's cell.
 
     Returns
     -------
     index : (c,) int64
         ``slot * 2**(3 s) + sub-code`` of every colour found, ascending (by slot,
         then by sub-code).
-    counts : (c,) int64
+    counts : (c,) float64
         Pixels of each.
+    colors : (c, 3) float64
+        The colours.
     """
     if not 1 <= bits <= 7:
         raise ValueError(f"bits={bits} must be 1..7")
     if slot_of.shape[0] != (<Py_ssize_t>1) << (3 * bits):
         raise ValueError("slot_of needs one entry per cell")
     cdef Py_ssize_t n = pixels.shape[0]
-    cdef Py_ssize_t per = (<Py_ssize_t>1) << (3 * (8 - bits))
+    cdef Py_ssize_t n_slots = slot_corner.shape[0]
+    cdef int s = 8 - bits
+    cdef Py_ssize_t per = (<Py_ssize_t>1) << (3 * s)
     if n == 0 or n_slots == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.empty(0, np.int64), np.empty(0, np.float64), np.empty((0, 3), np.float64)
     cdef int team = team_size(<double>n * 4)
     cdef Py_ssize_t n_parts = team if n >= team else 1
     cdef Py_ssize_t span = (n + n_parts - 1) // n_parts
@@ -210,17 +205,36 @@ def count_in_cells(const uint8_t[:, ::1] pixels, int bits, const int32_t[::1] sl
     cdef uint32_t* first = &tables[0, 0]
     cdef const uint8_t* pix = &pixels[0, 0]
     cdef const int32_t* so = &slot_of[0]
-    cdef Py_ssize_t part, e, q
+    cdef Py_ssize_t part, e, q, c = 0, slot, sub
+    cdef uint32_t mask = (1u << s) - 1
     with nogil:
         for part in prange(n_parts, num_threads=team, schedule="static", chunksize=1):
             _count_part(pix, part * span, min(n, part * span + span), bits, so, n_slots, &tables[part, 0])
-        if n_parts > 1:
-            for e in prange(n_slots * per, num_threads=team, schedule="static"):
-                for q in range(1, n_parts):
-                    first[e] += tables[q, e]
-    table = tables_a[0, : n_slots * per]
-    index = np.flatnonzero(table)
-    return index, table[index].astype(np.int64)
+        for e in prange(n_slots * per, num_threads=team, schedule="static"):
+            for q in range(1, n_parts):
+                first[e] += tables[q, e]
+        for e in range(n_slots * per):
+            if first[e] != 0:
+                c += 1
+    index_a = np.empty(c, dtype=np.int64)
+    counts_a = np.empty(c, dtype=np.float64)
+    colors_a = np.empty((c, 3), dtype=np.float64)
+    cdef int64_t[::1] index = index_a
+    cdef double[::1] counts = counts_a
+    cdef double[:, ::1] colors = colors_a
+    c = 0
+    with nogil:
+        for e in range(n_slots * per):
+            if first[e] != 0:
+                slot = e >> (3 * s)
+                sub = e & (per - 1)
+                index[c] = e
+                counts[c] = first[e]
+                colors[c, 0] = <double>(slot_corner[slot, 0] + ((sub >> (2 * s)) & mask))
+                colors[c, 1] = <double>(slot_corner[slot, 1] + ((sub >> s) & mask))
+                colors[c, 2] = <double>(slot_corner[slot, 2] + (sub & mask))
+                c += 1
+    return index_a, counts_a, colors_a
 
 
 cdef void _label_chunk(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, const int32_t* cell_index,
