@@ -158,3 +158,19 @@ def test_quantize_max_error_unreachable_warns():
     with pytest.warns(kmseg.KmsegWarning, match="is not reached with n_colors=4"):
         q = kmseg.quantize(img, 4, max_error=0.01)
     assert len(q.palette) == 4
+
+
+def test_silhouette_from_distances_equals_scikit_learn():
+    """The sweep's silhouette from the sampled points' distances (computed once for
+    every k) is scikit-learn's silhouette_score, singletons and duplicates included."""
+    from sklearn.metrics import pairwise_distances
+
+    from kmseg.choose._sweep import _silhouette_of_distances
+
+    rng = np.random.default_rng(3)
+    X = np.concatenate([rng.normal(size=(300, 3)) * 5, np.zeros((4, 3)), [[50.0, 50, 50]]])
+    D = pairwise_distances(X)
+    for k in (2, 3, 7):
+        labels = rng.integers(0, k, size=len(X)) * 3  # labels need not be 0..k-1
+        labels[-1] = 99  # a cluster of one point
+        assert _silhouette_of_distances(D, labels) == pytest.approx(silhouette_score(X, labels), rel=1e-9)

@@ -158,13 +158,45 @@ def _scores(X, w, centers, labels, dists):
     return ch, db
 
 
-def _silhouette(Xs, labels):
+#: Up to this many sampled points, their distances are computed once for every k
+#: (a matrix of this many squared float64s: 72 MB).
+SILHOUETTE_PRECOMPUTE = 3000
+
+
+def _silhouette(Xs, labels, distances=None):
     from sklearn.metrics import silhouette_score
 
     n_labels = len(np.unique(labels))
     if n_labels < 2 or n_labels >= len(labels):
         return np.nan
+    if distances is not None:
+        return _silhouette_of_distances(distances, labels)
     return float(silhouette_score(Xs, labels))
+
+
+def _silhouette_of_distances(distances, labels):
+    """scikit-learn's mean silhouette from the points' distance matrix: for each
+    point, ``a`` its mean distance to the rest of its cluster, ``b`` the least
+    mean distance to another cluster, ``(b - a) / max(a, b)`` (0 alone in its
+    cluster). One matrix product per k."""
+    ids, labels = np.unique(labels, return_inverse=True)
+    counts = np.bincount(labels)
+    sizes = counts.astype(np.float64)
+    # each point's summed distance to each cluster: one product with the clusters'
+    # indicator matrix (BLAS; the score's last bits may depend on its threads)
+    onehot = np.zeros((len(labels), len(ids)))
+    onehot[np.arange(len(labels)), labels] = 1.0
+    sums = distances @ onehot
+    rows = np.arange(len(labels))
+    own = sizes[labels]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = sums[rows, labels] / (own - 1)
+        means = sums / sizes
+        means[rows, labels] = np.inf
+        b = means.min(axis=1)
+        sil = np.nan_to_num((b - a) / np.maximum(a, b))
+    sil[own == 1] = 0.0
+    return float(sil.mean())
 
 
 def _progress(enabled, text):
@@ -202,6 +234,11 @@ def sweep(X, w, ks, params, silhouette_samples, color_space, progress, cells=Non
     else:
         sample = rng.choice(len(w), size=silhouette_samples, p=w / w.sum())
     Xs = X[sample]
+    distances = None
+    if 0 < len(sample) <= SILHOUETTE_PRECOMPUTE and len(ks) > 1:
+        from sklearn.metrics import pairwise_distances
+
+        distances = pairwise_distances(Xs)
     out = {"wcss": [], "ch": [], "db": [], "sil": [], "centers": [], "n_iter": []}
     for i, k in enumerate(ks):
         km = _fit_k(X, w, k, params, cells)
@@ -213,7 +250,7 @@ def sweep(X, w, ks, params, silhouette_samples, color_space, progress, cells=Non
         out["wcss"].append(km.inertia_)
         out["ch"].append(ch)
         out["db"].append(db)
-        out["sil"].append(_silhouette(Xs, labels[sample]) if len(sample) else np.nan)
+        out["sil"].append(_silhouette(Xs, labels[sample], distances) if len(sample) else np.nan)
         out["centers"].append(centers)
         out["n_iter"].append(km.n_iter_)
         _progress(progress, f"elbow: k={k} ({i + 1}/{len(ks)}) WCSS={km.inertia_:.6g} "

@@ -88,8 +88,14 @@ class ColorCells:
     def __init__(self, colors, counts):
         self.colors = np.asarray(colors, dtype=np.uint8)
         self.counts = np.asarray(counts, dtype=np.int64)
+        self._memo = {}  # per bits: the cells and statistics, the same for every fit (a sweep's k)
 
     def _cells(self, bits):
+        if ("cells", bits) not in self._memo:
+            self._memo["cells", bits] = self._cells_of(bits)
+        return self._memo["cells", bits]
+
+    def _cells_of(self, bits):
         s = 8 - bits
         c = self.colors.astype(np.int64)
         cell = ((c[:, 0] >> s) << (2 * bits)) | ((c[:, 1] >> s) << bits) | (c[:, 2] >> s)
@@ -98,6 +104,11 @@ class ColorCells:
         return cell, sub, off
 
     def stats(self, bits):
+        if ("stats", bits) not in self._memo:
+            self._memo["stats", bits] = self._stats_of(bits)
+        return self._memo["stats", bits]
+
+    def _stats_of(self, bits):
         cell, _, off = self._cells(bits)
         cells, inverse = np.unique(cell, return_inverse=True)
         stats = np.empty((len(cells), N_STATS), dtype=np.int64)
