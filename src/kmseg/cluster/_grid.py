@@ -1,22 +1,26 @@
 """Exact k-means of 8-bit RGB pixels by the cells of a grid.
 
-Pixels are gathered by the cells of a regular grid over the RGB cube, each cell
-keeping its pixel count, sums and sum of squares (its sufficient statistics).
-While every point of a cell is nearer one centre than any other, the cell's
-pixels all belong to that centre, and its statistics give their exact share of
-the centre's sum and of the inertia: such a cell is one weighted sample at its
-mean. Only the cells a boundary between two centres crosses are opened, their
-distinct colours counted, and each colour is a sample of its own. Lloyd
-iterations on these samples are Lloyd iterations on every pixel, as long as the
-closed cells stay inside one centre's side; the fit checks that they do at the
-end and opens any that do not, then iterates again, until none is crossed. The
-result is a converged Lloyd solution of the exact objective over all pixels,
-without a pass over each distinct colour at each iteration, or a 2**24-entry
-colour table.
+Pixels are gathered by the cells of a regular grid over the RGB cube (cells of
+4x4x4 colours), each cell keeping its pixel count and colour sums. While every
+point of a cell is nearer one centre than any other, the cell's pixels all
+belong to that centre, and the cell's statistics give their exact share of the
+centre's sum and (with the pixels' total sum of squares) of the inertia: such a
+*closed* cell is one weighted sample at its mean. Only the cells that a boundary
+between two centres crosses, or comes near, are *opened*: their distinct colours
+are counted in a second pass over the pixels, and each is a sample of its own.
+
+Lloyd iterations on these samples are Lloyd iterations on every pixel as long as
+the closed cells stay inside one centre's side. The fit runs them from the centres
+fitted on the cell means, checks every closed cell against the converged centres
+(a box lies inside one centre's side when its corners do), and where one is
+crossed opens the cells that a move as large again could cross, and iterates
+again. The result is a converged Lloyd solution of the exact objective over all
+pixels, with its exact inertia, without a 2**24-entry colour table and without
+visiting every distinct colour at every iteration.
 
 The pixels come from a :class:`PixelCells` (an image's pixels, read by compiled
 kernels) or a :class:`ColorCells` (a colour histogram already counted); both
-give the same cells, colours and results.
+give the same cells, the same colours in the same order, and the same fit.
 """
 
 import numpy as np
@@ -36,7 +40,7 @@ GRID_BITS = 6
 #: small moves of the exact iterations seldom need a second pass over the pixels.
 MARGIN = 2.0
 #: The cell-mean fit runs coarse-to-fine from this many occupied cells on.
-COARSE_MIN_CELLS = 20_000
+COARSE_MIN_CELLS = 2_000
 
 
 def grid_source(colors, n_clusters):

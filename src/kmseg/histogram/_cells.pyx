@@ -18,7 +18,6 @@ from kmseg import _parallel  # its fork handler must exist wherever a kernel can
 cimport openmp
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc
 
 from kmseg._parallel cimport CHUNK, n_chunks, team_size
 
@@ -41,53 +40,42 @@ cdef inline Py_ssize_t _sub(const uint8_t* p, int s, uint32_t m) noexcept nogil:
     return ((<Py_ssize_t>(p[0] & m)) << (2 * s)) | ((<Py_ssize_t>(p[1] & m)) << s) | (p[2] & m)
 
 
-cdef uint64_t _stats_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, Py_ssize_t block,
-                          uint64_t* acc, int64_t* total, Py_ssize_t n_cells, openmp.omp_lock_t* lock) noexcept nogil:
-    """Accumulate pixels ``start..stop`` into ``total`` (int64, 4 per cell); return
-    their sum of squared values.
+cdef uint64_t _stats_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, uint64_t* acc,
+                          int32_t* touched, Py_ssize_t* n_touched) noexcept nogil:
+    """Accumulate pixels ``start..stop`` into ``acc`` and list the cells they touch;
+    return their sum of squared values.
 
     A cell's pixel count and offset sums are four 32-bit lanes of two 64-bit words
-    of ``acc`` (two additions per pixel); ``block`` pixels cannot overflow a lane,
-    and after each block the words are added to ``total`` and cleared."""
+    of ``acc`` (two additions per pixel); the caller keeps parts short enough that
+    no lane overflows."""
     cdef int s = 8 - bits
     cdef uint64_t m = (1u << s) - 1
-    cdef Py_ssize_t i, b0, b1, c
-    cdef uint64_t o0, o1, o2, r, g, b, w0, w1
+    cdef Py_ssize_t i, c, t = 0
+    cdef uint64_t r, g, b
     cdef uint64_t sq = 0
-    cdef uint64_t low32 = ((<uint64_t>1) << 32) - 1
     cdef const uint8_t* p
-    cdef int64_t* tot
-    b0 = start
-    while b0 < stop:
-        b1 = min(stop, b0 + block)
-        for i in range(b0, b1):
-            p = pix + 3 * i
-            r = p[0]
-            g = p[1]
-            b = p[2]
-            c = _cell(p, s, bits)
-            acc[2 * c] += 1 + ((r & m) << 32)
-            acc[2 * c + 1] += (g & m) + ((b & m) << 32)
-            sq += r * r + g * g + b * b
-        openmp.omp_set_lock(lock)
-        for c in range(n_cells):
-            w0 = acc[2 * c]
-            if w0 != 0:
-                w1 = acc[2 * c + 1]
-                tot = total + _N_STATS * c
-                tot[0] += <int64_t>(w0 & low32)
-                tot[1] += <int64_t>(w0 >> 32)
-                tot[2] += <int64_t>(w1 & low32)
-                tot[3] += <int64_t>(w1 >> 32)
-                acc[2 * c] = 0
-                acc[2 * c + 1] = 0
-        openmp.omp_unset_lock(lock)
-        b0 = b1
+    for i in range(start, stop):
+        p = pix + 3 * i
+        r = p[0]
+        g = p[1]
+        b = p[2]
+        c = _cell(p, s, bits)
+        if acc[2 * c] == 0:
+            touched[t] = <int32_t>c
+            t += 1
+        acc[2 * c] += 1 + ((r & m) << 32)
+        acc[2 * c + 1] += (g & m) + ((b & m) << 32)
+        sq += r * r + g * g + b * b
+    n_touched[0] = t
     return sq
 
 
 def cell_stats(const uint8_t[:, ::1] pixels, int bits):
     """Pixels and offset sums of every occupied cell, and the pixels' sum of squares.
+
+    The pixels are split into parts, one a thread (more for images so large that a
+    part could overflow a 32-bit sum), each counted in a table of its own; the
+    cells the parts touched are then added up in 64-bit integers.
 
     Parameters
     ----------
@@ -111,37 +99,50 @@ def cell_stats(const uint8_t[:, ::1] pixels, int bits):
     cdef Py_ssize_t n_cells = (<Py_ssize_t>1) << (3 * bits)
     cdef Py_ssize_t w = (<Py_ssize_t>1) << (8 - bits)
     # pixels a 32-bit lane holds without overflow
-    cdef Py_ssize_t block = 4294967295 // (w - 1) if w > 1 else 4294967295
+    cdef Py_ssize_t block = 4294967295 // (w - 1)
     cdef int team = team_size(<double>n * 8)
-    cdef Py_ssize_t n_parts = team if n >= team else 1
-    cdef Py_ssize_t per = (n + n_parts - 1) // n_parts
-    total_a = np.zeros(n_cells * _N_STATS, dtype=np.int64)
-    cdef int64_t[::1] total_v = total_a
-    cdef int64_t* total = &total_v[0]
-    cdef const uint8_t* pix = &pixels[0, 0] if n > 0 else NULL
+    cdef Py_ssize_t n_parts = max(team if n >= team else 1, (n + block - 1) // block)
+    cdef Py_ssize_t per = (n + n_parts - 1) // n_parts if n > 0 else 0
     cdef Py_ssize_t part
-    cdef uint64_t* acc
-    cdef uint64_t sq = 0
-    cdef openmp.omp_lock_t lock
-    cdef bint failed = False
-    openmp.omp_init_lock(&lock)
-    try:
+    cdef const uint8_t* pix = &pixels[0, 0] if n > 0 else NULL
+    # NumPy's allocation: on Linux it asks for huge pages for arrays of 4 MB or more,
+    # so the first touch of a cell costs no page fault each
+    accs_a = np.zeros((n_parts, 2 * n_cells), dtype=np.uint64)
+    touched_a = np.empty((n_parts, min(n_cells, max(per, 1))), dtype=np.int32)
+    found_a = np.zeros(n_parts, dtype=np.intp)
+    sums_a = np.zeros(n_parts, dtype=np.uint64)
+    cdef uint64_t[:, ::1] accs = accs_a
+    cdef int32_t[:, ::1] touched = touched_a
+    cdef Py_ssize_t[::1] found = found_a
+    cdef uint64_t[::1] sums = sums_a
+    if n > 0:
         with nogil:
             for part in prange(n_parts, num_threads=team, schedule="static", chunksize=1):
-                acc = <uint64_t*>calloc(2 * n_cells, sizeof(uint64_t))
-                if acc == NULL:
-                    failed = True
-                else:
-                    sq += _stats_part(pix, part * per, min(n, part * per + per), bits, block, acc, total, n_cells,
-                                      &lock)
-                free(acc)
-    finally:
-        openmp.omp_destroy_lock(&lock)
-    if failed:
-        raise MemoryError("no memory for the cell statistics")
-    stats = total_a.reshape(n_cells, _N_STATS)
-    cells = np.flatnonzero(stats[:, 0])
-    return cells, stats[cells], int(sq)
+                sums[part] = _stats_part(pix, part * per, min(n, part * per + per), bits, &accs[part, 0],
+                                         &touched[part, 0], &found[part])
+    cells = np.unique(np.concatenate([touched_a[part, : found_a[part]] for part in range(n_parts)]))
+    cells = cells.astype(np.int64)
+    stats_a = np.zeros((len(cells), _N_STATS), dtype=np.int64)
+    if len(cells):
+        _add_parts(accs, cells, stats_a)
+    return cells, stats_a, int(sums_a.sum(dtype=np.uint64))
+
+
+cdef void _add_parts(const uint64_t[:, ::1] accs, const int64_t[::1] cells, int64_t[:, ::1] stats):
+    """``stats[j]``: the lanes of cell ``cells[j]`` in every part, added in 64 bits."""
+    cdef Py_ssize_t j, q, c
+    cdef uint64_t w0, w1
+    cdef uint64_t low32 = ((<uint64_t>1) << 32) - 1
+    with nogil:
+        for j in prange(cells.shape[0], schedule="static"):
+            c = cells[j]
+            for q in range(accs.shape[0]):
+                w0 = accs[q, 2 * c]
+                w1 = accs[q, 2 * c + 1]
+                stats[j, 0] += <int64_t>(w0 & low32)
+                stats[j, 1] += <int64_t>(w0 >> 32)
+                stats[j, 2] += <int64_t>(w1 & low32)
+                stats[j, 3] += <int64_t>(w1 >> 32)
 
 
 cdef void _count_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, const int32_t* slot_of,
