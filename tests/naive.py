@@ -83,6 +83,14 @@ def refill_empty(X, weights, centers, labels):
     return labels, sums, wsums
 
 
+def neighbours(centers, m):
+    """Twin of ``_kernels.neighbours``: each centre's m nearest others, by a full sort."""
+    gap = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(gap, np.inf)
+    order = np.argsort(gap, axis=1, kind="stable")[:, :m]
+    return order, np.take_along_axis(gap, order, axis=1)
+
+
 def grid_pool(X, weights, lo, hi, bins):
     """Twin of ``_kernels.grid_pool``: weighted means and totals of non-empty cells, in C order."""
     span = np.where(hi - lo == 0, 1.0, hi - lo)

@@ -108,7 +108,12 @@ def test_hamerly_counts_changes():
     assert changed == np.count_nonzero(naive.lloyd_step(X, w, C)[0] != 0)
 
 
-@pytest.mark.parametrize("n,d,k", CASES)
+# many clusters: each sample's search starts among its centre's nearest neighbours
+# (all of them at k = 16 and 30, a list shorter than k at 40 and 100)
+MANY = [(5000, 3, 30), (3 * K.CHUNK + 5, 3, 40), (4000, 3, 100), (1500, 5, 40)]
+
+
+@pytest.mark.parametrize("n,d,k", CASES + MANY)
 @pytest.mark.parametrize("max_iter", [1, 2, 5, 300])
 def test_lloyd_run_matches_naive_lloyd(n, d, k, max_iter):
     """The whole bounded run gives the centres of plain Lloyd iterations, labels
@@ -476,3 +481,13 @@ def test_cell_owner_matches_naive(k, margin):
     assert_array_equal(out, naive.naive_cell_owner(lo, 7.0, centers, margin))
     if k > 2:
         assert not np.isin(out, [1, 2]).any()
+
+
+@pytest.mark.parametrize("k,m", [(2, 1), (17, 16), (40, 32), (100, 32)])
+def test_neighbours_match_naive(k, m):
+    _, _, C = _data(400, 3, k, seed=k)
+    near, gap = np.empty((k, m), np.intc), np.empty((k, m))
+    K.neighbours(C, near, gap)
+    e_near, e_gap = naive.neighbours(C, m)
+    assert_allclose(gap, e_gap, rtol=1e-12)
+    assert_array_equal(near, e_near)

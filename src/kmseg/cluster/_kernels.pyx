@@ -243,6 +243,47 @@ cdef void _half_separation(const double* centers, double* out, Py_ssize_t k,
         out[a] = 0.5 * best
 
 
+#: Lloyd runs with at least this many clusters search each sample's nearest centre
+#: among the nearest neighbours of its current one first (see _hamerly_chunk).
+NEAR_MIN_K = 16
+#: Neighbours listed per centre.
+NEAR_LIST = 32
+
+
+cdef void _neighbours(const double* centers, Py_ssize_t k, Py_ssize_t d, Py_ssize_t m, int* near,
+                      double* gap) noexcept nogil:
+    """For each centre ``a``, its ``m`` nearest other centres by distance, nearest
+    first: ``near[a * m + q]`` and their distances ``gap[a * m + q]`` (``m < k``)."""
+    cdef Py_ssize_t a, b, q, r
+    cdef double g
+    for a in range(k):
+        r = 0  # entries filled in a's sorted list
+        for b in range(k):
+            if b == a:
+                continue
+            g = sqrt(_sqdist(centers + a * d, centers + b * d, d))
+            if r == m and g >= gap[a * m + m - 1]:
+                continue
+            q = r if r < m else m - 1
+            while q > 0 and gap[a * m + q - 1] > g:
+                gap[a * m + q] = gap[a * m + q - 1]
+                near[a * m + q] = near[a * m + q - 1]
+                q -= 1
+            gap[a * m + q] = g
+            near[a * m + q] = <int>b
+            if r < m:
+                r += 1
+
+
+def neighbours(const double[:, ::1] centers, int[:, ::1] near, double[:, ::1] gap):
+    """For each centre, its ``m = near.shape[1]`` nearest other centres, nearest
+    first, and their distances (``gap``); ``m`` less than the number of centres."""
+    if centers.shape[0] == 0 or near.shape[1] == 0:
+        return
+    with nogil:
+        _neighbours(&centers[0, 0], centers.shape[0], centers.shape[1], near.shape[1], &near[0, 0], &gap[0, 0])
+
+
 def half_separation(const double[:, ::1] centers, double[::1] out):
     """``out[j]``: half the distance from centre ``j`` to its nearest other centre
     (``inf`` for a single centre)."""
@@ -256,12 +297,13 @@ cdef Py_ssize_t _hamerly_chunk(Py_ssize_t c, const double* X, const double* weig
                                const double* centers, const double* half_sep, const double* drift,
                                double max_drift, int* labels, double* upper, double* lower,
                                double* dsums, double* dwsums, Py_ssize_t n, Py_ssize_t d,
-                               Py_ssize_t k) noexcept nogil:
+                               Py_ssize_t k, const int* near, const double* gap, Py_ssize_t m) noexcept nogil:
     cdef Py_ssize_t changed = 0
     cdef Py_ssize_t start = c * _CHUNK
     cdef Py_ssize_t stop = min(n, start + _CHUNK)
-    cdef Py_ssize_t i, j, f, a, j1
-    cdef double u, bound, lb, d1, d2, dd, wi, xf
+    cdef Py_ssize_t i, j, f, a, j1, q
+    cdef double u, bound, lb, d1, d2, dd, da, wi, xf, beyond
+    cdef bint full
     cdef const double* x
     _clear_chunk(c, dsums, dwsums, k, d)
     for i in range(start, stop):
@@ -272,19 +314,46 @@ cdef Py_ssize_t _hamerly_chunk(Py_ssize_t c, const double* X, const double* weig
         if u <= bound:
             continue
         x = X + i * d
-        u = sqrt(_sqdist(x, centers + a * d, d))
+        da = _sqdist(x, centers + a * d, d)
+        u = sqrt(da)
         if u > bound:
-            d1 = INFINITY
-            d2 = INFINITY
-            j1 = 0
-            for j in range(k):
-                dd = _sqdist(x, centers + j * d, d)
-                if dd < d1:
-                    d2 = d1
-                    d1 = dd
-                    j1 = j
-                elif dd < d2:
-                    d2 = dd
+            full = m == 0
+            beyond = INFINITY
+            if not full:
+                # a centre j nearer x than a has |c_j - c_a| < 2u: search a's nearest
+                # neighbours in order, up to the first at least 2u away; centres past it
+                # are at least (its distance - u) from x
+                d1 = da
+                d2 = INFINITY
+                j1 = a
+                q = 0
+                while q < m:
+                    if gap[a * m + q] >= 2.0 * u:
+                        beyond = gap[a * m + q] - u
+                        break
+                    j = near[a * m + q]
+                    dd = _sqdist(x, centers + j * d, d)
+                    if dd < d1 or (dd == d1 and j < j1):
+                        d2 = d1
+                        d1 = dd
+                        j1 = j
+                    elif dd < d2:
+                        d2 = dd
+                    q += 1
+                full = q == m and m < k - 1  # the list ran out first: search every centre
+            if full:
+                beyond = INFINITY
+                d1 = INFINITY
+                d2 = INFINITY
+                j1 = 0
+                for j in range(k):
+                    dd = _sqdist(x, centers + j * d, d)
+                    if dd < d1:
+                        d2 = d1
+                        d1 = dd
+                        j1 = j
+                    elif dd < d2:
+                        d2 = dd
             if j1 != a:
                 changed += 1
                 wi = weights[i]
@@ -297,7 +366,8 @@ cdef Py_ssize_t _hamerly_chunk(Py_ssize_t c, const double* X, const double* weig
                 a = j1
                 labels[i] = <int>a
             u = sqrt(d1)
-            lower[i] = sqrt(d2) + max_drift
+            lb = sqrt(d2)
+            lower[i] = (lb if lb < beyond else beyond) + max_drift
         upper[i] = u - drift[a]
     return changed
 
@@ -344,7 +414,7 @@ def hamerly_chunk(Py_ssize_t c, const double[:, ::1] X, const double[::1] weight
     with nogil:
         out = _hamerly_chunk(c, &X[0, 0], &weights[0], &centers[0, 0], &half_sep[0], &drift[0],
                              max_drift, &labels[0], &upper[0], &lower[0], &dsums[0, 0, 0],
-                             &dwsums[0, 0], X.shape[0], X.shape[1], centers.shape[0])
+                             &dwsums[0, 0], X.shape[0], X.shape[1], centers.shape[0], NULL, NULL, 0)
     return out
 
 
@@ -475,6 +545,9 @@ def lloyd_run(const double[:, ::1] X, const double[::1] weights, double[:, ::1] 
     cdef double[::1] score = np.empty(n)
     cdef unsigned char[::1] taken = np.empty(n, dtype=np.uint8)
     cdef Py_ssize_t[::1] empty = np.empty(k, dtype=np.intp)
+    cdef Py_ssize_t m = min(k - 1, NEAR_LIST) if k >= NEAR_MIN_K else 0
+    cdef int[::1] near = np.zeros(max(k * m, 1), dtype=np.intc)
+    cdef double[::1] gap = np.zeros(max(k * m, 1))
     cdef Py_ssize_t i, j, f, c, n_iter = 0, n_changed
     cdef double max_drift = 0.0, total, largest, sq, v, t, s, inertia = 0.0
     cdef bint strict = False, has_empty
@@ -499,9 +572,12 @@ def lloyd_run(const double[:, ::1] X, const double[::1] weights, double[:, ::1] 
         while n_iter < max_iter:
             n_iter += 1
             _half_separation(Cp, &half[0], k, d)
+            if m > 0:
+                _neighbours(Cp, k, d, m, &near[0], &gap[0])
             for c in prange(nc, schedule="dynamic", num_threads=team):
                 changed[c] = _hamerly_chunk(c, Xp, wp, Cp, &half[0], &drift[0], max_drift, Lp,
-                                            &upper[0], &lower[0], &dsums[0], &dwsums[0], n, d, k)
+                                            &upper[0], &lower[0], &dsums[0], &dwsums[0], n, d, k,
+                                            &near[0], &gap[0], m)
             n_changed = 0
             for c in range(nc):
                 n_changed = n_changed + changed[c]
@@ -543,9 +619,11 @@ def lloyd_run(const double[:, ::1] X, const double[::1] weights, double[:, ::1] 
                 break
         if not strict:
             _half_separation(Cp, &half[0], k, d)
+            if m > 0:
+                _neighbours(Cp, k, d, m, &near[0], &gap[0])
             for c in prange(nc, schedule="dynamic", num_threads=team):
                 _hamerly_chunk(c, Xp, wp, Cp, &half[0], &drift[0], max_drift, Lp, &upper[0],
-                               &lower[0], &dsums[0], &dwsums[0], n, d, k)
+                               &lower[0], &dsums[0], &dwsums[0], n, d, k, &near[0], &gap[0], m)
         for i in range(n):
             inertia = inertia + wp[i] * _sqdist(Xp + i * d, Cp + Lp[i] * d, d)
     return inertia, n_iter
