@@ -176,7 +176,7 @@ def _cell_and_sub(color, bits):
 
 def naive_cell_stats(pixels, bits):
     """Twin of ``_cells.cell_stats``: each occupied cell's pixels and offset sums, and
-    the pixels' sum of squares, one pixel at a time in Python integers."""
+    the pixels' sum of squared offsets, one pixel at a time in Python integers."""
     stats = {}
     sum_sq = 0
     for p in pixels:
@@ -185,16 +185,17 @@ def naive_cell_stats(pixels, bits):
         row[0] += 1
         for f in range(3):
             row[1 + f] += off[f]
-        sum_sq += sum(int(v) ** 2 for v in p)
+        sum_sq += sum(o * o for o in off)
     cells = sorted(stats)
     return np.array(cells, np.int64), np.array([stats[c] for c in cells], np.int64).reshape(-1, 4), sum_sq
 
 
 def naive_count_in_cells(pixels, bits, slot_of):
     """Twin of ``_cells.count_in_cells``: the pixels of each colour of the chosen cells,
-    keyed ``slot * 2**(3 s) + sub-code``, and the colours."""
+    keyed ``slot * 2**(3 s) + sub-code``, the colours, and their squared offsets."""
     per = 1 << (3 * (8 - bits))
     found = {}
+    sum_sq = 0
     for p in pixels:
         cell, sub, _ = _cell_and_sub(p, bits)
         slot = int(slot_of[cell])
@@ -202,9 +203,10 @@ def naive_count_in_cells(pixels, bits, slot_of):
             key = slot * per + sub
             count, _ = found.get(key, (0, None))
             found[key] = (count + 1, [int(v) for v in p])
+            sum_sq += sum(o * o for o in _cell_and_sub(p, bits)[2])
     index = sorted(found)
     return (np.array(index, np.int64), np.array([found[i][0] for i in index], np.float64),
-            np.array([found[i][1] for i in index], np.float64).reshape(-1, 3))
+            np.array([found[i][1] for i in index], np.float64).reshape(-1, 3), sum_sq)
 
 
 def naive_label_cells(pixels, bits, cell_index, labels):

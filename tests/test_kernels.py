@@ -426,11 +426,12 @@ def test_cell_kernels_match_naive(bits, n):
     slot_of[chosen] = np.arange(len(chosen))
     corners = np.stack([chosen >> (2 * bits), (chosen >> bits) & ((1 << bits) - 1),
                         chosen & ((1 << bits) - 1)], axis=1) << (8 - bits)
-    index, counts, colors = Cells.count_in_cells(pixels, bits, slot_of, np.ascontiguousarray(corners))
-    e_index, e_counts, e_colors = naive.naive_count_in_cells(pixels, bits, slot_of)
+    index, counts, colors, sq = Cells.count_in_cells(pixels, bits, slot_of, np.ascontiguousarray(corners))
+    e_index, e_counts, e_colors, e_sq = naive.naive_count_in_cells(pixels, bits, slot_of)
     assert_array_equal(index, e_index)
     assert_array_equal(counts, e_counts)
     assert_array_equal(colors, e_colors)
+    assert sq == e_sq
     per = 1 << (3 * (8 - bits))
     rng = np.random.default_rng(n)
     cell_index = (2 * rng.integers(0, 4, size=len(slot_of))).astype(np.int32)
@@ -442,8 +443,8 @@ def test_cell_kernels_match_naive(bits, n):
         assert_array_equal(out, naive.naive_label_cells(pixels, bits, cell_index, labels))
 
 
-def test_cell_stats_do_not_overflow_and_ignore_threads():
-    """Many pixels in one cell; the same sums on 1 or 2 threads."""
+def test_cell_stats_of_many_pixels_in_one_cell_on_one_or_two_threads():
+    """Exact integer sums for many pixels of a cell, the same on 1 or 2 threads."""
     from kmseg import _parallel
     from kmseg.histogram import _cells as Cells
 
@@ -452,7 +453,7 @@ def test_cell_stats_do_not_overflow_and_ignore_threads():
     _, stats, sum_sq = Cells.cell_stats(pixels, 5)
     assert stats.tolist() == [[150_000, 150_000 * 7, 150_000 * 7, 150_000 * 7],
                               [150_000, 150_000 * 7, 150_000 * 2, 150_000 * 1]]
-    assert sum_sq == 150_000 * (3 * 49 + 255 ** 2 + 250 ** 2 + 249 ** 2)
+    assert sum_sq == 150_000 * (3 * 49) + 150_000 * (49 + 4 + 1)
     photo = _cell_pixels(100_000, 1)
     before = _parallel.get_num_threads()
     try:
@@ -464,6 +465,7 @@ def test_cell_stats_do_not_overflow_and_ignore_threads():
         _parallel.set_num_threads(before)
     assert_array_equal(results[0][0], results[1][0])
     assert_array_equal(results[0][1], results[1][1])
+    assert results[0][2] == results[1][2]
 
 
 @pytest.mark.parametrize("k", [1, 2, 7, 40])

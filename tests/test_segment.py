@@ -263,12 +263,23 @@ def test_n_threads_bounds_the_colour_count_too(call, monkeypatch):
         seen.append((n_parts, _parallel.get_num_threads()))
         return count(pixels, table, marks, n_parts)
 
-    def spy_cells(pixels, bits):  # the pass over the pixels of a fit by grid cells
+    def spy_cells(pixels, bits):  # the passes over the pixels of a fit by grid cells
         seen.append((1, _parallel.get_num_threads()))
         return cells(pixels, bits)
 
+    def spy_pass(name):
+        kernel = getattr(_grid, name)
+
+        def run(*args):
+            threads.append(_parallel.get_num_threads())
+            return kernel(*args)
+        return run
+
+    threads = []
     monkeypatch.setattr(_histogram, "count_rgb8", spy)
     monkeypatch.setattr(_grid, "cell_stats", spy_cells)
+    for name in ("count_in_cells", "label_cells"):
+        monkeypatch.setattr(_grid, name, spy_pass(name))
     monkeypatch.setattr(_histogram, "TABLE_MIN_PIXELS", 0)
     img = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
     if call == "fit_palette":
@@ -279,6 +290,7 @@ def test_n_threads_bounds_the_colour_count_too(call, monkeypatch):
         kw = {"max_error": 30.0} if call == "quantize" else {}
         getattr(kmseg, call)(img, 4, n_threads=1, **kw)
     assert seen == [(1, 1)]
+    assert set(threads) <= {1} and (call != "segment" or threads)
 
 
 def test_one_prepared_image_segmented_from_two_threads_at_once(monkeypatch):

@@ -1,9 +1,11 @@
 """The elbow sweep: k-means for a range of k, with WCSS and other scores.
 
 For an image, the colour histogram and features are computed once and every k
-is fitted on the distinct colours weighted by their counts, so the whole sweep
-costs about as many fits of a few hundred thousand colours, not of every pixel,
-and each WCSS is exact over all pixels.
+is fitted on them (8-bit RGB colours in 'rgb' up to 16 clusters by their grid
+cells, counted once for all k, as :func:`kmseg.segment` fits them; others on the
+distinct colours weighted by their counts), so the whole sweep costs about as
+many fits of a few hundred thousand colours, not of every pixel, and each WCSS
+is exact over all pixels.
 """
 
 import sys

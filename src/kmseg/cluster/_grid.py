@@ -119,8 +119,7 @@ class ColorCells:
         stats[:, 0] = np.bincount(inverse, weights=self.counts, minlength=len(cells))
         for f in range(3):
             stats[:, 1 + f] = np.bincount(inverse, weights=self.counts * off[:, f], minlength=len(cells))
-        c = self.colors.astype(np.int64)
-        return cells, stats, int((self.counts * (c * c).sum(axis=1)).sum())
+        return cells, stats, int((self.counts * (off * off).sum(axis=1)).sum())
 
     def colors_in(self, bits, slot_of, slot_corner):
         cell, sub, _ = self._cells(bits)
@@ -128,7 +127,9 @@ class ColorCells:
         keep = np.flatnonzero(slot >= 0)
         index = slot[keep] * (1 << (3 * (8 - bits))) + sub[keep]
         order = keep[np.argsort(index, kind="stable")]
-        return np.sort(index), self.counts[order].astype(np.float64), self.colors[order].astype(np.float64)
+        _, _, off = self._cells(bits)
+        sum_sq = int((self.counts[keep] * (off[keep] * off[keep]).sum(axis=1)).sum())
+        return np.sort(index), self.counts[order].astype(np.float64), self.colors[order].astype(np.float64), sum_sq
 
     def labels(self, bits, cell_index, labels):
         cell, sub, _ = self._cells(bits)
@@ -206,16 +207,20 @@ def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, ma
     """
     bits = GRID_BITS if bits is None else bits
     span = float((1 << (8 - bits)) - 1)
-    cells, stats, sum_sq = source.stats(bits)
+    cells, stats, sq_offsets = source.stats(bits)
     if len(cells) < n_clusters:
         return None
     corners = cell_corners(cells, bits)
     lo = corners.astype(np.float64)
-    weights = stats[:, 0].astype(np.float64)
-    sums = stats[:, 1:4] + stats[:, :1] * corners  # exact, in integers
+    n = stats[:, 0]
+    weights = n.astype(np.float64)
+    offsets = stats[:, 1:4]
+    sums = offsets + n[:, None] * corners  # exact, in integers
     means = np.ascontiguousarray(sums / weights[:, None])
-    # exact variance of all pixels, for the tolerance
+    # the variance of all pixels, for the tolerance: their sum of squares is each
+    # cell's n |corner|^2 + 2 corner . offset sums, plus the squared offsets
     total = float(weights.sum())
+    sum_sq = float((n * (corners * corners).sum(axis=1)).sum() + 2 * (corners * offsets).sum()) + sq_offsets
     var_sum = sum_sq / total - float(((sums.sum(axis=0) / total) ** 2).sum())
     tol_abs = max(var_sum, 0.0) / 3.0 * tol
 
@@ -229,6 +234,7 @@ def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, ma
     color_index = np.empty(0, np.int64)
     color_counts = np.empty(0, np.float64)
     colors = np.empty((0, 3), np.float64)
+    sq_opened = 0  # the opened pixels' squared offsets
     n_iter = 0
     n_rounds = 0
     n_open = 0
@@ -238,7 +244,8 @@ def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, ma
         if len(newly):
             slot_of[:] = -1
             slot_of[cells[newly]] = np.arange(len(newly), dtype=np.int32)
-            index, counts, found = source.colors_in(bits, slot_of, corners[newly])
+            index, counts, found, sq = source.colors_in(bits, slot_of, corners[newly])
+            sq_opened += sq
             open_slot[newly] = np.arange(n_open, n_open + len(newly))
             color_index = np.concatenate([color_index, index + n_open * per])
             color_counts = np.concatenate([color_counts, counts])
@@ -248,7 +255,7 @@ def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, ma
         X = np.concatenate([means[closed], colors])
         w = np.concatenate([weights[closed], color_counts])
         start = centers
-        centers, labels, inertia, it = lloyd(X, w, centers, max(1, max_iter - n_iter), tol_abs)
+        centers, labels, inertia, it = lloyd(X, w, centers, max(0, max_iter - n_iter), tol_abs)
         n_iter += it
         n_rounds += 1
         check = np.empty(len(closed), dtype=np.int32)
@@ -265,10 +272,12 @@ def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, ma
     cell_center[closed] = labels[: len(closed)]
     color_center = labels[len(closed):]
     counts = np.bincount(labels, weights=w, minlength=n_clusters).astype(np.int64)
-    # the closed cells' scatter about their means, which Lloyd on the means leaves out:
-    # their sum of squares (all pixels' less the opened colours') less n |mean|^2 each
-    opened_sq = float((color_counts * (colors * colors).sum(axis=1)).sum())
-    inertia += sum_sq - opened_sq - float(((sums[closed] ** 2).sum(axis=1) / weights[closed]).sum())
+    # the closed cells' scatter about their means, which Lloyd on the means leaves out,
+    # in offsets from the cells' corners (small numbers): their squared offsets less
+    # |offset sums|^2 / n of each
+    off = offsets[closed].astype(np.float64)
+    scatter = (sq_offsets - sq_opened) - float(((off * off).sum(axis=1) / weights[closed]).sum())
+    inertia += max(scatter, 0.0)
     return GridFit(source, bits, cells, cell_center, open_slot, color_index, color_center, centers, inertia,
                    n_iter, n_rounds, counts)
 

@@ -43,7 +43,7 @@ cdef inline Py_ssize_t _sub(const uint8_t* p, int s, uint32_t m) noexcept nogil:
 cdef uint64_t _stats_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, uint64_t* acc,
                           int32_t* touched, Py_ssize_t* n_touched) noexcept nogil:
     """Accumulate pixels ``start..stop`` into ``acc`` and list the cells they touch;
-    return their sum of squared values.
+    return the sum of their squared offsets.
 
     A cell's pixel count and offset sums are four 32-bit lanes of two 64-bit words
     of ``acc`` (two additions per pixel); the caller keeps parts short enough that
@@ -63,15 +63,18 @@ cdef uint64_t _stats_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop,
         if acc[2 * c] == 0:
             touched[t] = <int32_t>c
             t += 1
-        acc[2 * c] += 1 + ((r & m) << 32)
-        acc[2 * c + 1] += (g & m) + ((b & m) << 32)
+        r = r & m
+        g = g & m
+        b = b & m
+        acc[2 * c] += 1 + (r << 32)
+        acc[2 * c + 1] += g + (b << 32)
         sq += r * r + g * g + b * b
     n_touched[0] = t
     return sq
 
 
 def cell_stats(const uint8_t[:, ::1] pixels, int bits):
-    """Pixels and offset sums of every occupied cell, and the pixels' sum of squares.
+    """Pixels and offset sums of every occupied cell, and the pixels' sum of squared offsets.
 
     The pixels are split into parts, one a thread (more for images so large that a
     part could overflow a 32-bit sum), each counted in a table of its own; the
@@ -91,7 +94,9 @@ def cell_stats(const uint8_t[:, ::1] pixels, int bits):
         Per cell: pixels, and the sums of the three offsets from the cell's
         lowest corner.
     sum_sq : int
-        The sum over all pixels of ``r**2 + g**2 + b**2``.
+        The sum over all pixels of their squared offsets from their cells' lowest
+        corners (with the statistics, each cell's sum of squares over all pixels
+        follows exactly, in small numbers).
     """
     if not 1 <= bits <= 7:
         raise ValueError(f"bits={bits} must be 1..7")
@@ -157,7 +162,8 @@ cdef void _count_part(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int
     for i in range(start, stop):
         p = pix + 3 * i
         slot = slot_of[_cell(p, s, bits)]
-        slot += (slot >> 63) & (n_slots + 1)  # -1 -> n_slots
+        if slot < 0:  # a conditional move, not a branch
+            slot = n_slots
         table[(slot << per_shift) + _sub(p, s, m)] += 1
 
 
@@ -186,17 +192,22 @@ def count_in_cells(const uint8_t[:, ::1] pixels, int bits, const int32_t[::1] sl
         Pixels of each.
     colors : (c, 3) float64
         The colours.
+    sum_sq : int
+        The sum over the pixels counted of their squared offsets from their
+        cells' lowest corners.
     """
     if not 1 <= bits <= 7:
         raise ValueError(f"bits={bits} must be 1..7")
     if slot_of.shape[0] != (<Py_ssize_t>1) << (3 * bits):
         raise ValueError("slot_of needs one entry per cell")
+    if pixels.shape[0] >= 4294967295:
+        raise ValueError("count_in_cells counts fewer than 2**32 pixels at a time")
     cdef Py_ssize_t n = pixels.shape[0]
     cdef Py_ssize_t n_slots = slot_corner.shape[0]
     cdef int s = 8 - bits
     cdef Py_ssize_t per = (<Py_ssize_t>1) << (3 * s)
     if n == 0 or n_slots == 0:
-        return np.empty(0, np.int64), np.empty(0, np.float64), np.empty((0, 3), np.float64)
+        return np.empty(0, np.int64), np.empty(0, np.float64), np.empty((0, 3), np.float64), 0
     cdef int team = team_size(<double>n * 4)
     cdef Py_ssize_t n_parts = team if n >= team else 1
     cdef Py_ssize_t span = (n + n_parts - 1) // n_parts
@@ -208,6 +219,7 @@ def count_in_cells(const uint8_t[:, ::1] pixels, int bits, const int32_t[::1] sl
     cdef const int32_t* so = &slot_of[0]
     cdef Py_ssize_t part, e, q, c = 0, slot, sub
     cdef uint32_t mask = (1u << s) - 1
+    cdef uint64_t o0, o1, o2, sq = 0
     with nogil:
         for part in prange(n_parts, num_threads=team, schedule="static", chunksize=1):
             _count_part(pix, part * span, min(n, part * span + span), bits, so, n_slots, &tables[part, 0])
@@ -229,13 +241,17 @@ def count_in_cells(const uint8_t[:, ::1] pixels, int bits, const int32_t[::1] sl
             if first[e] != 0:
                 slot = e >> (3 * s)
                 sub = e & (per - 1)
+                o0 = (sub >> (2 * s)) & mask
+                o1 = (sub >> s) & mask
+                o2 = sub & mask
                 index[c] = e
                 counts[c] = first[e]
-                colors[c, 0] = <double>(slot_corner[slot, 0] + ((sub >> (2 * s)) & mask))
-                colors[c, 1] = <double>(slot_corner[slot, 1] + ((sub >> s) & mask))
-                colors[c, 2] = <double>(slot_corner[slot, 2] + (sub & mask))
+                colors[c, 0] = <double>(slot_corner[slot, 0] + <int64_t>o0)
+                colors[c, 1] = <double>(slot_corner[slot, 1] + <int64_t>o1)
+                colors[c, 2] = <double>(slot_corner[slot, 2] + <int64_t>o2)
+                sq += first[e] * (o0 * o0 + o1 * o1 + o2 * o2)
                 c += 1
-    return index_a, counts_a, colors_a
+    return index_a, counts_a, colors_a, int(sq)
 
 
 cdef void _label_chunk(const uint8_t* pix, Py_ssize_t start, Py_ssize_t stop, int bits, const int32_t* cell_index,

@@ -22,7 +22,7 @@ from ..labels._order import size_order
 
 
 class FittedColors(NamedTuple):
-    """Weighted k-means of distinct colours, clusters numbered largest first.
+    """k-means of an image's (or many images') colours, clusters numbered largest first.
 
     Attributes
     ----------
@@ -30,11 +30,9 @@ class FittedColors(NamedTuple):
     palette : (k, 3) uint8 ndarray
     counts : (k,) int64 ndarray
         Pixels of each cluster.
-    color_labels : (n_colors,) int32 ndarray
-        The cluster of each distinct colour.
-    inertia : float
-    n_iter : int
-        None when the fit ran on the pixels' grid cells (see ``pixel_labels``).
+    color_labels : (n_colors,) int32 ndarray or None
+        The cluster of each distinct colour; None when the fit ran on the pixels'
+        grid cells with no colour histogram counted (see ``pixel_labels``).
     inertia : float
     n_iter : int
     elbow : Elbow or None
