@@ -27,7 +27,8 @@ class ColorClusters:
         Sum over all pixels of the squared distance to their centre, in the
         working colour space.
     n_iter : int
-        Lloyd iterations on all distinct colours.
+        Lloyd iterations of the exact fit (on all distinct colours, or on the grid
+        cells and opened colours of an 8-bit RGB image).
     color_space : str
         The working colour space: 'rgb', 'lab', 'hsv' or 'gray'.
     elbow : Elbow or None

@@ -35,9 +35,12 @@ def segment(
 ):
     """Segment an image into ``n_clusters`` colour classes by k-means over every pixel.
 
-    The image is reduced to its distinct colours and their pixel counts, which
-    are clustered as weighted samples: the objective is exactly that of
-    clustering all pixels, at a fraction of the cost.
+    An 8-bit RGB image clustered in 'rgb' with at most 16 clusters is fitted by
+    the cells of a grid over the colour cube (a cell inside one cluster is one
+    sample of its exact statistics; only cells near a boundary are opened colour
+    by colour); any other is reduced to its distinct colours and their pixel
+    counts, clustered as weighted samples. Either way the objective is exactly
+    that of clustering all pixels, at a fraction of the cost.
 
     Parameters
     ----------
@@ -65,7 +68,7 @@ def segment(
         then hold the colour features followed by the scaled row and column.
     n_init : int, default=4
         k-means++ restarts, run on a coarse pooling of the colours; the best
-        is refined on all colours.
+        is refined exactly, over all pixels.
     max_iter : int, default=300
         Maximum Lloyd iterations per run.
     tol : float, default=1e-4
