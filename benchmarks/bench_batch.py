@@ -3,6 +3,7 @@
 Run from the repository root::
 
     python benchmarks/bench_batch.py            # about 3 minutes
+    python benchmarks/bench_batch.py --cli      # kmseg batch through the command line, 100 val photos
 
 In one run: a plain loop of scikit-learn ``KMeans(n_clusters=8, n_init=1)`` on all
 pixels of each photo (float32; labels kept, nothing written); ``kmseg.segment_many``
@@ -111,6 +112,48 @@ def stages(n_photos=30):
     return [(name, 1e3 * float(np.median(ts))) for name, ts in times.items()]
 
 
+def cli_vs_loop(root=None, repeats=3):
+    """``kmseg batch`` of the 100 BSDS500 val photos through the command line (a fresh
+    process each run, start-up included, its default outputs written) against a
+    scikit-learn loop over the same photos in this process (decoding included,
+    nothing written: its start-up is not counted)."""
+    import statistics
+    import subprocess
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+    from sklearn.cluster import KMeans
+
+    folder = _images.BSDS_VAL_DIR if root is None else Path(root) / "val"
+    photos = sorted(folder.glob("*.jpg"))
+    t_cli, t_sk = [], []
+    for _ in range(repeats):  # interleaved
+        with tempfile.TemporaryDirectory() as out:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "kmseg", "batch", str(folder), "-o", out, "-k", "8", "--quiet"],
+                           check=True)
+            t_cli.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        for p in photos:
+            with Image.open(p) as im:
+                pixels = np.asarray(im.convert("RGB")).reshape(-1, 3).astype(np.float32)
+            KMeans(n_clusters=8, n_init=1, random_state=0).fit(pixels).labels_
+        t_sk.append(time.perf_counter() - t)
+    cli, sk = statistics.median(t_cli), statistics.median(t_sk)
+    text = "\n".join([
+        f"# kmseg batch through the command line: {len(photos)} BSDS500 val photos, k=8", "",
+        f"command: `python benchmarks/bench_batch.py --cli`; {datetime.date.today()}, {os.cpu_count()} CPUs; "
+        f"median of {repeats} interleaved runs", "",
+        f"- `kmseg batch {folder.name}/ -o OUT -k 8 --quiet` (fresh process, default outputs): {cli:.2f} s "
+        f"(runs: " + ", ".join(f"{t:.2f}" for t in t_cli) + ")",
+        f"- scikit-learn loop (decode, KMeans n_init=1 on all pixels, float32), in process: {sk:.2f} s (runs: "
+        + ", ".join(f"{t:.2f}" for t in t_sk) + ")",
+        f"- ratio: **{sk / cli:.1f}x** (target >= 10x)", ""])
+    print(text)
+    (_images.results_dir() / "batch_cli.md").write_text(text)
+
+
 def main(repeats=5):
     import numpy as np
     from PIL import Image
@@ -184,8 +227,12 @@ if __name__ == "__main__":
     parser.add_argument("--dask", type=int, metavar="N", help="only Dask against local workers, on N photos")
     parser.add_argument("--bsds", metavar="DIR", help="the BSDS500 images folder")
     parser.add_argument("--repeats", type=int, default=5, help="runs of each batch configuration")
+    parser.add_argument("--cli", action="store_true",
+                        help="only kmseg batch through the command line against a scikit-learn loop (100 val photos)")
     args = parser.parse_args()
-    if args.dask:
+    if args.cli:
+        cli_vs_loop(args.bsds, min(args.repeats, 3))
+    elif args.dask:
         dask_vs_local(args.dask, args.bsds)
     else:
         main(args.repeats)
