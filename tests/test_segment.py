@@ -31,10 +31,15 @@ def test_four_quadrants_one_label_each(space):
     assert seg.counts.tolist() == [600, 600, 600, 600]
 
 
-def test_segment_is_exact_kmeans_over_every_pixel():
+@pytest.mark.parametrize("by_cells", [False, True])
+def test_segment_is_exact_kmeans_over_every_pixel(by_cells, monkeypatch):
     """Every pixel counts: the inertia is that of all pixels, each pixel is labelled
     with its nearest centre, and the centres are the means of their pixels (a
-    converged Lloyd solution of the objective over all pixels)."""
+    converged Lloyd solution of the objective over all pixels), whether the fit runs
+    on the distinct colours or (a large image) on grid cells."""
+    from kmseg.cluster import _grid
+
+    monkeypatch.setattr(_grid, "GRID_MIN_PIXELS", 0 if by_cells else 10**12)
     img = quadrants(noise=25, seed=1)
     for k, n_init in ((2, 1), (5, 1), (9, 4), (64, 4)):
         seg = kmseg.segment(img, k, random_state=7, n_init=n_init, tol=0)  # run until no label changes
@@ -47,8 +52,8 @@ def test_segment_is_exact_kmeans_over_every_pixel():
 def test_pixels_and_their_histogram_give_the_same_fit():
     """An image fitted from its pixels (grid cells, no histogram) and from its colour
     histogram (:func:`kmseg.prepare`) is the same fit, bit for bit."""
-    img = np.asarray(load_sample_image("flower.jpg"))[::2, ::2]
-    for k in (2, 8, 32):
+    img = np.asarray(load_sample_image("flower.jpg"))  # 273,280 pixels: fitted by grid cells
+    for k in (2, 8, 16, 32):
         a = kmseg.segment(img, k)
         b = kmseg.segment(kmseg.prepare(img), k)
         assert_array_equal(a.labels, b.labels)
@@ -256,6 +261,7 @@ def test_n_threads_bounds_the_colour_count_too(call, monkeypatch):
 
     from kmseg.cluster import _grid
 
+    monkeypatch.setattr(_grid, "GRID_MIN_PIXELS", 0)  # the small image by grid cells too
     seen = []
     count, cells = _histogram.count_rgb8, _grid.cell_stats
 

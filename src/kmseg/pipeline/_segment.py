@@ -35,7 +35,8 @@ def segment(
 ):
     """Segment an image into ``n_clusters`` colour classes by k-means over every pixel.
 
-    An 8-bit RGB image clustered in 'rgb' with at most 16 clusters is fitted by
+    An 8-bit RGB image of at least 250,000 pixels clustered in 'rgb' with at most
+    16 clusters is fitted by
     the cells of a grid over the colour cube (a cell inside one cluster is one
     sample of its exact statistics; only cells near a boundary are opened colour
     by colour); any other is reduced to its distinct colours and their pixel
