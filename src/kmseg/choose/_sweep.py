@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _validation as v
 from ..cluster._fit import Fit, fit
-from ..cluster._grid import GRID_MAX_K, grid_kmeans, grid_source
+from ..cluster._grid import fit_cells, grid_source
 from ..cluster._kernels import assigned_sq_dist
 from ._knee import Knee, KneeWarning, find_knee
 
@@ -207,12 +207,10 @@ def _progress(enabled, text):
 
 
 def _fit_k(X, w, k, params, cells):
-    """k-means of the rows, by their grid cells when ``cells`` (the same colours as a
-    :class:`~kmseg.cluster._grid.ColorCells`) is given, k is at most
-    :data:`~kmseg.cluster._grid.GRID_MAX_K` and at most the occupied cells."""
-    if cells is not None and k <= GRID_MAX_K:
-        grid = grid_kmeans(cells, k, n_init=params.n_init, max_iter=params.max_iter, tol=params.tol,
-                           rng=v.make_rng(params.random_state))
+    """k-means of the rows, by their grid cells where ``cells`` (the same colours as a
+    :class:`~kmseg.cluster._grid.ColorCells`) is given and the grid serves this k."""
+    if cells is not None:
+        grid = fit_cells(cells, k, params)
         if grid is not None:
             return Fit(grid.centers, grid.labels(np.arange(k), np.int32), grid.inertia, grid.n_iter)
     return fit(X, w, k, params)
@@ -266,5 +264,5 @@ def sweep_colors(colors, k_range, params, *, silhouette_samples=SILHOUETTE_SAMPL
     """The sweep of an image's distinct colours (a :class:`~kmseg.color._features.ColorFeatures`)."""
     ks = k_values(k_range, colors.n_distinct, colors.name, auto=auto)
     colors.features  # counted (a Prepared image's histogram), for the scores
-    cells = grid_source(colors, 1)
+    cells = grid_source(colors)
     return sweep(colors.features, colors.weights, ks, params, silhouette_samples, colors.space, progress, cells)

@@ -25,8 +25,9 @@ give the same cells, the same colours in the same order, and the same fit.
 
 import numpy as np
 
+from .. import _validation as v
 from ..histogram._cells import N_STATS, cell_stats, count_in_cells, label_cells
-from ._kernels import cell_owner
+from ._kernels import cell_owner, neighbours
 from ._lloyd import best_of, lloyd
 from ._coarse import coarse_to_fine
 
@@ -47,15 +48,14 @@ MARGIN = 2.0
 COARSE_MIN_CELLS = 2_000
 
 
-def grid_source(colors, n_clusters):
+def grid_source(colors):
     """The pixels (or colour histogram) of a :class:`~kmseg.color._features.ColorFeatures`
-    to fit by grid cells, or None where the fit runs on its distinct colours: not
-    8-bit RGB in 'rgb', more than :data:`GRID_MAX_K` clusters, or fewer than
-    :data:`GRID_MIN_PIXELS` pixels (the same rule for an image's pixels and its
-    histogram, so both give the same fit). An image whose
-    histogram is not counted yet (a :class:`~kmseg.pipeline._prepare.Prepared`) gives
-    its pixels."""
-    if colors.space != "rgb" or n_clusters > GRID_MAX_K:
+    to fit by grid cells (see :func:`fit_cells`), or None where fits run on its
+    distinct colours: not 8-bit RGB in 'rgb', or fewer than :data:`GRID_MIN_PIXELS`
+    pixels (the same rule for an image's pixels and its histogram, so both give the
+    same fit). An image whose histogram is not counted yet (a
+    :class:`~kmseg.pipeline._prepare.Prepared`) gives its pixels."""
+    if colors.space != "rgb":
         return None
     if getattr(colors, "rgb8", False) and not colors.counted:
         return PixelCells(colors.pixels) if len(colors.pixels) >= GRID_MIN_PIXELS else None
@@ -63,6 +63,17 @@ def grid_source(colors, n_clusters):
     if rgb.dtype == np.uint8 and rgb.ndim == 2 and rgb.shape[1] == 3 and colors.counts.sum() >= GRID_MIN_PIXELS:
         return ColorCells(rgb, colors.counts)
     return None
+
+
+def fit_cells(source, n_clusters, params):
+    """:func:`grid_kmeans` of a :func:`grid_source` with the settings of a
+    :class:`~kmseg._params.FitParams`; None where the grid does not serve: more
+    than :data:`GRID_MAX_K` clusters, or fewer occupied cells than clusters (the
+    caller then fits the distinct colours)."""
+    if n_clusters > GRID_MAX_K:
+        return None
+    return grid_kmeans(source, n_clusters, n_init=params.n_init, max_iter=params.max_iter, tol=params.tol,
+                       rng=v.make_rng(params.random_state))
 
 
 def cell_corners(cells, bits):
@@ -193,7 +204,7 @@ class GridFit:
         return self._source.labels(bits, cell_index, labels)
 
 
-def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, margin=MARGIN):
+def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, margin=MARGIN):
     """Exact weighted k-means of 8-bit RGB colours by grid cells (see the module).
 
     Parameters
@@ -203,7 +214,6 @@ def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, ma
     n_init, max_iter : int
     tol : float, relative to the mean variance of the three features.
     rng : numpy.random.Generator
-    bits : int, optional, cells per axis ``2**bits``.
     margin : float
 
     Returns
@@ -211,7 +221,7 @@ def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, ma
     GridFit or None
         None when fewer cells than ``n_clusters`` hold pixels.
     """
-    bits = GRID_BITS if bits is None else bits
+    bits = GRID_BITS
     span = float((1 << (8 - bits)) - 1)
     cells, stats, sq_offsets = source.stats(bits)
     if len(cells) < n_clusters:
@@ -290,7 +300,7 @@ def grid_kmeans(source, n_clusters, *, n_init, max_iter, tol, rng, bits=None, ma
 
 def _owners(lo, span, centers, margin, out):
     """:func:`~kmseg.cluster._kernels.cell_owner` of the cells' boxes."""
-    gap = np.sqrt(np.maximum(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2), 0.0))
-    order = np.argsort(gap, axis=1, kind="stable").astype(np.int32)
-    cell_owner(np.ascontiguousarray(lo), span, np.ascontiguousarray(centers), np.ascontiguousarray(gap), order,
-               margin, out)
+    k = len(centers)
+    near, gap = np.empty((k, k - 1), dtype=np.intc), np.empty((k, k - 1))
+    neighbours(centers, near, gap)
+    cell_owner(np.ascontiguousarray(lo), span, centers, near, gap, margin, out)

@@ -275,6 +275,19 @@ cdef void _neighbours(const double* centers, Py_ssize_t k, Py_ssize_t d, Py_ssiz
                 r += 1
 
 
+cdef void _separation(const double* centers, Py_ssize_t k, Py_ssize_t d, Py_ssize_t m, double* half, int* near,
+                      double* gap) noexcept nogil:
+    """Half the distance from each centre to its nearest other one, and with ``m > 0``
+    its ``m`` nearest neighbours (one set of centre distances for both)."""
+    cdef Py_ssize_t a
+    if m == 0:
+        _half_separation(centers, half, k, d)
+        return
+    _neighbours(centers, k, d, m, near, gap)
+    for a in range(k):
+        half[a] = 0.5 * gap[a * m]
+
+
 def neighbours(const double[:, ::1] centers, int[:, ::1] near, double[:, ::1] gap):
     """For each centre, its ``m = near.shape[1]`` nearest other centres, nearest
     first, and their distances (``gap``); ``m`` less than the number of centres."""
@@ -571,9 +584,7 @@ def lloyd_run(const double[:, ::1] X, const double[::1] weights, double[:, ::1] 
                 sums[f] += wp[i] * Xp[i * d + f]
         while n_iter < max_iter:
             n_iter += 1
-            _half_separation(Cp, &half[0], k, d)
-            if m > 0:
-                _neighbours(Cp, k, d, m, &near[0], &gap[0])
+            _separation(Cp, k, d, m, &half[0], &near[0], &gap[0])
             for c in prange(nc, schedule="dynamic", num_threads=team):
                 changed[c] = _hamerly_chunk(c, Xp, wp, Cp, &half[0], &drift[0], max_drift, Lp,
                                             &upper[0], &lower[0], &dsums[0], &dwsums[0], n, d, k,
@@ -618,9 +629,7 @@ def lloyd_run(const double[:, ::1] X, const double[::1] weights, double[:, ::1] 
             if total <= tol_abs:
                 break
         if not strict:
-            _half_separation(Cp, &half[0], k, d)
-            if m > 0:
-                _neighbours(Cp, k, d, m, &near[0], &gap[0])
+            _separation(Cp, k, d, m, &half[0], &near[0], &gap[0])
             for c in prange(nc, schedule="dynamic", num_threads=team):
                 _hamerly_chunk(c, Xp, wp, Cp, &half[0], &drift[0], max_drift, Lp, &upper[0],
                                &lower[0], &dsums[0], &dwsums[0], n, d, k, &near[0], &gap[0], m)
@@ -804,12 +813,13 @@ def weighted_summary(const double[:, ::1] X, const double[::1] weights, double[:
             var[f] /= total
 
 
-cdef int _owner(const double* lo, double span, const double* C, Py_ssize_t k, const double* pair_dist,
-                const int* near_order, double margin) noexcept nogil:
+cdef int _owner(const double* lo, double span, const double* C, Py_ssize_t k, const int* near,
+                const double* gap, double margin) noexcept nogil:
     """:func:`cell_owner` of one box (3 features)."""
     cdef double x0 = lo[0] + 0.5 * span, x1 = lo[1] + 0.5 * span, x2 = lo[2] + 0.5 * span
-    cdef double best = INFINITY, dd, t0, t1, t2, r2, f, a, reach, cj2
+    cdef double best = INFINITY, dd, t0, t1, t2, r2, f, a, reach, cj2, g
     cdef Py_ssize_t j = 0, i, q, dim
+    cdef Py_ssize_t m = k - 1
     for i in range(k):
         t0 = x0 - C[3 * i]
         t1 = x1 - C[3 * i + 1]
@@ -828,22 +838,23 @@ cdef int _owner(const double* lo, double span, const double* C, Py_ssize_t k, co
         r2 += t0 if t0 > t1 else t1
     reach = 2.0 * sqrt(r2) + 2.0 * margin
     cj2 = C[3 * j] * C[3 * j] + C[3 * j + 1] * C[3 * j + 1] + C[3 * j + 2] * C[3 * j + 2]
-    for q in range(1, k):
-        i = near_order[j * k + q]
-        if pair_dist[j * k + i] >= reach:
+    for q in range(m):
+        i = near[j * m + q]
+        g = gap[j * m + q]
+        if g >= reach:
             break  # this centre and all farther ones are beyond every point of the box
         # min over the box of ||x - c_i||^2 - ||x - c_j||^2 = 2 x.(c_j - c_i) + |c_i|^2 - |c_j|^2
         f = C[3 * i] * C[3 * i] + C[3 * i + 1] * C[3 * i + 1] + C[3 * i + 2] * C[3 * i + 2] - cj2
         for dim in range(3):
             a = 2.0 * (C[3 * j + dim] - C[3 * i + dim])
             f += a * lo[dim] if a > 0.0 else a * (lo[dim] + span)
-        if f <= 2.0 * margin * pair_dist[j * k + i] + 1e-9:
+        if f <= 2.0 * margin * g + 1e-9:
             return -1
     return <int>j
 
 
-def cell_owner(const double[:, ::1] lo, double span, const double[:, ::1] centers,
-               const double[:, ::1] pair_dist, const int[:, ::1] near_order, double margin, int[::1] out):
+def cell_owner(const double[:, ::1] lo, double span, const double[:, ::1] centers, const int[:, ::1] near,
+               const double[:, ::1] gap, double margin, int[::1] out):
     """The centre nearest every point of each box, where one centre is.
 
     Box ``b`` is ``[lo[b], lo[b] + span]`` on each of three features. ``out[b]``
@@ -859,9 +870,9 @@ def cell_owner(const double[:, ::1] lo, double span, const double[:, ::1] center
     lo : (m, 3) float64
     span : float
     centers : (k, 3) float64
-    pair_dist : (k, k) float64, the distances between centres.
-    near_order : (k, k) int32, each row the centres by distance from that row's
-        centre, nearest (itself) first.
+    near, gap : (k, k - 1) int32 and float64
+        Every centre's other centres by distance, nearest first, and their
+        distances: :func:`neighbours` with ``k - 1`` neighbours.
     margin : float, at least 0.
     out : (m,) int32, output.
     """
@@ -870,9 +881,9 @@ def cell_owner(const double[:, ::1] lo, double span, const double[:, ::1] center
         return
     cdef const double* lp = &lo[0, 0]
     cdef const double* C = &centers[0, 0]
-    cdef const double* pd = &pair_dist[0, 0]
-    cdef const int* no = &near_order[0, 0]
+    cdef const int* nr = &near[0, 0] if k > 1 else NULL
+    cdef const double* gp = &gap[0, 0] if k > 1 else NULL
     cdef int team = team_size(<double>m * k)
     with nogil:
         for b in prange(m, schedule="static", num_threads=team):
-            out[b] = _owner(lp + 3 * b, span, C, k, pd, no, margin)
+            out[b] = _owner(lp + 3 * b, span, C, k, nr, gp, margin)

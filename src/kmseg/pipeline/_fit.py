@@ -15,7 +15,7 @@ from .. import _validation as v
 from .._params import AUTO_K_MAX
 from ..choose._sweep import sweep_colors, warn_unclear
 from ..cluster._fit import fit
-from ..cluster._grid import ColorCells, grid_kmeans, grid_source
+from ..cluster._grid import ColorCells, fit_cells, grid_source
 from ..cluster._lloyd import assign
 from ..color._spaces import to_rgb8
 from ..labels._order import size_order
@@ -62,8 +62,12 @@ def check_n_clusters(n_clusters, name="n_clusters"):
     return v.check_int(name, n_clusters)
 
 
-def fit_colors(colors, n_clusters, params, name="n_clusters", by_cells=True):
+def fit_colors(colors, n_clusters, params, name="n_clusters"):
     """k-means of weighted distinct colours, k given or 'auto'.
+
+    8-bit RGB colours in 'rgb' of a large enough image are fitted by grid cells
+    (:func:`~kmseg.cluster._grid.fit_cells`) where the grid serves; others on
+    their distinct colours.
 
     Parameters
     ----------
@@ -75,9 +79,6 @@ def fit_colors(colors, n_clusters, params, name="n_clusters", by_cells=True):
     params : FitParams
     name : str
         What the caller calls ``n_clusters``, for the note.
-    by_cells : bool
-        Fit 8-bit RGB colours by grid cells where
-        :func:`~kmseg.cluster._grid.grid_source` allows.
 
     Returns
     -------
@@ -90,9 +91,10 @@ def fit_colors(colors, n_clusters, params, name="n_clusters", by_cells=True):
         centers, color_labels = elbow.centers[i], None
         inertia, n_iter = elbow.wcss[i], elbow.n_iter[i]
     else:
-        grid = grid_source(colors, n_clusters) if by_cells else None
+        source = grid_source(colors)
+        grid = None if source is None else fit_cells(source, n_clusters, params)
         if grid is not None:
-            return _fit_grid(grid, colors, n_clusters, params, name)
+            return _from_grid(grid, source)
         if n_clusters > colors.n_distinct:
             note = (f"{name}={n_clusters} is more than the {colors.n_distinct} distinct colours "
                     f"of {colors.name} in {colors.space}; using {name}={colors.n_distinct}")
@@ -104,13 +106,8 @@ def fit_colors(colors, n_clusters, params, name="n_clusters", by_cells=True):
                         int(n_iter), elbow, note)
 
 
-def _fit_grid(source, colors, n_clusters, params, name):
-    """:func:`fit_colors` by grid cells; by distinct colours where there are fewer
-    occupied cells than clusters (a few colours: the distinct-colour rule applies)."""
-    grid = grid_kmeans(source, n_clusters, n_init=params.n_init, max_iter=params.max_iter, tol=params.tol,
-                       rng=v.make_rng(params.random_state))
-    if grid is None:  # fewer occupied cells than clusters
-        return fit_colors(colors, n_clusters, params, name, by_cells=False)
+def _from_grid(grid, source):
+    """:func:`fit_colors`' result of a fit by grid cells."""
     order, rank = size_order(grid.counts, grid.centers)
     centers = np.ascontiguousarray(grid.centers[order])
     counts = grid.counts[order]
