@@ -139,14 +139,14 @@ class ColorCells:
         return cells, stats, int((self.counts * (off * off).sum(axis=1)).sum())
 
     def colors_in(self, bits, slot_of, slot_corner):
-        cell, sub, _ = self._cells(bits)
+        cell, sub, off = self._cells(bits)
         slot = slot_of[cell].astype(np.int64)
         keep = np.flatnonzero(slot >= 0)
         index = slot[keep] * (1 << (3 * (8 - bits))) + sub[keep]
-        order = keep[np.argsort(index, kind="stable")]
-        _, _, off = self._cells(bits)
+        order = np.argsort(index, kind="stable")  # as the kernel finds them: by slot, then sub-code
+        keep = keep[order]
         sum_sq = int((self.counts[keep] * (off[keep] * off[keep]).sum(axis=1)).sum())
-        return np.sort(index), self.counts[order].astype(np.float64), self.colors[order].astype(np.float64), sum_sq
+        return index[order], self.counts[keep].astype(np.float64), self.colors[keep].astype(np.float64), sum_sq
 
     def labels(self, bits, cell_index, labels):
         cell, sub, _ = self._cells(bits)
