@@ -494,3 +494,76 @@ def naive_matching(bdry1, bdry2, radius):
         return False
 
     return sum(augment(i, set()) for i in range(len(p1)))
+
+
+# ---------------------------------------------------------------------------
+# Metrics: kmseg.metrics._image (S-CIELAB)
+# ---------------------------------------------------------------------------
+
+#: S-CIELAB's filters as Zhang and Wandell's ``separableFilters.m`` writes them, one row per
+#: opponent channel: [spread, weight, spread, weight, ...], spreads (full widths at half
+#: maximum) in degrees of visual angle.
+SCIELAB_FILTERS = (
+    [0.05, 1.00327, 0.225, 0.114416, 7.0, -0.117686],
+    [0.0685, 0.616725, 0.826, 0.383275],
+    [0.0920, 0.567885, 0.6451, 0.432115],
+)
+#: XYZ to opponent colours, ``cmatrix('xyz2opp')`` of the same code (2-degree observer).
+SCIELAB_XYZ2OPP = np.array([[278.7336, 721.8031, -106.5520],
+                            [-448.7736, 289.8056, 77.1569],
+                            [85.9513, -589.9859, 501.1089]]) / 1000
+
+
+def naive_scielab_kernels(samples_per_degree):
+    """The three 2-D S-CIELAB kernels, each a weighted sum of Gaussians on a square support
+    of one degree (an odd number of pixels), every Gaussian built point by point and
+    normalised to sum 1 before it is weighted."""
+    radius = max(0, math.ceil(samples_per_degree / 2) - 1)
+    kernels = []
+    for row in SCIELAB_FILTERS:
+        kernel = np.zeros((2 * radius + 1, 2 * radius + 1))
+        for spread, weight in zip(row[0::2], row[1::2]):
+            fwhm = spread * samples_per_degree
+            g = np.empty_like(kernel)
+            for i in range(2 * radius + 1):
+                for j in range(2 * radius + 1):
+                    r2 = (i - radius) ** 2 + (j - radius) ** 2
+                    g[i, j] = math.exp(-4 * math.log(2) * r2 / fwhm**2)  # half its peak at r = fwhm / 2
+            kernel += weight * g / g.sum()
+        kernels.append(kernel)
+    return kernels
+
+
+def naive_convolve_reflect(channel, kernel):
+    """Direct 2-D convolution of ``channel`` with an odd square ``kernel``, edges reflected
+    (``d c b a | a b c d``, repeated for kernels larger than the image)."""
+    r = kernel.shape[0] // 2
+    h, w = channel.shape
+    padded = np.pad(channel, r, mode="symmetric")
+    out = np.zeros((h, w))
+    for y in range(h):
+        for x in range(w):
+            window = padded[y:y + 2 * r + 1, x:x + 2 * r + 1]
+            out[y, x] = (window * kernel[::-1, ::-1]).sum()
+    return out
+
+
+def naive_opponent_filter(opp, samples_per_degree):
+    """Twin of ``_image._filter_opponent``: each opponent channel of an (H, W, 3) array
+    convolved with its S-CIELAB kernel."""
+    kernels = naive_scielab_kernels(samples_per_degree)
+    return np.stack([naive_convolve_reflect(opp[:, :, c], kernels[c]) for c in range(3)], axis=2)
+
+
+def naive_s_cielab_map(rgb_a, rgb_b, samples_per_degree):
+    """Twin of ``s_cielab(..., return_map=True)`` for (H, W, 3) sRGB arrays in [0, 1]:
+    scikit-image's sRGB -> XYZ and XYZ -> CIELAB around the naive opponent filter,
+    then Delta E*ab (1976) per pixel."""
+    from skimage.color import rgb2xyz, xyz2lab
+
+    labs = []
+    for rgb in (rgb_a, rgb_b):
+        opp = rgb2xyz(rgb) @ SCIELAB_XYZ2OPP.T
+        xyz = naive_opponent_filter(opp, samples_per_degree) @ np.linalg.inv(SCIELAB_XYZ2OPP).T
+        labs.append(xyz2lab(xyz))
+    return np.sqrt(((labs[0] - labs[1]) ** 2).sum(axis=2))

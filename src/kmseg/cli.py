@@ -198,6 +198,22 @@ def build_parser():
     p.add_argument("--save", metavar="DIR", help="write every label map as DIR/<image stem>/<value>.png")
     p.add_argument("--limit", type=int, default=None, help="only the first N images")
 
+    from .metrics import SAMPLES_PER_DEGREE
+
+    p = sub.add_parser("compare", parents=[reading], help="how far an image is from its original: MSE, PSNR, "
+                       "CIEDE2000, S-CIELAB",
+                       description="Compare IMAGE (quantized or dithered, say) with ORIGINAL, of the same size, "
+                       "and print MSE (RGB, 0-255), PSNR (dB), mean CIEDE2000 and S-CIELAB (mean Delta E*ab "
+                       "after blurring both as the eye does, so that a fine dither counts as the colour it "
+                       "averages to).")
+    p.add_argument("reference", metavar="ORIGINAL", help="the original image")
+    p.add_argument("test", metavar="IMAGE", help="the image judged against it")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object: mse, psnr (null when the images are equal), ciede2000, s_cielab")
+    p.add_argument("--samples-per-degree", type=float, default=SAMPLES_PER_DEGREE, metavar="N",
+                   help=f"S-CIELAB's viewing condition, pixels per degree of visual angle "
+                   f"(default: {SAMPLES_PER_DEGREE:g}, a 96 dpi screen seen from 50 cm)")
+
     p = sub.add_parser("demo", help="segment a sample photo and say where the results are",
                        description="Segment and quantize scikit-learn's sample photo china.jpg.")
     p.add_argument("-o", "--output", metavar="DIR", default="kmseg-demo",
@@ -524,6 +540,21 @@ def _cmd_evaluate(args):
     return 0
 
 
+def _cmd_compare(args):
+    import json
+    import math
+
+    from .metrics import color_errors
+
+    errors = color_errors(args.reference, args.test, samples_per_degree=args.samples_per_degree)
+    if args.json:
+        record = {key: (None if math.isinf(value) else value) for key, value in errors._asdict().items()}
+        print(json.dumps(record))
+    else:
+        print(errors.table())
+    return 0
+
+
 def _cmd_serve(args):
     from importlib.util import find_spec
 
@@ -561,7 +592,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     commands = {"segment": _cmd_segment, "quantize": _cmd_quantize, "elbow": _cmd_elbow,
                 "palette": _cmd_palette, "batch": _cmd_batch, "evaluate": _cmd_evaluate,
-                "demo": _cmd_demo, "serve": _cmd_serve}
+                "compare": _cmd_compare, "demo": _cmd_demo, "serve": _cmd_serve}
     with warnings.catch_warnings():
         warnings.simplefilter("default", KmsegWarning)
         warnings.simplefilter("default", KneeWarning)
