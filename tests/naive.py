@@ -567,3 +567,77 @@ def naive_s_cielab_map(rgb_a, rgb_b, samples_per_degree):
         xyz = naive_opponent_filter(opp, samples_per_degree) @ np.linalg.inv(SCIELAB_XYZ2OPP).T
         labs.append(xyz2lab(xyz))
     return np.sqrt(((labs[0] - labs[1]) ** 2).sum(axis=2))
+
+
+# ---------------------------------------------------------------------------
+# Labels: dithering onto a palette (kmseg.labels._kernels.diffuse and pattern)
+# ---------------------------------------------------------------------------
+
+def naive_nearest(value, palette):
+    """Twin of the kernels' nearest-entry search: float32 squared distances summed
+    channel by channel, the lowest index of equals."""
+    best, best_d = 0, None
+    for i, p in enumerate(palette):
+        d = np.float32(0)
+        for j in range(len(value)):
+            t = np.float32(value[j] - p[j])
+            d = np.float32(d + np.float32(t * t))
+        if best_d is None or d < best_d:
+            best, best_d = i, d
+    return best
+
+
+def naive_diffuse(image, keep, palette, strength, lo=0.0, hi=255.0):
+    """Twin of ``_kernels.diffuse``: serpentine Floyd-Steinberg in float32, pixel by pixel."""
+    f = np.float32
+    image = np.asarray(image, np.float32)
+    palette = np.asarray(palette, np.float32)
+    h, w, c = image.shape
+    err = np.zeros((h + 1, w + 2, c), np.float32)  # error carried into each pixel (one pixel of margin)
+    out = np.zeros((h, w), np.int64)
+    weights = {7: f(7 / 16), 3: f(3 / 16), 5: f(5 / 16), 1: f(1 / 16)}
+    for y in range(h):
+        step = 1 if y % 2 == 0 else -1
+        for x in (range(w) if step == 1 else range(w - 1, -1, -1)):
+            if keep is not None and not keep[y, x]:
+                out[y, x] = len(palette)
+                continue
+            value = np.clip(image[y, x] + err[y, x + 1], f(lo), f(hi)).astype(np.float32)
+            best = naive_nearest(value, palette)
+            out[y, x] = best
+            e = ((value - palette[best]) * f(strength[y, x])).astype(np.float32)
+            for dy, dx, wt in ((0, step, 7), (1, -step, 3), (1, 0, 5), (1, step, 1)):
+                err[y + dy, x + 1 + dx] = (err[y + dy, x + 1 + dx] + (e * weights[wt]).astype(np.float32))
+        err[y + 1, 0] = err[y + 1, w + 1] = 0  # the margins carry nothing on
+    return out
+
+
+def naive_pattern(colors, palette, luma, gain, m):
+    """Twin of ``_kernels.pattern``: for each colour, ``m`` nearest entries picked with the
+    error so far carried on (float32), then stably ordered by ``luma``."""
+    f = np.float32
+    palette = np.asarray(palette, np.float32)
+    out = np.zeros((len(colors), m), np.int64)
+    for i, x in enumerate(np.asarray(colors, np.float32)):
+        err = np.zeros(len(x), np.float32)
+        picks = []
+        for _ in range(m):
+            attempt = (x + (err * f(gain)).astype(np.float32)).astype(np.float32)
+            best = naive_nearest(attempt, palette)
+            picks.append(best)
+            err = (err + (x - palette[best]).astype(np.float32)).astype(np.float32)
+        out[i] = sorted(picks, key=lambda b: luma[b])  # sorted() is stable
+    return out
+
+
+def naive_lloyd_held(X, weights, centers, n_held, n_iter):
+    """Twin of ``cluster._held.lloyd_held`` for a fixed number of steps without empty
+    clusters: plain Lloyd that moves only the centres after the first ``n_held``."""
+    centers = np.array(centers, dtype=np.float64)
+    for _ in range(n_iter):
+        labels = np.argmin(sq_distances(centers, X), axis=0)
+        for j in range(n_held, len(centers)):
+            w = weights[labels == j]
+            if w.sum() > 0:
+                centers[j] = (X[labels == j] * w[:, None]).sum(0) / w.sum()
+    return centers

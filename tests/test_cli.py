@@ -115,8 +115,9 @@ def test_label_map_is_16_bit_above_256_clusters(tmp_path):
 def test_quantize(photo, tmp_path):
     out = tmp_path / "q.png"
     assert main(["quantize", str(photo), "-n", "4", "-o", str(out), "--palette"]) == 0
-    img = np.asarray(Image.open(out))
-    assert len(np.unique(img.reshape(-1, 3), axis=0)) == 4
+    im = Image.open(out)
+    assert im.mode == "P"  # an indexed PNG
+    assert len(np.unique(np.asarray(im.convert("RGB")).reshape(-1, 3), axis=0)) == 4
     assert json.loads((tmp_path / "q_palette.json").read_text())["n_clusters"] == 4
 
 

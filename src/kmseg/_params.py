@@ -27,6 +27,9 @@ DEFAULT_MAX_ITER = 300
 DEFAULT_TOL = 1e-4
 #: ``n_clusters="auto"`` chooses k among 1..AUTO_K_MAX by the knee of the WCSS curve.
 AUTO_K_MAX = 10
+#: ``kmseg.mask_colors`` and ``kmseg palette --exclude``: pixels within this CIEDE2000
+#: difference of an excluded colour are left out (2.3 is just noticeable; 5, plainly the same colour).
+DEFAULT_EXCLUDE_DISTANCE = 5.0
 
 
 class FitParams(NamedTuple):

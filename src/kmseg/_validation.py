@@ -10,6 +10,13 @@ import numpy as np
 
 COLOR_SPACES = ("rgb", "lab", "hsv", "gray")
 ALGORITHMS = ("auto", "lloyd", "coarse-to-fine")
+#: How :func:`kmseg.palette_order` lists a palette: most used first, darkest first (CIELAB L*),
+#: or around the colour wheel (CIELAB hue angle).
+PALETTE_SORTS = ("share", "lightness", "hue")
+#: How :func:`kmseg.quantize` gives pixels their palette colour: ``'none'`` (each its
+#: nearest), ``'floyd-steinberg'`` (serpentine error diffusion), ``'ordered'`` (an 8x8
+#: Bayer threshold map), ``'adaptive'`` (error diffusion that fades out across edges).
+DITHER_METHODS = ("none", "floyd-steinberg", "ordered", "adaptive")
 
 
 class KmsegError(ValueError):
@@ -52,6 +59,46 @@ def check_number(name, value, minimum=0.0):
     if not np.isfinite(value) or value < minimum:
         raise KmsegError(f"{name}={value} must be a finite number >= {minimum}")
     return value
+
+
+def check_colors(name, value):
+    """Colours as an ``(m, 3)`` uint8 array: a sequence of ``'#rrggbb'`` (or ``'#rgb'``)
+    strings or of three integers in 0..255, or an ``(m, 3)`` array of them.
+
+    Examples
+    --------
+    >>> check_colors("fixed", ["#ff0000", (0, 0, 255), "#fff"]).tolist()
+    [[255, 0, 0], [0, 0, 255], [255, 255, 255]]
+    """
+    items = [value] if isinstance(value, str) else list(np.asarray(value, dtype=object).reshape(-1, 3)) \
+        if isinstance(value, np.ndarray) else list(value)
+    out = []
+    for item in items:
+        rgb = _parse_color(item)
+        if rgb is None:
+            raise KmsegError(f"{name}: {item!r} is not a colour (#rrggbb, or three integers in 0..255)")
+        out.append(rgb)
+    if not out:
+        raise KmsegError(f"{name} is empty: give at least one colour")
+    return np.array(out, dtype=np.uint8)
+
+
+def _parse_color(item):
+    if isinstance(item, str):
+        text = item.strip().lstrip("#")
+        if len(text) == 3:
+            text = "".join(ch * 2 for ch in text)
+        if len(text) != 6 or any(ch not in "0123456789abcdefABCDEF" for ch in text):
+            return None
+        return [int(text[i:i + 2], 16) for i in (0, 2, 4)]
+    try:
+        rgb = list(item)
+    except TypeError:
+        return None
+    if len(rgb) != 3 or not all(isinstance(c, numbers.Integral) and not isinstance(c, (bool, np.bool_))
+                                and 0 <= c <= 255 for c in rgb):
+        return None
+    return [int(c) for c in rgb]
 
 
 def check_choice(name, value, choices):

@@ -1,7 +1,8 @@
 """The ``kmseg`` command: a shell over the library.
 
 It parses arguments, calls the public API, writes files and maps errors to exit
-codes (0 success, 1 a failed input or output, 2 a usage error). No algorithm
+codes (0 success, 1 a failed input or output, 2 a usage error, 99 a
+``quantize --max-error`` that cannot be met). No algorithm
 lives here; defaults come from the library.
 """
 
@@ -11,11 +12,15 @@ import sys
 import warnings
 
 from . import KmsegWarning, KneeWarning, __version__
-from ._params import AUTO_K_MAX, DEFAULT_N_CLUSTERS, DEFAULT_N_COLORS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE
-from ._validation import COLOR_SPACES, KmsegError
+from ._params import (AUTO_K_MAX, DEFAULT_EXCLUDE_DISTANCE, DEFAULT_N_CLUSTERS, DEFAULT_N_COLORS, DEFAULT_N_INIT,
+                      DEFAULT_RANDOM_STATE)
+from ._validation import COLOR_SPACES, DITHER_METHODS, PALETTE_SORTS, KmsegError
 
 OUTPUTS = ("labels", "recolor", "palette")
-PALETTE_FORMATS = ("png", "json", "css", "gpl")
+#: Exit status of ``kmseg quantize --max-error`` when the error cannot be reached (pngquant's
+#: for an unmet ``--quality``): nothing is written.
+EXIT_QUALITY = 99
+PALETTE_FORMATS = ("png", "json", "css", "gpl", "csv")
 
 
 class _Failure(Exception):
@@ -34,6 +39,29 @@ def _comma_list(choices):
         return items
 
     return parse
+
+
+def _exclude_colors(text):
+    """An argparse type: one or more colours, comma-separated (``kmseg palette --exclude``)."""
+    from ._validation import check_colors
+
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    for item in items or [text]:
+        try:
+            check_colors("--exclude", [item])
+        except KmsegError:
+            raise argparse.ArgumentTypeError(f"{item!r}: not a colour (#rrggbb)") from None
+    return items
+
+
+def _distance(text):
+    """An argparse type: a finite number >= 0 (``kmseg palette --exclude-distance``)."""
+    from ._validation import check_number
+
+    try:
+        return check_number("--exclude-distance", float(text))
+    except (ValueError, KmsegError):
+        raise argparse.ArgumentTypeError(f"{text!r}: not a number >= 0") from None
 
 
 def _n_clusters(text):
@@ -124,7 +152,24 @@ def build_parser():
     p.add_argument("--max-error", type=float, default=None, metavar="E",
                    help="use the fewest colours whose mean CIEDE2000 error is at most E "
                    "(about 2.3 is just noticeable); clusters in CIELAB")
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="output image file")
+    p.add_argument("-o", "--output", metavar="FILE", required=True,
+                   help="output image file: .png and .gif are written indexed (a palette of at most "
+                   "256 colours), other formats as full colour")
+    p.add_argument("--dither", choices=DITHER_METHODS, default="none",
+                   help="none (default: every pixel its cluster's colour), floyd-steinberg (error "
+                   "diffusion, as pngquant), ordered (Bayer pattern) or adaptive (diffusion that "
+                   "spares edges)")
+    p.add_argument("--dither-strength", type=float, default=1.0, metavar="S",
+                   help="share of the error diffused, 0..1 (default: 1)")
+    p.add_argument("--fixed", action="append", default=None, metavar="COLOURS",
+                   help="colours the palette keeps exactly, e.g. '#ffffff,#d52b1e' (repeatable); "
+                   "k-means learns the rest")
+    p.add_argument("--map", metavar="PALETTE", default=None,
+                   help="map onto this palette instead of fitting one: a .gpl, .json (as kmseg "
+                   "writes), .hex/.txt file, or an image whose colours are the palette")
+    p.add_argument("--importance", metavar="MAP", default=None,
+                   help="an image of the same size whose grey values weigh each pixel in the fit "
+                   "(0: does not count)")
     p.add_argument("--palette", action="store_true", help="also write the palette as JSON")
     _add_kmeans_options(p)
 
@@ -140,16 +185,33 @@ def build_parser():
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     _add_kmeans_options(p)
 
-    p = sub.add_parser("palette", parents=[reading], help="extract a palette: swatches PNG, JSON, CSS, GIMP .gpl",
-                       description="Find IMAGE's N main colours and write them as DIR/STEM_palette "
-                       "with the chosen extensions.")
+    p = sub.add_parser("palette", parents=[reading],
+                       help="extract a palette: swatches PNG, JSON, CSS, GIMP .gpl, CSV",
+                       description="Find IMAGE's N main colours, print them as a table (with colour "
+                       "swatches on a terminal, unless NO_COLOR is set) and write them as DIR/STEM_palette "
+                       "with the chosen extensions. Every output states each colour's share of the "
+                       "pixels clustered.")
     p.add_argument("image", metavar="IMAGE")
     p.add_argument("-n", "--n-colors", type=_n_clusters, default=DEFAULT_N_CLUSTERS,
                    help=f"number of colours, or 'auto' (default: {DEFAULT_N_CLUSTERS})")
     p.add_argument("-o", "--output", metavar="DIR", default=".",
                    help="output folder, created if missing (default: .)")
     p.add_argument("--formats", type=_comma_list(PALETTE_FORMATS), default=list(PALETTE_FORMATS),
-                   help=f"which files to write (default: {','.join(PALETTE_FORMATS)})")
+                   help=f"which files to write (default: {','.join(PALETTE_FORMATS)}; csv: "
+                   "index,hex,r,g,b,share,pixels)")
+    p.add_argument("--sort", choices=PALETTE_SORTS, default="share",
+                   help="list the colours by share (default: most used first), lightness (darkest "
+                   "first, CIELAB L*) or hue (CIELAB hue angle from red through yellow, green, blue; "
+                   "greys last)")
+    p.add_argument("--exclude", type=_exclude_colors, action="append", default=None, metavar="COLOUR",
+                   help="leave pixels near this colour out of the palette, e.g. a white background: "
+                   "'#ffffff' (repeatable, or comma-separated); shares are then of the other pixels")
+    p.add_argument("--exclude-distance", type=_distance, default=DEFAULT_EXCLUDE_DISTANCE, metavar="D",
+                   help=f"with --exclude: pixels within this CIEDE2000 difference of an excluded colour "
+                   f"are left out (default: {DEFAULT_EXCLUDE_DISTANCE:g}; 0: that colour only; about 2.3 "
+                   "is just noticeable)")
+    p.add_argument("--no-color", action="store_true",
+                   help="no colour swatches in the table (also when NO_COLOR is set or stdout is no terminal)")
     _add_kmeans_options(p)
 
     p = sub.add_parser("batch", parents=[reading], help="segment many images in parallel, with a manifest and resume",
@@ -389,15 +451,35 @@ def _check_output_file(path):
 
 def _cmd_quantize(args):
     from . import quantize
-    from .io import image_format, palette_record, save_image, save_json
+    from .io import INDEXED_FORMATS, image_format, palette_record, read_palette, save_image, save_indexed, save_json
 
     _check_output_file(args.output)
     if image_format(args.output) is None:
         ext = os.path.splitext(args.output)[1].lower()
         raise _Failure(f"{args.output!r}: unknown image extension {ext!r}")
-    q = quantize(args.image, args.n_colors, max_error=args.max_error, **_kmeans_params(args))
+    options = _given(args, max_error="max_error", dither="dither", dither_strength="dither_strength",
+                     weights="importance")
+    if args.fixed:
+        options["fixed"] = [c for text in args.fixed for c in text.split(",") if c.strip()]
+    if args.map is not None:
+        if args.n_colors is not None or args.max_error is not None or args.fixed or args.importance:
+            raise _Failure("--map maps onto the palette given: leave out -n, --max-error, --fixed "
+                           "and --importance")
+        options["palette"] = read_palette(args.map)
+    with warnings.catch_warnings():  # an unmet --max-error is this command's error, below
+        warnings.filterwarnings("ignore", message="max_error=", category=KmsegWarning)
+        q = quantize(args.image, args.n_colors, **options, **_kmeans_params(args))
     seg = q.segmentation
-    save_image(args.output, q.image)
+    if q.mean_error is not None and q.mean_error > args.max_error:
+        print(f"kmseg: error: {args.image!r}: --max-error {args.max_error:g} is not reached with "
+              f"{seg.n_clusters} colours (mean CIEDE2000 error {q.mean_error:.3g}); nothing written",
+              file=sys.stderr)
+        return EXIT_QUALITY
+    fmt = image_format(args.output)
+    if fmt in INDEXED_FORMATS and q.fits_palette:
+        save_indexed(args.output, q.indices, q.palette)
+    else:
+        save_image(args.output, q.image)
     written = [args.output]
     if args.palette:
         written.append(os.path.splitext(args.output)[0] + "_palette.json")
@@ -437,11 +519,16 @@ def _check_figure_path(path):
 
 
 def _cmd_palette(args):
-    from . import segment
-    from .io import hex_color, palette_text, save_figure, save_text
+    from . import mask_colors, palette_order, segment
+    from .io import palette_table, palette_text, read_image, save_figure, save_text
 
     _prepare_dir(args.output)
-    seg = segment(args.image, args.n_colors, **_kmeans_params(args))
+    image, mask = args.image, None
+    if args.exclude:  # the file read once: the mask is made of the same pixels that are clustered
+        image = read_image(args.image)
+        mask = mask_colors(image, [c for group in args.exclude for c in group], args.exclude_distance)
+    seg = segment(image, args.n_colors, mask=mask, **_kmeans_params(args))
+    order = palette_order(seg.palette, seg.counts, by=args.sort)
     stem = os.path.splitext(os.path.basename(args.image))[0]
     base = os.path.join(args.output, f"{stem}_palette")
     written = []
@@ -450,16 +537,25 @@ def _cmd_palette(args):
         if fmt == "png":
             from . import plot_palette
 
-            save_figure(path, plot_palette(seg))
+            save_figure(path, plot_palette(seg.palette[order], seg.counts[order]))
         else:
-            save_text(path, palette_text(seg, fmt, args.image, stem))
+            save_text(path, palette_text(seg, fmt, args.image, stem, order=order))
         written.append(path)
     _report_auto(args.image, seg)
-    total = seg.counts.sum()
-    for i, (rgb, count) in enumerate(zip(seg.palette, seg.counts)):
-        print(f"{i:3d}  {hex_color(rgb)}  {100 * count / total:5.1f}%")
+    if mask is not None:
+        clustered = int(seg.counts.sum())
+        print(f"{args.image}: {seg.labels.size - clustered:,} of {seg.labels.size:,} pixels left out "
+              f"(--exclude); shares are of the other {clustered:,}")
+    print(palette_table(seg.palette[order], seg.counts[order], color=_swatches(args)), end="")
     print(f"-> {', '.join(written)}")
     return 0
+
+
+def _swatches(args):
+    """Colour swatches in a table: only on a terminal, and not with NO_COLOR set
+    (https://no-color.org: any value but the empty string) or --no-color."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    return not args.no_color and not os.environ.get("NO_COLOR") and callable(isatty) and isatty()
 
 
 def _cmd_demo(args):

@@ -5,16 +5,22 @@ a file that exists is a complete one. Importing this package loads NumPy only;
 Pillow and tifffile load when a file is read or written.
 """
 
-from ._palette_files import hex_color, palette_record, palette_text
+from ._palette_files import PALETTE_TEXT_FORMATS, hex_color, palette_csv, palette_record, palette_table, palette_text
+from ._palette_read import read_palette
 from ._read import read_bytes, read_image, thread_warnings
-from ._write import (display_image, encode_image, image_format, label_png, save_figure, save_image, save_json,
-                     save_segmentation, save_text)
+from ._write import (INDEXED_FORMATS, display_image, encode_image, encode_indexed, image_format, label_png,
+                     palette_image, save_figure, save_image, save_indexed, save_json, save_segmentation, save_text)
 
 __all__ = [
     "read_image",
     "read_bytes",
     "thread_warnings",
     "save_image",
+    "save_indexed",
+    "encode_indexed",
+    "palette_image",
+    "INDEXED_FORMATS",
+    "read_palette",
     "encode_image",
     "display_image",
     "image_format",
@@ -25,5 +31,8 @@ __all__ = [
     "save_json",
     "palette_record",
     "palette_text",
+    "palette_csv",
+    "palette_table",
+    "PALETTE_TEXT_FORMATS",
     "hex_color",
 ]

@@ -1,4 +1,14 @@
-"""Stage 5: palettes as files: a JSON record, and the text formats people paste into other tools."""
+"""Stage 5: palettes as files: a JSON record, and the text formats people paste into other tools.
+
+Every format lists the colours in the order given (a segmentation's: most used
+first; :func:`kmseg.palette_order` gives others) and, where counts are given,
+states each colour's share of the pixels clustered.
+"""
+
+#: The palette text formats of :func:`palette_text`.
+PALETTE_TEXT_FORMATS = ("json", "css", "gpl", "csv")
+#: The columns of :func:`palette_csv`.
+CSV_COLUMNS = ("index", "hex", "r", "g", "b", "share", "pixels")
 
 
 def hex_color(rgb):
@@ -6,8 +16,14 @@ def hex_color(rgb):
     return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb))
 
 
+def _share(count, total):
+    """A colour's share of the pixels, as the JSON record and the CSV state it."""
+    return round(int(count) / total, 6) if total else 0.0
+
+
 def palette_css(palette, counts=None, prefix="kmseg"):
-    """CSS custom properties, one per colour, most used first.
+    """CSS custom properties, one per colour, in the order given; with ``counts``,
+    each colour's share in a comment.
 
     Examples
     --------
@@ -26,8 +42,9 @@ def palette_css(palette, counts=None, prefix="kmseg"):
     return "\n".join(lines) + "\n"
 
 
-def palette_gpl(palette, name="kmseg", columns=8):
-    """A GIMP / Inkscape ``.gpl`` palette.
+def palette_gpl(palette, name="kmseg", columns=8, counts=None):
+    """A GIMP / Inkscape ``.gpl`` palette; with ``counts``, each colour's name
+    (what GIMP shows beside it) holds its share.
 
     Examples
     --------
@@ -37,27 +54,111 @@ def palette_gpl(palette, name="kmseg", columns=8):
     Columns: 8
     #
     255   0   0 <tab> #ff0000
+    >>> print(palette_gpl([[255, 0, 0], [0, 0, 0]], counts=[3, 1]).splitlines()[-1].replace("\\t", " <tab> "))
+      0   0   0 <tab> #000000 25.0%
     """
+    total = sum(int(c) for c in counts) if counts is not None else 0
     lines = ["GIMP Palette", f"Name: {name}", f"Columns: {columns}", "#"]
-    for rgb in palette:
+    for i, rgb in enumerate(palette):
         r, g, b = (int(c) for c in rgb)
-        lines.append(f"{r:3d} {g:3d} {b:3d}\t{hex_color(rgb)}")
+        note = f" {100 * int(counts[i]) / total:.1f}%" if total else ""
+        lines.append(f"{r:3d} {g:3d} {b:3d}\t{hex_color(rgb)}{note}")
     return "\n".join(lines) + "\n"
 
 
-def palette_text(seg, fmt, source=None, name="kmseg"):
-    """A segmentation's palette as text: 'json' (:func:`palette_record`,
-    naming ``source``), 'css' or 'gpl' (a GIMP palette called ``name``)."""
+def palette_csv(palette, counts):
+    """A palette as CSV: one header row, then ``index,hex,r,g,b,share,pixels``
+    a colour, in the order given (``share``: of the pixels counted, as the JSON
+    record's; ``index``: the row's place in the list).
+
+    Examples
+    --------
+    >>> print(palette_csv([[255, 0, 0], [0, 0, 0]], [3, 1]), end="")
+    index,hex,r,g,b,share,pixels
+    0,#ff0000,255,0,0,0.75,3
+    1,#000000,0,0,0,0.25,1
+    """
+    total = sum(int(c) for c in counts)
+    lines = [",".join(CSV_COLUMNS)]
+    for i, (rgb, count) in enumerate(zip(palette, counts)):
+        r, g, b = (int(c) for c in rgb)
+        lines.append(f"{i},{hex_color(rgb)},{r},{g},{b},{_share(count, total)!r},{int(count)}")
+    return "\n".join(lines) + "\n"
+
+
+def palette_table(palette, counts, color=False):
+    """A palette as a table for a terminal: index, hex code, share and pixels a
+    line, in the order given.
+
+    Parameters
+    ----------
+    palette : (k, 3) uint8 array-like
+    counts : (k,) array-like
+    color : bool, default=False
+        Start each colour's line with a swatch of it: a 24-bit ANSI background
+        escape, ``\\x1b[48;2;R;G;Bm  \\x1b[0m``. Only for a terminal that shows
+        them (the command line: stdout a terminal, and no ``NO_COLOR``).
+
+    Returns
+    -------
+    str
+        A header line and a line a colour, each ending in a newline.
+
+    Examples
+    --------
+    >>> print(palette_table([[255, 0, 0], [0, 0, 0]], [3, 1]), end="")
+      i  hex       share  pixels
+      0  #ff0000   75.0%       3
+      1  #000000   25.0%       1
+    >>> palette_table([[255, 0, 0]], [3], color=True).splitlines()[1]
+    '\\x1b[48;2;255;0;0m  \\x1b[0m   0  #ff0000  100.0%       3'
+    """
+    total = sum(int(c) for c in counts)
+    width = max([len("pixels")] + [len(str(int(c))) for c in counts])
+    lines = [("   " if color else "") + f"  i  hex       share  {'pixels':>{width}}"]
+    for i, (rgb, count) in enumerate(zip(palette, counts)):
+        r, g, b = (int(c) for c in rgb)
+        swatch = f"\x1b[48;2;{r};{g};{b}m  \x1b[0m " if color else ""
+        share = 100 * int(count) / total if total else 0.0
+        lines.append(f"{swatch}{i:3d}  {hex_color(rgb)}  {share:5.1f}%  {int(count):>{width}d}")
+    return "\n".join(lines) + "\n"
+
+
+def palette_text(seg, fmt, source=None, name="kmseg", order=None):
+    """A segmentation's palette as text.
+
+    Parameters
+    ----------
+    seg : Segmentation
+    fmt : {'json', 'css', 'gpl', 'csv'}
+        'json': :func:`palette_record` (naming ``source``); 'css': custom
+        properties; 'gpl': a GIMP palette called ``name``; 'csv':
+        :func:`palette_csv`. Each states every colour's share.
+    source : str, optional
+    name : str, default='kmseg'
+    order : (k,) int array-like, optional
+        The order to list the colours in, as :func:`kmseg.palette_order` gives
+        it; by default the segmentation's (most used first).
+
+    Returns
+    -------
+    str
+    """
     if fmt == "json":
         import json
 
-        return json.dumps(palette_record(seg, source), indent=2) + "\n"
+        return json.dumps(palette_record(seg, source, order=order), indent=2) + "\n"
+    palette, counts = seg.palette, seg.counts
+    if order is not None:
+        palette, counts = palette[order], counts[order]
     if fmt == "css":
-        return palette_css(seg.palette, seg.counts)
-    return palette_gpl(seg.palette, name=name)
+        return palette_css(palette, counts)
+    if fmt == "csv":
+        return palette_csv(palette, counts)
+    return palette_gpl(palette, name=name, counts=counts)
 
 
-def palette_record(seg, source=None):
+def palette_record(seg, source=None, order=None):
     """A JSON-ready description of a segmentation's palette.
 
     Parameters
@@ -65,6 +166,9 @@ def palette_record(seg, source=None):
     seg : Segmentation
     source : str, optional
         The image it came from.
+    order : (k,) int array-like, optional
+        The order to list the colours in (:func:`kmseg.palette_order`); by
+        default the labels' (most used first). Each keeps its ``label``.
 
     Returns
     -------
@@ -96,10 +200,11 @@ def palette_record(seg, source=None):
                     "rgb": [int(c) for c in rgb],
                     "hex": hex_color(rgb),
                     "count": int(count),
-                    "share": round(int(count) / total, 6) if total else 0.0,
+                    "share": _share(count, total),
                     "center": [float(c) for c in center],
                 }
-                for i, (rgb, count, center) in enumerate(zip(seg.palette, seg.counts, seg.centers))
+                for i, rgb, count, center in ((int(i), seg.palette[i], seg.counts[i], seg.centers[i])
+                                              for i in (range(seg.n_clusters) if order is None else order))
             ],
         }
     )

@@ -233,3 +233,82 @@ def save_figure(path, fig, dpi=100):
     """Save a matplotlib figure (format from the extension), atomically."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=os.path.splitext(path)[1][1:].lower() or "png")
+
+
+#: Formats that hold a palette image (mode "P"): :func:`save_indexed` writes these indexed.
+INDEXED_FORMATS = ("PNG", "GIF")
+
+
+def palette_image(indices, palette):
+    """A ``PIL.Image`` in mode "P" of an ``(H, W)`` index map and its ``(n, 3)`` uint8 palette.
+
+    Indices equal to ``n`` (pixels left out) take one more entry, transparent,
+    whose index is in ``info["transparency"]``. More than 256 entries: a
+    :class:`~kmseg.KmsegError`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> im = palette_image(np.array([[0, 1, 2]], np.uint8), np.array([[0, 0, 0], [9, 9, 9]], np.uint8))
+    >>> im.mode, im.info["transparency"], im.getpalette()[:9]
+    ('P', 2, [0, 0, 0, 9, 9, 9, 0, 0, 0])
+    """
+    from PIL import Image
+
+    from .._validation import KmsegError
+
+    palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+    indices = np.asarray(indices)
+    n = len(palette)
+    left_out = indices.size > 0 and int(indices.max()) >= n
+    entries = n + left_out
+    if entries > 256:
+        raise KmsegError(f"{n} colours{' and a transparent one' if left_out else ''} do not fit a palette "
+                         "image, which holds 256 at most")
+    im = Image.fromarray(np.ascontiguousarray(indices, dtype=np.uint8), "P")
+    table = np.concatenate([palette, np.zeros((entries - n, 3), np.uint8)])
+    im.putpalette(table.reshape(-1).tolist(), rawmode="RGB")
+    if left_out:
+        im.info["transparency"] = n
+    return im
+
+
+def encode_indexed(indices, palette, fmt):
+    """The bytes of an indexed PNG or GIF of an index map and its palette (see
+    :func:`palette_image`), made small.
+
+    The transparent entry, if any, goes first, so that the PNG's tRNS chunk is one
+    byte; PNGs get 1, 2 or 4 bits a pixel for palettes of up to 2, 4 or 16 colours,
+    rows unfiltered (on palette images, smaller than any PNG filter: the indices
+    are not magnitudes) and zlib's best compression.
+    """
+    import io
+
+    indices = np.asarray(indices)
+    palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+    n = len(palette)
+    if indices.size and int(indices.max()) >= n:  # transparent entry first
+        lookup = np.concatenate([np.arange(1, n + 1), [0]]).astype(np.uint8)
+        im = palette_image(lookup[np.minimum(indices, n)], palette)
+        im.putpalette(np.concatenate([np.zeros((1, 3), np.uint8), palette]).reshape(-1).tolist(), rawmode="RGB")
+        im.info["transparency"] = 0
+    else:
+        im = palette_image(indices, palette)
+    buf = io.BytesIO()
+    options = {"transparency": im.info["transparency"]} if "transparency" in im.info else {}
+    if fmt == "PNG":
+        im.save(buf, format="PNG", optimize=True, **options)
+    else:
+        im.save(buf, format=fmt, optimize=False, **options)
+    return buf.getvalue()
+
+
+def save_indexed(path, indices, palette):
+    """Save an index map and its palette as an indexed PNG or GIF (from the
+    extension), atomically; see :func:`encode_indexed`."""
+    fmt = image_format(path)
+    if fmt not in INDEXED_FORMATS:
+        from .._validation import KmsegError
+
+        raise KmsegError(f"{path!r}: an indexed image is PNG or GIF, not {fmt or os.path.splitext(path)[1]!r}")
+    save_bytes(path, encode_indexed(indices, palette, fmt))

@@ -116,6 +116,11 @@ class Segmentation(ColorClusters):
         >>> kmseg.segment(img, 2).recolor()[0].tolist()
         [[9, 9, 9, 255], [200, 0, 0, 255], [0, 0, 0, 0]]
         """
+        return self.painted(self.labels)
+
+    def painted(self, labels):
+        """An ``(H, W)`` map of indices into the palette (``n_clusters`` for left-out
+        pixels) painted as :meth:`recolor` paints the labels."""
         if self._dtype == np.uint8:
             table = self.palette
         else:
@@ -128,7 +133,7 @@ class Segmentation(ColorClusters):
         if alpha is None and self.mask is not None:
             full = 1.0 if table.dtype.kind == "f" else np.iinfo(table.dtype).max
             alpha = self.mask.astype(table.dtype) * table.dtype.type(full)
-        return paint_labels(table[:, :1] if self._grey else table, self.labels, alpha)
+        return paint_labels(table[:, :1] if self._grey else table, labels, alpha)
 
     def apply(self, image, *, mask=None, nan="raise", n_threads=None):
         """Label a new image with these centres.
@@ -221,6 +226,10 @@ class Quantized(_QuantizedPair):
         out); the input's bit depth (see :meth:`Segmentation.recolor`).
     palette : (n_colors, 3) uint8 ndarray
         RGB palette, most used colour first.
+    indices : (H, W) uint8 or uint16 ndarray
+        The palette entry of each pixel (``n_colors`` for pixels left out of the
+        clustering, which are transparent): the segmentation's labels, or the
+        dithered choice.
     segmentation : Segmentation
         The full result: labels, centres, counts, inertia.
     mean_error : float or None
@@ -228,5 +237,52 @@ class Quantized(_QuantizedPair):
         colour, when ``max_error`` was given.
     """
 
+    indices = None
     segmentation = None
     mean_error = None
+
+    @property
+    def fits_palette(self):
+        """Whether a palette image (:meth:`to_pil`) holds this image without loss: 8-bit
+        colours, at most 256 entries (with one more for left-out pixels), and no alpha
+        but opaque and fully transparent. 16-bit and float images keep their depth
+        only in a full-colour file."""
+        return self.segmentation._dtype == np.uint8 and self._palette_problem() is None
+
+    def _palette_problem(self):
+        seg = self.segmentation
+        if len(self.palette) + (seg.mask is not None) > 256:
+            return "entries"
+        alpha = seg._alpha
+        if alpha is None:
+            return None
+        full = 1.0 if alpha.dtype.kind == "f" else np.iinfo(alpha.dtype).max
+        return None if np.all((alpha if seg.mask is None else alpha[seg.mask]) == full) else "alpha"
+
+    def to_pil(self):
+        """The image as a palette image, a ``PIL.Image`` in mode "P".
+
+        Pixels left out of the clustering take one more, transparent entry (its
+        index in ``info["transparency"]``); the palette is 8-bit whatever the image's depth. Saved as PNG or GIF it is an indexed
+        file; :func:`kmseg.io.save_indexed` writes one small.
+
+        Raises
+        ------
+        KmsegError
+            More than 256 entries, or alpha values a palette of opaque colours
+            cannot hold (see ``fits_palette``).
+
+        Examples
+        --------
+        >>> import numpy as np, kmseg
+        >>> img = np.zeros((2, 3, 3), np.uint8); img[:, 2] = 255
+        >>> im = kmseg.quantize(img, 2).to_pil()
+        >>> im.mode, im.getpalette()[:6], np.asarray(im).tolist()
+        ('P', [0, 0, 0, 255, 255, 255], [[0, 0, 1], [0, 0, 1]])
+        """
+        from ..io._write import palette_image
+
+        if self._palette_problem() == "alpha":
+            raise v.KmsegError("the image has partly transparent pixels, which a palette of opaque "
+                               "colours cannot hold")
+        return palette_image(self.indices, self.palette)

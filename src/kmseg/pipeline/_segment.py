@@ -1,22 +1,19 @@
-"""segment() and quantize(): the pipeline, stage by stage, owning no maths.
+"""segment(): the pipeline, stage by stage, owning no maths.
 
 image -> features of distinct colours -> weighted k-means -> ordered labels -> outputs
 """
 
-import warnings
-
 import numpy as np
 
 from .. import _validation as v
-from .._params import (DEFAULT_MAX_ITER, DEFAULT_N_CLUSTERS, DEFAULT_N_COLORS, DEFAULT_N_INIT,
-                       DEFAULT_RANDOM_STATE, DEFAULT_TOL, FitParams)
-from .._validation import KmsegWarning
+from .._params import (DEFAULT_MAX_ITER, DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE,
+                       DEFAULT_TOL, FitParams)
 from ..cluster._fit import fit
 from ..cluster._lloyd import summary
 from ..color._spaces import to_rgb8
 from ._fit import FittedColors, check_n_clusters, fit_colors, order_clusters, warn_fit
 from ._prepare import as_prepared
-from ._result import Quantized, Segmentation
+from ._result import Segmentation
 
 
 def segment(
@@ -164,110 +161,3 @@ def _segment_spatial(prep, n_clusters, spatial_weight, params):
     fitted = FittedColors(centers, to_rgb8(centers[:, :d], prep.space), counts, labels, km.inertia_,
                           km.n_iter_)
     return Segmentation.of(prep, fitted, prep.to_label_map(labels, len(centers), per_pixel=True))
-
-
-def _search_max_error(prep, max_error, n_max, params):
-    """Fewest colours whose mean CIEDE2000 error is at most ``max_error``.
-
-    Doubles n until the target is met, then bisects, assuming the error falls as
-    n grows. Returns ``(km, error)`` of the chosen n.
-    """
-    from ..color._error import lab_colors, mean_delta_e
-
-    tried = {}
-    # CIELAB of the distinct colours, once: in 'lab' space (the default here) they are the features
-    colors_lab = prep.features if prep.space == "lab" else lab_colors(prep.hist.colors)
-
-    def error_of(n):
-        if n not in tried:
-            fitted = fit_colors(prep, n, params)
-            tried[n] = (fitted, mean_delta_e(prep.hist.colors, prep.hist.counts, fitted.palette,
-                                             fitted.color_labels, colors_lab))
-        return tried[n][1]
-
-    lo, hi = 0, 1
-    while error_of(hi) > max_error and hi < n_max:
-        lo, hi = hi, min(2 * hi, n_max)
-    if error_of(hi) > max_error:
-        warnings.warn(
-            f"max_error={max_error:g} is not reached with n_colors={n_max} "
-            f"(mean error {error_of(hi):.3g}); using {n_max} colours",
-            KmsegWarning,
-            stacklevel=3,
-        )
-        return tried[hi]
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if error_of(mid) <= max_error:
-            hi = mid
-        else:
-            lo = mid
-    return tried[hi]
-
-
-def quantize(image, n_colors=None, *, max_error=None, color_space=None, n_init=DEFAULT_N_INIT,
-             max_iter=DEFAULT_MAX_ITER, tol=DEFAULT_TOL, random_state=DEFAULT_RANDOM_STATE, n_threads=None,
-             mask=None, nan="raise"):
-    """Reduce an image to ``n_colors`` colours by k-means over every pixel.
-
-    Parameters
-    ----------
-    image : str, os.PathLike, PIL.Image.Image or ndarray
-        As for :func:`segment`.
-    n_colors : int, 'auto' or None, default=None
-        Number of colours: 16 when None; 'auto' takes the knee of the elbow
-        curve. With ``max_error``, the largest number of colours tried (256 when None).
-    max_error : float, optional
-        Use the fewest colours whose mean colour error is at most this:
-        CIEDE2000 (Delta E 2000, where about 2.3 is a just-noticeable difference)
-        between each pixel's colour and its palette colour, averaged over all
-        pixels. Colours are clustered in CIELAB unless ``color_space`` says otherwise.
-    color_space, n_init, max_iter, tol, random_state, n_threads, mask, nan
-        As for :func:`segment`.
-
-    Returns
-    -------
-    Quantized
-        ``(image, palette)``: the recoloured image (the input's bit depth and
-        alpha, see :meth:`Segmentation.recolor`) and its ``(n_colors, 3)`` uint8
-        RGB palette, most used colour first; also ``.segmentation`` and
-        ``.mean_error`` (with ``max_error``).
-
-    Warns
-    -----
-    KmsegWarning
-        ``max_error`` is not reached with the most colours allowed.
-
-    See Also
-    --------
-    segment : the full result, labels and centres included.
-
-    Examples
-    --------
-    >>> import numpy as np, kmseg
-    >>> img = np.array([[[0, 0, 0], [10, 10, 10], [250, 250, 250]]], dtype=np.uint8)
-    >>> out, palette = kmseg.quantize(img, 2)
-    >>> palette.tolist()
-    [[5, 5, 5], [250, 250, 250]]
-    >>> out[0, :, 0].tolist()
-    [5, 5, 250]
-    """
-    params = FitParams.check(n_init, max_iter, tol, random_state, n_threads)
-    if max_error is None:
-        n_colors = check_n_clusters(DEFAULT_N_COLORS if n_colors is None else n_colors, "n_colors")
-    else:
-        max_error = v.check_number("max_error", max_error)
-        n_max = 256 if n_colors is None else v.check_int("n_colors", n_colors)
-        color_space = "lab" if color_space is None else color_space
-    with v.thread_limit(params.n_threads):
-        prep = as_prepared(image, color_space, mask, nan)
-        if max_error is None:
-            fitted, error = fit_colors(prep, n_colors, params, "n_colors"), None
-            warn_fit(fitted, stacklevel=2)
-        else:
-            fitted, error = _search_max_error(prep, max_error, min(n_max, prep.n_distinct), params)
-        seg = Segmentation.of(prep, fitted)
-        out = Quantized(seg.recolor(), seg.palette)
-    out.segmentation = seg
-    out.mean_error = error
-    return out
