@@ -291,14 +291,54 @@ def test_transparent_pixels_take_one_entry_first():
 
 
 def test_to_pil_refuses_what_no_palette_holds():
-    img = np.dstack([quadrants(), np.full((40, 60), 128, np.uint8)])  # half transparent throughout
-    with pytest.raises(kmseg.KmsegError, match="partly transparent"):
-        kmseg.quantize(img, 4).to_pil()
     many = np.arange(300 * 3, dtype=np.uint8).reshape(1, 300, 3)
     many[0, :, 0] = np.arange(300) % 256
     many[0, :, 1] = np.arange(300) // 256
     with pytest.raises(kmseg.KmsegError, match="256 at most"):
         kmseg.quantize(many, 300).to_pil()
+    assert not kmseg.quantize(many, 300).fits_palette
+
+
+def _logo():
+    """A red disc with soft (partly transparent) edges on a transparent ground, a white bar."""
+    yy, xx = np.mgrid[:48, :64]
+    r = np.hypot(yy - 24, xx - 24)
+    img = np.zeros((48, 64, 4), np.uint8)
+    img[..., :3] = (213, 43, 30)
+    img[..., 3] = np.clip((20 - r) * 64, 0, 255).astype(np.uint8)
+    img[10:38, 50:58] = (255, 255, 255, 255)
+    return img
+
+
+def test_partly_transparent_edges_get_entries_of_their_own():
+    img = _logo()
+    q = kmseg.quantize(img, 8)
+    assert q.palette.shape == (8, 4) and q.fits_palette
+    alpha = q.palette[:, 3]
+    assert (alpha == 255).sum() >= 1 and ((alpha > 0) & (alpha < 255)).sum() >= 1
+    opaque = img[..., 3] == 255
+    np.testing.assert_array_equal(q.image[opaque], img[opaque])  # two flat colours, exact
+    assert (q.image[img[..., 3] == 0] == 0).all()  # fully transparent: one entry after the palette
+    edge = (img[..., 3] > 0) & (img[..., 3] < 255)
+    assert np.abs(q.image[edge][:, 3].astype(int) - img[edge][:, 3]).mean() < 20
+    data = encode_indexed(q.indices, q.palette, "PNG")
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.mode == "P"
+        np.testing.assert_array_equal(np.asarray(im.convert("RGBA")), q.image)
+    with pytest.raises(kmseg.KmsegError, match="GIF holds no partly transparent"):
+        encode_indexed(q.indices, q.palette, "GIF")
+
+
+def test_opaque_colours_never_move_for_transparency_elsewhere():
+    img = quadrants(48, 64).copy()
+    rgba = np.dstack([img, np.full(img.shape[:2], 255, np.uint8)])
+    rgba[:8, :, 3] = 100  # a partly transparent band ...
+    other = rgba.copy()
+    other[:8, :, :3] = np.random.default_rng(0).integers(0, 256, (8, 64, 3))  # ... of any colour
+    a, b = kmseg.quantize(rgba, 6), kmseg.quantize(other, 6)
+    solid = rgba[..., 3] == 255
+    np.testing.assert_array_equal(a.image[solid], b.image[solid])
+    assert (a.image[~solid][:, 3] == 100).all()
 
 
 # --- palette files ----------------------------------------------------------------------
@@ -376,3 +416,16 @@ def test_cli_unmet_max_error_has_its_own_exit_status_and_writes_nothing(photo, t
     err = capsys.readouterr().err
     assert "--max-error 0.01 is not reached with 4 colours" in err and "nothing written" in err
     assert err.count("\n") == 1 and not out.exists()
+
+
+def test_cli_writes_a_logo_with_soft_edges_indexed(tmp_path, capsys):
+    src, out = tmp_path / "logo.png", tmp_path / "logo8.png"
+    Image.fromarray(_logo()).save(src)
+    assert main(["quantize", str(src), "-n", "8", "-o", str(out), "--palette"]) == 0
+    assert "8 colours" in capsys.readouterr().out
+    with Image.open(out) as im:
+        assert im.mode == "P" and "transparency" in im.info
+    record = json.loads((tmp_path / "logo8_palette.json").read_text())
+    assert len(record["entries"]) == 8 and record["entries"][-1]["hex"].startswith("#")
+    assert main(["quantize", str(src), "-n", "8", "-o", str(tmp_path / "logo.gif")]) == 1
+    assert "a GIF holds no partly transparent colours" in capsys.readouterr().err

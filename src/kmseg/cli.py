@@ -451,7 +451,7 @@ def _check_output_file(path):
 
 def _cmd_quantize(args):
     from . import quantize
-    from .io import INDEXED_FORMATS, image_format, palette_record, read_palette, save_image, save_indexed, save_json
+    from .io import INDEXED_FORMATS, image_format, quantized_record, read_palette, save_image, save_indexed, save_json
 
     _check_output_file(args.output)
     if image_format(args.output) is None:
@@ -472,7 +472,7 @@ def _cmd_quantize(args):
     seg = q.segmentation
     if q.mean_error is not None and q.mean_error > args.max_error:
         print(f"kmseg: error: {args.image!r}: --max-error {args.max_error:g} is not reached with "
-              f"{seg.n_clusters} colours (mean CIEDE2000 error {q.mean_error:.3g}); nothing written",
+              f"{len(q.palette)} colours (mean CIEDE2000 error {q.mean_error:.3g}); nothing written",
               file=sys.stderr)
         return EXIT_QUALITY
     fmt = image_format(args.output)
@@ -483,10 +483,11 @@ def _cmd_quantize(args):
     written = [args.output]
     if args.palette:
         written.append(os.path.splitext(args.output)[0] + "_palette.json")
-        save_json(written[-1], palette_record(seg, args.image))
-    _report_auto(args.image, seg)
+        save_json(written[-1], quantized_record(q, args.image))
+    if seg is not None:
+        _report_auto(args.image, seg)
     error = "" if q.mean_error is None else f" (mean CIEDE2000 error {q.mean_error:.3g})"
-    print(f"{args.image}: {seg.n_clusters} colours{error} -> {', '.join(written)}")
+    print(f"{args.image}: {len(q.palette)} colours{error} -> {', '.join(written)}")
     return 0
 
 

@@ -5,7 +5,8 @@ a file that exists is a complete one. Importing this package loads NumPy only;
 Pillow and tifffile load when a file is read or written.
 """
 
-from ._palette_files import PALETTE_TEXT_FORMATS, hex_color, palette_csv, palette_record, palette_table, palette_text
+from ._palette_files import (PALETTE_TEXT_FORMATS, hex_color, palette_csv, palette_record, palette_table,
+                             palette_text, quantized_record)
 from ._palette_read import read_palette
 from ._read import read_bytes, read_image, thread_warnings
 from ._write import (INDEXED_FORMATS, display_image, encode_image, encode_indexed, image_format, label_png,
@@ -30,6 +31,7 @@ __all__ = [
     "save_text",
     "save_json",
     "palette_record",
+    "quantized_record",
     "palette_text",
     "palette_csv",
     "palette_table",

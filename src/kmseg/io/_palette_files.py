@@ -209,3 +209,16 @@ def palette_record(seg, source=None, order=None):
         }
     )
     return record
+
+
+def quantized_record(q, source=None):
+    """The JSON-ready palette of a :class:`~kmseg.Quantized` image: :func:`palette_record`
+    of its segmentation, and with an RGBA palette (partly transparent pixels) its
+    ``entries``, each with ``rgba`` and ``hex`` (``#rrggbbaa``) in palette order."""
+    seg = q.segmentation
+    record = palette_record(seg, source) if seg is not None else ({"image": source} if source else {})
+    if q.palette.shape[1] == 4:
+        record["entries"] = [{"index": i, "rgba": [int(c) for c in rgba],
+                              "hex": "#" + "".join(f"{int(c):02x}" for c in rgba)}
+                             for i, rgba in enumerate(q.palette)]
+    return record

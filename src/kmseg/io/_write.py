@@ -240,11 +240,13 @@ INDEXED_FORMATS = ("PNG", "GIF")
 
 
 def palette_image(indices, palette):
-    """A ``PIL.Image`` in mode "P" of an ``(H, W)`` index map and its ``(n, 3)`` uint8 palette.
+    """A ``PIL.Image`` in mode "P" of an ``(H, W)`` index map and its ``(n, 3)`` RGB or
+    ``(n, 4)`` RGBA uint8 palette.
 
-    Indices equal to ``n`` (pixels left out) take one more entry, transparent,
-    whose index is in ``info["transparency"]``. More than 256 entries: a
-    :class:`~kmseg.KmsegError`.
+    Indices equal to ``n`` (pixels left out) take one more entry, transparent.
+    Transparency is in ``info["transparency"]``: the index of the transparent
+    entry for an RGB palette, the bytes of each entry's alpha (PNG's tRNS) for an
+    RGBA one. More than 256 entries: a :class:`~kmseg.KmsegError`.
 
     Examples
     --------
@@ -257,18 +259,20 @@ def palette_image(indices, palette):
 
     from .._validation import KmsegError
 
-    palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+    palette = np.asarray(palette, dtype=np.uint8)
     indices = np.asarray(indices)
-    n = len(palette)
+    n, c = palette.shape
     left_out = indices.size > 0 and int(indices.max()) >= n
     entries = n + left_out
     if entries > 256:
         raise KmsegError(f"{n} colours{' and a transparent one' if left_out else ''} do not fit a palette "
                          "image, which holds 256 at most")
     im = Image.fromarray(np.ascontiguousarray(indices, dtype=np.uint8), "P")
-    table = np.concatenate([palette, np.zeros((entries - n, 3), np.uint8)])
-    im.putpalette(table.reshape(-1).tolist(), rawmode="RGB")
-    if left_out:
+    table = np.concatenate([palette, np.zeros((entries - n, c), np.uint8)])
+    im.putpalette(table[:, :3].reshape(-1).tolist(), rawmode="RGB")
+    if c == 4:
+        im.info["transparency"] = bytes(table[:, 3].tolist())
+    elif left_out:
         im.info["transparency"] = n
     return im
 
@@ -277,25 +281,36 @@ def encode_indexed(indices, palette, fmt):
     """The bytes of an indexed PNG or GIF of an index map and its palette (see
     :func:`palette_image`), made small.
 
-    The transparent entry, if any, goes first, so that the PNG's tRNS chunk is one
-    byte; PNGs get 1, 2 or 4 bits a pixel for palettes of up to 2, 4 or 16 colours,
+    Entries that are not opaque go first (the transparent one, then partly
+    transparent ones), so that the PNG's tRNS chunk is as short as it can be;
+    PNGs get 1, 2 or 4 bits a pixel for palettes of up to 2, 4 or 16 colours,
     rows unfiltered (on palette images, smaller than any PNG filter: the indices
-    are not magnitudes) and zlib's best compression.
+    are not magnitudes) and zlib's best compression. A GIF holds one transparent
+    entry and no partial transparency (a :class:`~kmseg.KmsegError`).
     """
     import io
 
+    from .._validation import KmsegError
+
     indices = np.asarray(indices)
-    palette = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
-    n = len(palette)
-    if indices.size and int(indices.max()) >= n:  # transparent entry first
-        lookup = np.concatenate([np.arange(1, n + 1), [0]]).astype(np.uint8)
-        im = palette_image(lookup[np.minimum(indices, n)], palette)
-        im.putpalette(np.concatenate([np.zeros((1, 3), np.uint8), palette]).reshape(-1).tolist(), rawmode="RGB")
-        im.info["transparency"] = 0
-    else:
-        im = palette_image(indices, palette)
+    palette = np.asarray(palette, dtype=np.uint8)
+    n, c = palette.shape
+    left_out = indices.size > 0 and int(indices.max()) >= n
+    table = np.concatenate([palette if c == 4 else np.column_stack([palette, np.full(n, 255, np.uint8)]),
+                            np.zeros((int(left_out), 4), np.uint8)])
+    if fmt == "GIF" and np.any((table[:, 3] > 0) & (table[:, 3] < 255)):
+        raise KmsegError("a GIF holds no partly transparent colours: write a PNG")
+    order = np.argsort(table[:, 3] == 255, kind="stable")  # not opaque first, else as given
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    table = table[order]
+    n_clear = int((table[:, 3] < 255).sum())
+    im = palette_image(rank.astype(np.uint8)[indices], table[:, :3])
     buf = io.BytesIO()
-    options = {"transparency": im.info["transparency"]} if "transparency" in im.info else {}
+    options = {}
+    if n_clear:
+        options["transparency"] = (bytes(table[:n_clear, 3].tolist()) if fmt == "PNG" and
+                                   (n_clear > 1 or table[0, 3] > 0) else 0)
     if fmt == "PNG":
         im.save(buf, format="PNG", optimize=True, **options)
     else:

@@ -145,6 +145,10 @@ def quantize(image, n_colors=None, *, max_error=None, dither="none", dither_stre
         prep = as_prepared(image, color_space, mask, nan)
         weights = None if weights is None else _check_weights(weights, prep)
         error = None
+        partial = (None if palette is not None or max_error is not None or n_colors == "auto" or n_colors < 2
+                   else _partly_transparent(prep))
+        if partial is not None:  # the opaque pixels alone, then the partly transparent ones
+            return _with_alpha(prep, partial, n_colors, params, fixed, weights, dither, dither_strength)
         if palette is not None:
             fitted = _onto(prep, palette)
         elif max_error is None:
@@ -160,6 +164,86 @@ def quantize(image, n_colors=None, *, max_error=None, dither="none", dither_stre
     out.segmentation = seg
     out.mean_error = error
     return out
+
+
+def _partly_transparent(prep):
+    """``(H, W)`` bool of the clustered pixels of an 8-bit image with alpha strictly between
+    0 and 255, or None when there are none (or the image is not 8-bit RGBA)."""
+    img = prep.image
+    if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 4 or prep.space == "gray":
+        return None
+    alpha = img[:, :, 3]
+    partial = (alpha > 0) & (alpha < 255)
+    if prep.keep is not None:
+        partial &= prep.keep.reshape(alpha.shape)
+    return partial if partial.any() else None
+
+
+def _with_alpha(prep, partial, n_colors, params, fixed, weights, dither, strength):
+    """Quantize an RGBA image whose edges are partly transparent: the opaque pixels get
+    k-means colours of their own (transparency elsewhere never moves them), the partly
+    transparent ones RGBA entries of their own, fitted on premultiplied colour and
+    alpha, and the fully transparent ones share the entry after the palette.
+
+    The entries are shared in proportion to the pixels, at least one each. Returns a
+    :class:`Quantized` with an ``(n, 4)`` RGBA palette, opaque colours first.
+    """
+    img = prep.image
+    h, w = img.shape[:2]
+    kept = np.ones((h, w), bool) if prep.keep is None else prep.keep.reshape(h, w)
+    opaque = kept & ~partial
+    n_partial, n_opaque = int(partial.sum()), int(opaque.sum())
+    colors, inverse, counts = np.unique(img[partial], axis=0, return_inverse=True, return_counts=True)
+    solid = None
+    if n_opaque:
+        from ._prepare import Prepared
+
+        solid = Prepared(img, prep.space, mask=opaque)
+        solid.name = prep.name
+    # entries in proportion to the pixels, at least one each, no more than either has colours
+    n_solid = 0 if solid is None else solid.n_distinct
+    k_opaque = 0
+    if n_solid:
+        k_partial = min(n_colors - 1, max(1, int(round(n_colors * n_partial / (n_partial + n_opaque)))))
+        k_opaque = min(n_solid, max(n_colors - k_partial, 0 if fixed is None else len(fixed)))
+    k_partial = min(len(colors), max(1, n_colors - k_opaque))
+    k_opaque = min(n_solid, max(k_opaque, n_colors - k_partial))
+    if k_opaque + k_partial < n_colors:
+        warnings.warn(f"n_colors={n_colors} is more than the {n_solid + len(colors)} distinct colours of "
+                      f"{prep.name} in {prep.space}; using n_colors={k_opaque + k_partial}", KmsegWarning,
+                      stacklevel=3)
+    # the partly transparent pixels: premultiplied colour and alpha, in 0..255 units
+    feats = np.column_stack([colors[:, :3] * (colors[:, 3:] / 255.0), colors[:, 3]]).astype(np.float64)
+    km = fit(feats, counts.astype(np.float64), k_partial, params)
+    edge_labels = km.labels_[inverse.reshape(-1)]
+    centers = km.cluster_centers_
+    a = np.clip(centers[:, 3], 1.0, 254.0)
+    edge_palette = np.column_stack([np.clip(centers[:, :3] * 255.0 / a[:, None], 0, 255), a])
+    edge_palette = np.rint(edge_palette).astype(np.uint8)
+    if k_opaque:
+        solid_weights = None if weights is None else _check_weights(weights, solid)
+        fitted = _fit(solid, k_opaque, params, fixed, solid_weights)
+        seg = Segmentation.of(solid, fitted)
+        indices = seg.labels if dither == "none" else _dithered(solid, seg, dither, strength)
+        opaque_palette = np.column_stack([seg.palette, np.full(len(seg.palette), 255, np.uint8)])
+    else:
+        seg = None
+        indices = np.zeros((h, w), np.uint16)
+        opaque_palette = np.zeros((0, 4), np.uint8)
+    k_o = len(opaque_palette)
+    n = k_o + len(edge_palette)
+    from ..labels._order import label_dtype
+
+    out = np.full((h, w), n, dtype=label_dtype(n + 1))
+    out[opaque] = indices[opaque]
+    out[partial] = k_o + edge_labels
+    palette = np.concatenate([opaque_palette, edge_palette])
+    table = np.concatenate([palette, np.zeros((1, 4), np.uint8)])
+    q = Quantized(table[out], palette)
+    q.indices = out
+    q.segmentation = seg
+    q.mean_error = None
+    return q
 
 
 def _check_weights(weights, prep):

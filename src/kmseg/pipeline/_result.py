@@ -225,13 +225,16 @@ class Quantized(_QuantizedPair):
         space; with an alpha channel when the input has one or pixels were left
         out); the input's bit depth (see :meth:`Segmentation.recolor`).
     palette : (n_colors, 3) uint8 ndarray
-        RGB palette, most used colour first.
+        RGB palette, most used colour first; ``(n_colors, 4)`` RGBA for an 8-bit
+        image with partly transparent pixels: the opaque pixels' colours first
+        (alpha 255), then the entries of the partly transparent ones.
     indices : (H, W) uint8 or uint16 ndarray
         The palette entry of each pixel (``n_colors`` for pixels left out of the
         clustering, which are transparent): the segmentation's labels, or the
         dithered choice.
     segmentation : Segmentation
-        The full result: labels, centres, counts, inertia.
+        The full result: labels, centres, counts, inertia (of the opaque pixels
+        only, with an RGBA palette; None if there are none).
     mean_error : float or None
         Mean CIEDE2000 colour difference between the pixels and their palette
         colour, when ``max_error`` was given.
@@ -244,16 +247,20 @@ class Quantized(_QuantizedPair):
     @property
     def fits_palette(self):
         """Whether a palette image (:meth:`to_pil`) holds this image without loss: 8-bit
-        colours, at most 256 entries (with one more for left-out pixels), and no alpha
-        but opaque and fully transparent. 16-bit and float images keep their depth
-        only in a full-colour file."""
-        return self.segmentation._dtype == np.uint8 and self._palette_problem() is None
+        colours, at most 256 entries (with one more for left-out pixels), and alpha
+        either in the palette (an RGBA palette) or only opaque and fully
+        transparent. 16-bit and float images keep their depth only in a
+        full-colour file."""
+        seg = self.segmentation
+        return (seg is None or seg._dtype == np.uint8) and self._palette_problem() is None
 
     def _palette_problem(self):
-        seg = self.segmentation
-        if len(self.palette) + (seg.mask is not None) > 256:
+        n = len(self.palette) + bool(self.indices is not None and self.indices.size
+                                     and int(self.indices.max()) >= len(self.palette))
+        if n > 256:
             return "entries"
-        alpha = seg._alpha
+        seg = self.segmentation
+        alpha = None if self.palette.shape[1] == 4 or seg is None else seg._alpha
         if alpha is None:
             return None
         full = 1.0 if alpha.dtype.kind == "f" else np.iinfo(alpha.dtype).max
