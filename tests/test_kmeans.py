@@ -145,8 +145,8 @@ def test_digits_high_dimensional():
         ({"max_iter": -1}, "max_iter=-1 must be >= 1"),
         ({"tol": -1.0}, "tol=-1.0 must be a finite number"),
         ({"init": "best"}, "init='best' must be one of"),
-        ({"init": np.zeros((2, 3))}, r"init array has shape \(2, 3\)"),
-        ({"algorithm": "elkan"}, "algorithm='elkan' must be one of"),
+        ({"init": np.zeros((2, 3))}, r"initial centers \(2, 3\) does not match the number of clusters 3"),
+        ({"algorithm": "hamerly"}, "algorithm=.hamerly. must be one of"),
     ],
 )
 def test_bad_parameters(params, match):
@@ -180,3 +180,31 @@ def test_image_fit_equals_estimator():
         np.testing.assert_array_equal(got.cluster_centers_, est.cluster_centers_)
         np.testing.assert_array_equal(got.labels_, est.labels_)
         assert got.inertia_ == est.inertia_ and got.n_iter_ == est.n_iter_
+
+
+def test_scikit_learn_parameters_and_inputs(capsys):
+    """What a user of scikit-learn's KMeans passes works the same: sparse rows, a
+    callable init, verbose, copy_x, algorithm='elkan', and the warnings."""
+    import scipy.sparse as sp
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, _ = _blobs(n=300)
+    dense = KMeans(4, random_state=0, algorithm="lloyd").fit(X)
+    sparse = KMeans(4, random_state=0, algorithm="elkan", copy_x=False).fit(sp.csr_matrix(X))
+    np.testing.assert_allclose(sparse.cluster_centers_, dense.cluster_centers_)
+    np.testing.assert_array_equal(sparse.predict(sp.csr_matrix(X[:7])), dense.labels_[:7])
+
+    def init(data, k, random_state):
+        return data[random_state.permutation(len(data))[:k]]
+
+    km = KMeans(4, init=init, n_init=2, random_state=0, verbose=1).fit(X)
+    out = capsys.readouterr().out
+    assert out.count("Initialization complete") == 2 and "Iteration 0, inertia" in out
+    assert "Converged at iteration" in out and km.inertia_ <= 1.001 * dense.inertia_
+    assert km.get_feature_names_out().tolist() == ["kmeans0", "kmeans1", "kmeans2", "kmeans3"]
+    with pytest.warns(RuntimeWarning, match="performing only one init"):
+        KMeans(4, init=dense.cluster_centers_, n_init=3).fit(X)
+    with pytest.warns(RuntimeWarning, match="doesn't make sense for a single cluster"):
+        KMeans(1, algorithm="elkan").fit(X)
+    with pytest.warns(ConvergenceWarning, match=r"Number of distinct clusters \(3\)"):
+        KMeans(4, random_state=0).fit(np.array([[0.0, 0], [0, 1], [1, 0], [1, 0]]))

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import numpy as np
 
 COLOR_SPACES = ("rgb", "lab", "hsv", "gray")
-ALGORITHMS = ("auto", "lloyd", "coarse-to-fine")
+ALGORITHMS = ("auto", "lloyd", "elkan", "coarse-to-fine")
 #: How :func:`kmseg.palette_order` lists a palette: most used first, darkest first (CIELAB L*),
 #: or around the colour wheel (CIELAB hue angle).
 PALETTE_SORTS = ("share", "lightness", "hue")
@@ -119,26 +119,35 @@ def check_n_clusters(value, n_distinct, name="n_clusters", what="samples"):
 
 
 def check_init(init, n_clusters, n_features):
-    """'k-means++', 'random', or a ``(n_clusters, n_features)`` array of finite numbers."""
+    """'k-means++', 'random', a callable, or a ``(n_clusters, n_features)`` array of finite numbers."""
     if isinstance(init, str):
         return check_choice("init", init, ("k-means++", "random"))
+    if callable(init):
+        return init
+    return check_centers(init, n_clusters, n_features)
+
+
+def check_centers(init, n_clusters, n_features, what="init array"):
+    """A ``(n_clusters, n_features)`` array of finite numbers, as float64 in C order."""
     arr = np.asarray(init, dtype=np.float64)
-    if arr.shape != (n_clusters, n_features):
-        raise KmsegError(
-            f"init array has shape {arr.shape}, expected (n_clusters, n_features) = "
-            f"({n_clusters}, {n_features})"
-        )
+    if arr.ndim != 2 or arr.shape[0] != n_clusters:
+        raise KmsegError(f"The shape of the initial centers {arr.shape} does not match the number of "
+                         f"clusters {n_clusters} ({what})")
+    if arr.shape[1] != n_features:
+        raise KmsegError(f"The shape of the initial centers {arr.shape} does not match the number of "
+                         f"features of the data {n_features} ({what})")
     if not np.all(np.isfinite(arr)):
-        raise KmsegError("init array must hold finite numbers only")
+        raise KmsegError(f"{what} must hold finite numbers only")
     return np.ascontiguousarray(arr)
 
 
-def check_n_init(n_init, init):
-    """Number of restarts: 'auto' is 1 for k-means++ and arrays, 10 for 'random'."""
+def check_n_init(n_init, init, default=10):
+    """Number of restarts, as scikit-learn counts them: 'auto' is 1 for k-means++ and
+    arrays, ``default`` for 'random' and a callable; an array is always one run."""
     if isinstance(n_init, str) and n_init == "auto":
-        return 10 if isinstance(init, str) and init == "random" else 1
+        return default if callable(init) or (isinstance(init, str) and init == "random") else 1
     n_init = check_int("n_init", n_init)
-    return 1 if not isinstance(init, str) else n_init
+    return 1 if not (isinstance(init, str) or callable(init)) else n_init
 
 
 def make_rng(random_state):

@@ -3,47 +3,76 @@
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import _validation as v
 from .._params import DEFAULT_MAX_ITER, DEFAULT_TOL
 from ._fit import fit_weighted
+from ._held import lloyd_held
 from ._kernels import sq_distances
-from ._lloyd import assign
+from ._lloyd import assign, initial_centers, summary
+
+#: Largest dense copy (bytes) made of sparse input: kmseg's kernels work on dense rows.
+MAX_DENSE_BYTES = 2 << 30
 
 
-class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+def check_data(estimator, X, reset=True):
+    """``X`` validated as scikit-learn does (dense or sparse CSR/CSC/COO), as float32 or
+    float64; sparse input made dense, within :data:`MAX_DENSE_BYTES`."""
+    X = validate_data(estimator, X, dtype=[np.float64, np.float32], order="C",
+                      accept_sparse=["csr", "csc", "coo"], reset=reset)
+    if hasattr(X, "toarray"):
+        size = X.shape[0] * X.shape[1] * X.dtype.itemsize
+        if size > MAX_DENSE_BYTES:
+            raise v.KmsegError(f"sparse X of shape {X.shape} would take {size / 2**30:.1f} GiB dense; kmseg "
+                               f"clusters dense rows (at most {MAX_DENSE_BYTES / 2**30:.0f} GiB)")
+        X = np.ascontiguousarray(X.toarray())
+    return X
+
+
+class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """Weighted k-means clustering, exact and fast on low-dimensional data.
 
     Lloyd's algorithm from greedy k-means++ seeding, with exact sample weights:
     a sample of weight ``m`` counts as ``m`` copies of it, so a colour histogram
-    clusters to the same result as every pixel it counts.
+    clusters to the same result as every pixel it counts. A drop-in for
+    :class:`sklearn.cluster.KMeans`: the same parameters, attributes and
+    warnings, dense and sparse input.
 
     Parameters
     ----------
     n_clusters : int, default=8
         Number of clusters.
-    init : {'k-means++', 'random'} or (n_clusters, n_features) array-like, default='k-means++'
+    init : {'k-means++', 'random'}, callable or (n_clusters, n_features) array-like, default='k-means++'
         Seeding: greedy weighted k-means++, ``n_clusters`` samples drawn by weight,
-        or the given centres.
+        ``init(X, n_clusters, random_state)`` returning the centres (``random_state``
+        a RandomState), or the given centres.
     n_init : 'auto' or int, default='auto'
         Seeded runs; the one of lowest inertia is kept. 'auto' means 1 for
-        'k-means++' and 10 for 'random'. Always 1 for an array ``init``.
+        'k-means++' and 10 for 'random' or a callable. Always 1 for an array
+        ``init`` (with a RuntimeWarning if more were asked).
     max_iter : int, default=300
         Maximum Lloyd iterations of one run.
     tol : float, default=1e-4
         Convergence when the total squared centre shift is at most ``tol`` times
         the mean (weighted) variance of the features.
-    algorithm : {'auto', 'lloyd', 'coarse-to-fine'}, default='auto'
-        'lloyd' runs every restart on all samples. 'coarse-to-fine' (for at most 3
-        features) runs restarts on samples pooled into a grid and refines the best
-        centres with Lloyd iterations on all samples, which converge to a solution
-        of the same, exact objective. 'auto' picks coarse-to-fine for at least
-        20,000 samples of at most 3 features.
+    verbose : int, default=0
+        Print the seeding, each iteration's inertia and why the run stopped.
     random_state : int, RandomState instance, Generator or None, default=None
         Seed of the seeding; an int makes results reproducible.
+    copy_x : bool, default=True
+        Accepted for scikit-learn's signature: kmseg never writes to ``X``.
+    algorithm : {'auto', 'lloyd', 'elkan', 'coarse-to-fine'}, default='auto'
+        'lloyd' (and 'elkan', the same here: Lloyd's iterations with Hamerly's
+        bounds, exact as both) runs every restart on all samples.
+        'coarse-to-fine' (for at most 3 features) runs restarts on samples pooled
+        into a grid and refines the best centres with Lloyd iterations on all
+        samples, which converge to a solution of the same, exact objective.
+        'auto' picks coarse-to-fine for at least 20,000 samples of at most 3
+        features.
     n_threads : int or None, default=None
         Threads of the kernels; None uses all cores. Results do not depend on it.
 
@@ -59,6 +88,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         Lloyd iterations of the kept run (on all samples).
     n_features_in_ : int
         Number of features seen in ``fit``.
+    feature_names_in_ : (n_features_in_,) ndarray of str
+        Names of the features, when ``X`` had them (a DataFrame).
 
     See Also
     --------
@@ -85,8 +116,10 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         n_init="auto",
         max_iter=DEFAULT_MAX_ITER,
         tol=DEFAULT_TOL,
-        algorithm="auto",
+        verbose=0,
         random_state=None,
+        copy_x=True,
+        algorithm="auto",
         n_threads=None,
     ):
         self.n_clusters = n_clusters
@@ -94,13 +127,16 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
-        self.algorithm = algorithm
+        self.verbose = verbose
         self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
         self.n_threads = n_threads
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags
 
     def fit(self, X, y=None, sample_weight=None):
@@ -108,8 +144,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : (n_samples, n_features) array-like
-            Training data.
+        X : (n_samples, n_features) array-like or sparse matrix
+            Training data (sparse input is clustered as its dense rows).
         y : Ignored
         sample_weight : (n_samples,) array-like, default=None
             Non-negative weights; None weighs every sample 1.
@@ -119,24 +155,37 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self : KMeans
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+        X = check_data(self, X)
         n_samples, n_features = X.shape
-        k = v.check_n_clusters(self.n_clusters, n_samples, what=f"samples, n_samples={n_samples}")
+        k = v.check_int("n_clusters", self.n_clusters)
+        if k > n_samples:
+            raise v.KmsegError(f"n_clusters={k} must be <= the number of samples: n_samples={n_samples} "
+                               f"should be >= n_clusters={k}")
         init = v.check_init(self.init, k, n_features)
         n_init = v.check_n_init(self.n_init, init)
+        if not (isinstance(init, str) or callable(init)) and self.n_init not in ("auto", 1):
+            warnings.warn("Explicit initial center position passed: performing only one init in "
+                          f"{type(self).__name__} instead of n_init={self.n_init}.", RuntimeWarning,
+                          stacklevel=2)
+        self._n_init = n_init
         max_iter = v.check_int("max_iter", self.max_iter)
         tol = v.check_number("tol", self.tol)
         algorithm = v.check_choice("algorithm", self.algorithm, v.ALGORITHMS)
+        if algorithm == "elkan" and k == 1:
+            warnings.warn("algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
+                          RuntimeWarning, stacklevel=2)
+        self._algorithm = "lloyd" if algorithm == "elkan" else algorithm
         self._n_threads = v.resolve_n_threads(self.n_threads)
         weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        rng = v.make_rng(self.random_state)
 
         X64 = np.ascontiguousarray(X, dtype=np.float64)
         with v.thread_limit(self._n_threads):
-            centers, labels, inertia, n_iter = fit_weighted(
-                X64, weights, k, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
-                algorithm=algorithm, rng=rng,
-            )
+            if callable(init) or self.verbose:
+                run = self._fit_runs(X64, weights, k, init, n_init, max_iter, tol)
+            else:
+                run = fit_weighted(X64, weights, k, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
+                                   algorithm=self._algorithm, rng=v.make_rng(self.random_state))
+        centers, labels, inertia, n_iter = run
 
         n_distinct = np.count_nonzero(np.bincount(labels, weights=weights, minlength=k))
         if n_distinct < k:
@@ -152,9 +201,55 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_iter_ = n_iter
         return self
 
+    def _fit_runs(self, X, weights, k, init, n_init, max_iter, tol):
+        """Seeded runs one by one in Python: for a callable ``init``, and to report each
+        iteration (``verbose``). The best run, as :func:`fit_weighted` returns it."""
+        rng = check_random_state(self.random_state) if callable(init) else v.make_rng(self.random_state)
+        tol_abs = float(np.mean(summary(X, weights)[3]) * tol)
+        best = None
+        for _ in range(n_init):
+            if callable(init):
+                centers = v.check_centers(init(X, k, random_state=rng), k, X.shape[1],
+                                          "the centres init returned")
+            else:
+                centers = initial_centers(X, weights, k, init, rng)
+            if self.verbose:
+                print("Initialization complete")
+                run = lloyd_held(X, weights, centers, 0, max_iter, tol_abs, report=print)
+            else:
+                run = fit_weighted(X, weights, k, init=centers, max_iter=max_iter, tol=tol,
+                                   algorithm=self._algorithm)
+            if best is None or run[2] < best[2]:
+                best = run
+        return best
+
+    def _init_centroids(self, X, x_squared_norms, init, random_state, sample_weight, init_size=None,
+                        n_centroids=None):
+        """Initial centres as scikit-learn's private method of that name computes them
+        (its tests call it): ``n_centroids`` (default ``n_clusters``) from ``init``,
+        seeded on ``init_size`` samples drawn at random when given."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        weights = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        k = self.n_clusters if n_centroids is None else n_centroids
+        if init_size is not None and init_size < X.shape[0]:
+            rs = check_random_state(random_state)
+            keep = rs.randint(0, X.shape[0], init_size)
+            X, weights = X[keep], weights[keep]
+        if callable(init):
+            return np.asarray(init(X, k, random_state=check_random_state(random_state)), dtype=X.dtype)
+        if not isinstance(init, str):
+            return v.check_centers(init, k, X.shape[1])
+        return initial_centers(X, weights, k, init, v.make_rng(random_state))
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features (distances to the centres), for
+        :meth:`get_feature_names_out`."""
+        return self.cluster_centers_.shape[0]
+
     def _check_test_data(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
+        X = check_data(self, X, reset=False)
         return X, np.ascontiguousarray(X, dtype=np.float64)
 
     def _centers64(self):
@@ -165,7 +260,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : (n_samples, n_features) array-like
+        X : (n_samples, n_features) array-like or sparse matrix
 
         Returns
         -------

@@ -37,13 +37,14 @@ def seed_after(X, weights, held, n_free, rng):
     return out
 
 
-def lloyd_held(X, weights, centers, n_held, max_iter, tol_abs):
+def lloyd_held(X, weights, centers, n_held, max_iter, tol_abs, report=None):
     """Lloyd iterations that move only the centres after the first ``n_held``.
 
     Stops when no label changes or the squared shift of the free centres is at
     most ``tol_abs``; a free centre left empty takes the sample farthest from its
     centre. Returns ``centers, labels, inertia, n_iter`` with the labels of the
-    final centres.
+    final centres. ``report``, if given, is called with a line per iteration and
+    one saying why the run stopped (``KMeans(verbose=1)``).
     """
     centers = np.array(centers, dtype=np.float64, order="C")
     n, d = X.shape
@@ -57,7 +58,12 @@ def lloyd_held(X, weights, centers, n_held, max_iter, tol_abs):
     for n_iter in range(1, max_iter + 1):
         lloyd_step(X, weights, centers, labels, dists, sums, counts)
         total, weight = sums.sum(axis=0), counts.sum(axis=0)
+        if report is not None:
+            report(f"Iteration {n_iter - 1}, inertia {float(dists @ weights)}.")
         if previous is not None and np.array_equal(labels, previous):
+            n_iter -= 1  # this pass only found the labels unchanged
+            if report is not None:
+                report(f"Converged at iteration {n_iter - 1}: strict convergence.")
             break
         previous = labels.copy()
         new = centers.copy()
@@ -71,6 +77,8 @@ def lloyd_held(X, weights, centers, n_held, max_iter, tol_abs):
         centers = new
         if shift <= tol_abs:
             lloyd_step(X, weights, centers, labels, dists, sums, counts)
+            if report is not None:
+                report(f"Converged at iteration {n_iter - 1}: center shift {shift} within tolerance {tol_abs}.")
             break
     return centers, labels, float(np.einsum("i,i->", dists, weights)), n_iter
 
