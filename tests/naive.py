@@ -641,3 +641,21 @@ def naive_lloyd_held(X, weights, centers, n_held, n_iter):
             if w.sum() > 0:
                 centers[j] = (X[labels == j] * w[:, None]).sum(0) / w.sum()
     return centers
+
+
+def naive_minibatch_step(X, batch, weights, centers, counts):
+    """Twin of ``cluster._kernels.minibatch_step``: nearest centres (first of equals), then
+    each centre to the running weighted mean of what it has seen. Returns the new
+    centres and counts, the batch inertia, weight and squared shift."""
+    centers, counts = np.array(centers, dtype=np.float64), np.array(counts, dtype=np.float64)
+    Xb, wb = X[batch], weights[batch]
+    d2 = sq_distances(centers, Xb)
+    labels = np.argmin(d2, axis=0)
+    inertia = float((d2[labels, np.arange(len(Xb))] * wb).sum())
+    new = centers.copy()
+    for j in range(len(centers)):
+        w = wb[labels == j].sum()
+        if w > 0:
+            counts[j] += w
+            new[j] = centers[j] + ((Xb[labels == j] * wb[labels == j, None]).sum(0) - w * centers[j]) / counts[j]
+    return new, counts, inertia, float(wb.sum()), float(((new - centers) ** 2).sum())

@@ -7,13 +7,24 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from kmseg import KMeans, KmsegError
+from kmseg import KMeans, KmsegError, MiniBatchKMeans
 
 import naive
 
 
+def _expected_failures(estimator):
+    """What scikit-learn expects of its own MiniBatchKMeans too: random batches make
+    weights and repeated samples draw differently."""
+    if not isinstance(estimator, MiniBatchKMeans):
+        return {}
+    why = "mini-batches are drawn at random: sample_weight is not equivalent to repeating samples"
+    return {"check_sample_weight_equivalence_on_dense_data": why,
+            "check_sample_weight_equivalence_on_sparse_data": why}
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@parametrize_with_checks([KMeans(), KMeans(n_clusters=3, algorithm="coarse-to-fine", n_init=2)])
+@parametrize_with_checks([KMeans(), KMeans(n_clusters=3, algorithm="coarse-to-fine", n_init=2), MiniBatchKMeans()],
+                         expected_failed_checks=_expected_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -208,3 +219,40 @@ def test_scikit_learn_parameters_and_inputs(capsys):
         KMeans(1, algorithm="elkan").fit(X)
     with pytest.warns(ConvergenceWarning, match=r"Number of distinct clusters \(3\)"):
         KMeans(4, random_state=0).fit(np.array([[0.0, 0], [0, 1], [1, 0], [1, 0]]))
+
+
+def test_minibatch_step_is_its_naive_twin():
+    from naive import naive_minibatch_step
+
+    from kmseg.cluster._kernels import minibatch_step
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(500, 5))
+    weights = rng.integers(0, 4, 500).astype(float)
+    centers = X[:6].copy()
+    counts = rng.integers(0, 30, 6).astype(float)
+    batch = rng.integers(0, 500, 64).astype(np.intp)
+    want = naive_minibatch_step(X, batch, weights, centers, counts)
+    inertia, weight, shift = minibatch_step(X, batch, weights, centers, counts, np.empty((6, 5)), np.empty(6))
+    np.testing.assert_allclose(centers, want[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(counts, want[1])
+    np.testing.assert_allclose([inertia, weight, shift], want[2:], rtol=1e-12)
+
+
+def test_minibatch_kmeans_finishes_exact_and_streams():
+    from kmseg import MiniBatchKMeans
+
+    X, _ = _blobs(n=3000, d=3, centers=6)
+    exact = KMeans(6, random_state=0).fit(X)
+    mb = MiniBatchKMeans(6, random_state=0, batch_size=256).fit(X)
+    rough = MiniBatchKMeans(6, random_state=0, batch_size=256, refine=False).fit(X)
+    assert mb.inertia_ <= rough.inertia_ and mb.inertia_ <= 1.001 * exact.inertia_
+    np.testing.assert_array_equal(mb.predict(X), mb.labels_)
+    # weights are exact: integer weights equal repeated samples in the finish
+    w = np.random.default_rng(0).integers(1, 3, len(X))
+    a = MiniBatchKMeans(6, init=exact.cluster_centers_, refine=True, max_iter=5).fit(X, sample_weight=w)
+    assert a.cluster_centers_.shape == (6, 3)
+    stream = MiniBatchKMeans(6, random_state=0)
+    for part in np.array_split(X, 10):
+        stream.partial_fit(part)
+    assert stream.n_steps_ == 10 and stream.inertia_ < 3 * exact.inertia_ / 10

@@ -18,6 +18,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __all__ = [
     "KMeans",
+    "MiniBatchKMeans",
     "Segmentation",
     "Quantized",
     "segment",
@@ -62,6 +63,7 @@ __all__ = [
 
 _LAZY = {
     "KMeans": "kmseg.cluster._estimator",
+    "MiniBatchKMeans": "kmseg.cluster._minibatch",
     "Segmentation": "kmseg.pipeline._result",
     "Quantized": "kmseg.pipeline._result",
     "segment": "kmseg.pipeline._segment",

@@ -236,7 +236,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
             keep = rs.randint(0, X.shape[0], init_size)
             X, weights = X[keep], weights[keep]
         if callable(init):
-            return np.asarray(init(X, k, random_state=check_random_state(random_state)), dtype=X.dtype)
+            return v.check_centers(init(X, k, random_state=check_random_state(random_state)), k, X.shape[1],
+                                   "the centres init returned")
         if not isinstance(init, str):
             return v.check_centers(init, k, X.shape[1])
         return initial_centers(X, weights, k, init, v.make_rng(random_state))

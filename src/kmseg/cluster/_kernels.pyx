@@ -887,3 +887,66 @@ def cell_owner(const double[:, ::1] lo, double span, const double[:, ::1] center
     with nogil:
         for b in prange(m, schedule="static", num_threads=team):
             out[b] = _owner(lp + 3 * b, span, C, k, nr, gp, margin)
+
+
+def minibatch_step(const double[:, ::1] X, const Py_ssize_t[::1] batch, const double[::1] weights,
+                   double[:, ::1] centers, double[::1] counts, double[:, ::1] sums, double[::1] wsums):
+    """One mini-batch step: the rows ``batch`` of ``X``, each to its nearest centre, then
+    each centre moved to the running weighted mean of all it has seen.
+
+    ``sums[j]`` and ``wsums[j]`` (zeroed here) get the weighted sum and the weight of
+    the batch's samples nearest centre ``j`` (the lowest index of equals), in batch
+    order; then a centre with batch weight ``W > 0`` gets ``counts[j] += W`` and
+    ``centers[j] += (sums[j] - W * centers[j]) / counts[j]``. Serial: a batch is
+    small, and the sums then never depend on threads.
+
+    Parameters
+    ----------
+    X : (n, d) float64
+    batch : (b,) intp, rows of ``X`` (repeats allowed)
+    weights : (n,) float64
+    centers : (k, d) float64, updated in place
+    counts : (k,) float64, the weight each centre has seen, updated in place
+    sums : (k, d) float64, output
+    wsums : (k,) float64, output
+
+    Returns
+    -------
+    (float, float, float)
+        The batch's weighted inertia before the update, its weight, and the total
+        squared shift of the centres.
+    """
+    cdef Py_ssize_t b = batch.shape[0], k = centers.shape[0], d = X.shape[1]
+    cdef Py_ssize_t i, j, f, row, best
+    cdef double dist, best_d, w, step, inertia = 0.0, total = 0.0, shift = 0.0
+    for j in range(k):
+        wsums[j] = 0.0
+        for f in range(d):
+            sums[j, f] = 0.0
+    if b == 0 or k == 0:
+        return 0.0, 0.0, 0.0
+    with nogil:
+        for i in range(b):
+            row = batch[i]
+            best = 0
+            best_d = _sqdist(&X[row, 0], &centers[0, 0], d)
+            for j in range(1, k):
+                dist = _sqdist(&X[row, 0], &centers[j, 0], d)
+                if dist < best_d:
+                    best_d = dist
+                    best = j
+            w = weights[row]
+            wsums[best] += w
+            for f in range(d):
+                sums[best, f] += w * X[row, f]
+            inertia += w * best_d
+        for j in range(k):
+            w = wsums[j]
+            total += w
+            if w > 0:
+                counts[j] += w
+                for f in range(d):
+                    step = (sums[j, f] - w * centers[j, f]) / counts[j]
+                    centers[j, f] += step
+                    shift += step * step
+    return inertia, total, shift
