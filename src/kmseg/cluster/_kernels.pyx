@@ -664,19 +664,31 @@ cdef void _first_potential_chunk(Py_ssize_t c, const double* X, const double* we
     partial[c * n_trials] = s
 
 
+#: A candidate at least twice as far from a sample's centre as the sample is (4x in
+#: squares, with a margin for rounding) cannot be nearer the sample than that centre.
+cdef double PRUNE = 4.0 * (1.0 + 1e-9)
+
+
 cdef void _trial_potential_chunk(Py_ssize_t c, const double* X, const double* weights,
-                                 const Py_ssize_t* candidates, const double* closest,
-                                 double* cand_dist, double* partial, Py_ssize_t n, Py_ssize_t d,
-                                 Py_ssize_t n_trials) noexcept nogil:
+                                 const Py_ssize_t* candidates, const double* closest, const int* owner,
+                                 const double* apart, Py_ssize_t k, double* cand_dist, double* partial,
+                                 Py_ssize_t n, Py_ssize_t d, Py_ssize_t n_trials) noexcept nogil:
+    """Each candidate's squared distance to the samples of chunk ``c``, or the sample's
+    distance to its nearest centre where the triangle inequality says the candidate
+    cannot be nearer: ``apart[t * k + j]`` (candidate ``t`` to centre ``j``, squared) at
+    least 4 times the sample's squared distance to its centre ``j = owner[i]``."""
     cdef Py_ssize_t i, t
     cdef double s, dd, cl
     for t in range(n_trials):
         s = 0.0
         for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
-            dd = _sqdist(X + i * d, X + candidates[t] * d, d)
             cl = closest[i]
-            if cl < dd:
+            if apart[t * k + owner[i]] >= PRUNE * cl:
                 dd = cl
+            else:
+                dd = _sqdist(X + i * d, X + candidates[t] * d, d)
+                if cl < dd:
+                    dd = cl
             cand_dist[t * n + i] = dd
             s = s + dd * weights[i]
         partial[c * n_trials + t] = s
@@ -713,6 +725,8 @@ def kmeans_plusplus(const double[:, ::1] X, const double[::1] weights, double fi
     cdef double[::1] cand_dist = np.empty(max(n_trials, 1) * n)
     cdef double[::1] partial = np.zeros(nc * width)
     cdef Py_ssize_t[::1] candidates = np.empty(width, dtype=np.intp)
+    cdef int[::1] owner = np.zeros(n, dtype=np.intc)
+    cdef double[::1] apart = np.empty(width * max(k, 1))
     cdef Py_ssize_t i, f, c, m, t, first, best
     cdef double acc = 0.0, potential, best_potential, p
     cdef const double* Xp
@@ -744,9 +758,11 @@ def kmeans_plusplus(const double[:, ::1] X, const double[::1] weights, double fi
                 cumulative[i] = acc
             for t in range(n_trials):
                 candidates[t] = _draw(&cumulative[0], n, trial_u[m - 1, t])
+                for f in range(m):
+                    apart[t * k + f] = _sqdist(Xp + candidates[t] * d, &centers[f, 0], d)
             for c in prange(nc, schedule="static", num_threads=team):
-                _trial_potential_chunk(c, Xp, wp, &candidates[0], &closest[0], &cand_dist[0],
-                                       &partial[0], n, d, width)
+                _trial_potential_chunk(c, Xp, wp, &candidates[0], &closest[0], &owner[0], &apart[0], k,
+                                       &cand_dist[0], &partial[0], n, d, width)
             best = 0
             best_potential = INFINITY
             for t in range(n_trials):
@@ -758,6 +774,8 @@ def kmeans_plusplus(const double[:, ::1] X, const double[::1] weights, double fi
                     best = t
             potential = best_potential
             for i in range(n):
+                if cand_dist[best * n + i] < closest[i]:
+                    owner[i] = <int>m
                 closest[i] = cand_dist[best * n + i]
             indices[m] = candidates[best]
             for f in range(d):
