@@ -1,9 +1,11 @@
-"""Web-page benchmark: a preview update through the API against scikit-learn's fit.
+"""Web-page benchmark: a preview update through the API against scikit-learn's fit,
+and (``--clients``) a real ``kmseg serve`` under load.
 
 Run from the repository root::
 
     python benchmarks/bench_web.py            # 2-megapixel photo, k=8
     python benchmarks/bench_web.py --runs 9
+    python benchmarks/bench_web.py --clients 8 --seconds 40     # the load benchmark
 
 The photo is scikit-learn's china.jpg resized (bicubic) to 1730x1155, about
 2.0 megapixels, uploaded once as PNG to the app of ``kmseg serve`` (FastAPI's
@@ -25,6 +27,10 @@ thread on the project's machine; scikit-learn's did not change).
 
 Prints medians and ratios to scikit-learn, with the exact inertia (float64,
 every pixel, nearest centre) of both fits, and writes ``benchmarks/results/web.md``.
+
+The load benchmark (``--clients N --seconds S``, in ``_web_load.py``) starts
+``kmseg serve`` on loopback with its defaults and runs N client threads against
+it for S seconds; see that module.
 """
 
 import argparse
@@ -82,7 +88,15 @@ def main(argv=None):
     p.add_argument("--runs", type=int, default=7, help="timed runs of the kmseg steps (default: 7)")
     p.add_argument("--sklearn-runs", type=int, default=3, help="timed scikit-learn fits (default: 3)")
     p.add_argument("-k", type=int, default=8)
+    p.add_argument("--clients", type=int, default=None,
+                   help="run the load benchmark with this many clients instead")
+    p.add_argument("--seconds", type=float, default=40.0, help="load benchmark: how long (default: 40)")
+    p.add_argument("--seed", type=int, default=0, help="load benchmark: random seed (default: 0)")
     args = p.parse_args(argv)
+    if args.clients is not None:
+        import _web_load
+
+        return _web_load.run(args.clients, args.seconds, args.seed)
 
     import warnings
 

@@ -48,7 +48,7 @@ def decode_png(data):
 
 @pytest.fixture
 def client():
-    with TestClient(create_app(max_images=3)) as c:
+    with TestClient(create_app()) as c:
         yield c
 
 
@@ -388,7 +388,9 @@ def test_bad_parameters(client):
     assert_error(client.post("/api/segment", content=b"{not json", headers={"Content-Type": "application/json"}),
                  422, "not valid JSON")
     assert_error(client.post("/api/segment", json={"id": i, "k": 2.5}), 422, "k.int: ")
-    assert_error(client.post("/api/segment", json={"id": "nope", "k": 3}), 404, "'nope'", "upload it again")
+    msg = assert_error(client.post("/api/segment", json={"id": "nope", "k": 3}), 404, "no upload with id 'nope'",
+                       "upload the image first")
+    assert "expired" not in msg
     assert_error(client.get("/api/elbow", params={"id": i, "color_space": "xyz"}), 400, "color_space")
     assert_error(client.get(f"/api/images/{i}/download/secret.txt"), 404, "file='secret.txt'")
     assert_error(client.get(f"/api/images/{i}/view/segmented?k=abc"), 400, "k='abc'")
@@ -396,11 +398,19 @@ def test_bad_parameters(client):
     assert_still_serving(client)
 
 
-def test_old_uploads_are_dropped(client):
-    ids = [upload(client, encoded(quadrants(seed=s)))["id"] for s in range(4)]  # the store keeps 3
-    assert_error(client.post("/api/segment", json={"id": ids[0], "k": 2}), 404, "last 3 uploads")
-    for i in ids[1:]:
-        assert client.post("/api/segment", json={"id": i, "k": 2}).status_code == 200
+def test_old_uploads_expire_within_the_memory_budget():
+    with TestClient(create_app(cache_mb=0.5)) as c:  # about four of these small uploads
+        ids = [upload(c, encoded(quadrants(seed=s)))["id"] for s in range(8)]
+        info = c.get("/api/info").json()
+        assert info["cache_mb"] == 0.5 and 0 < info["cache_used_mb"] <= 0.5 and 2 <= info["images"] < 8
+        for i in ids[:8 - info["images"]]:
+            for r in (c.post("/api/segment", json={"id": i, "k": 2}), c.get(f"/api/images/{i}"),
+                      c.get(f"/api/images/{i}/view/original"), c.get("/api/elbow", params={"id": i})):
+                msg = assert_error(r, 404, f"upload '{i}' expired", "0.5 MiB of uploads", "upload it again")
+                assert "no upload" not in msg
+        for i in ids[8 - info["images"]:]:
+            assert c.post("/api/segment", json={"id": i, "k": 2}).status_code == 200
+        assert_error(c.get("/api/images/never-was"), 404, "no upload with id 'never-was'")
 
 
 def test_internal_error_is_a_json_line(client, monkeypatch, caplog):
@@ -457,8 +467,10 @@ def test_prepared_in_space_matches_a_fresh_prepare():
 def test_create_app_validates_its_limits():
     with pytest.raises(kmseg.KmsegError, match="max_bytes=0"):
         create_app(max_bytes=0)
-    with pytest.raises(kmseg.KmsegError, match="max_images"):
-        create_app(max_images=0)
+    with pytest.raises(kmseg.KmsegError, match="cache_mb=0 must be > 0"):
+        create_app(cache_mb=0)
+    with pytest.raises(kmseg.KmsegError, match="body_timeout_s=-1"):
+        create_app(body_timeout_s=-1)
 
 
 # ---- the command ---------------------------------------------------------------------------------
@@ -529,3 +541,12 @@ def test_cli_and_limits_do_not_load_the_framework():
             "print(','.join(m for m in ('fastapi', 'starlette', 'uvicorn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_serve_checks_the_cache_budget(capsys):
+    from kmseg import cli
+
+    assert cli.main(["serve", "--cache-mb", "0"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == "kmseg: error: --cache-mb 0 must be in (0, 1073741824]"
+    assert "--cache-mb MB" in cli.build_parser()._subparsers._group_actions[0].choices["serve"].format_help()

@@ -296,6 +296,9 @@ def build_parser():
     p.add_argument("--max-pixels", type=int, default=web.DEFAULT_MAX_PIXELS, metavar="N",
                    help=f"refuse images of more than N pixels, from their header "
                    f"(default: {web.DEFAULT_MAX_PIXELS:,})")
+    p.add_argument("--cache-mb", type=float, default=web.DEFAULT_CACHE_MB, metavar="MB",
+                   help="memory for the uploads kept, in MiB; the least recently used are dropped first "
+                   f"(default: {web.DEFAULT_CACHE_MB:g})")
     p.add_argument("--threads", type=int, default=None, help="threads to use (default: all cores)")
     return parser
 
@@ -660,12 +663,14 @@ def _cmd_serve(args):
         raise _Failure(f'kmseg serve needs {", ".join(missing)}: pip install "kmseg[web]"')
     if not 0 < args.max_upload_mb <= 1 << 20:
         raise _Failure(f"--max-upload-mb {args.max_upload_mb:g} must be in (0, 1048576]")
+    if not 0 < args.cache_mb <= 1 << 30:
+        raise _Failure(f"--cache-mb {args.cache_mb:g} must be in (0, 1073741824]")
     import uvicorn
 
     from .web import create_app
 
     app = create_app(max_bytes=int(args.max_upload_mb * (1 << 20)), max_pixels=args.max_pixels,
-                     n_threads=args.threads)
+                     cache_mb=args.cache_mb, n_threads=args.threads)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"kmseg: serving on http://{shown}:{args.port}/ (API: /docs; Ctrl+C stops)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

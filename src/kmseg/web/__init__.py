@@ -5,9 +5,9 @@ Needs the ``web`` extra (``pip install "kmseg[web]"``: FastAPI, uvicorn, python-
 framework loads on first use of ``create_app``.
 """
 
-from ._limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from ._limits import DEFAULT_CACHE_MB, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
 
-__all__ = ["create_app", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS"]
+__all__ = ["create_app", "DEFAULT_CACHE_MB", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS"]
 
 
 def __getattr__(name):

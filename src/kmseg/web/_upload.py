@@ -8,7 +8,6 @@ are kept, so the pictures and downloads of one setting cost no second fit.
 
 import os
 import re
-import secrets
 import threading
 from collections import OrderedDict
 
@@ -18,7 +17,7 @@ from .. import KmsegError, elbow, prepare, region_hierarchy, segment
 from .. import _validation as v
 from .._params import AUTO_K_MAX
 from ..io import thread_warnings
-from ._limits import DEFAULT_MAX_RESULTS
+from ._limits import DEFAULT_MAX_RESULTS, MAX_NAME_CHARS
 
 #: Largest k the page and the API accept (label maps stay 8-bit PNGs).
 MAX_K = 256
@@ -121,10 +120,10 @@ class Upload:
             return self._elbows[prep.space]
 
     def result(self, k, color_space=None, spatial=False):
-        """The segmentation for these settings; ``k`` may be 'auto' (the elbow's knee)."""
+        """The segmentation for these settings; ``k`` (checked by :func:`parse_k`)
+        may be 'auto' (the elbow's knee)."""
         import time
 
-        k = parse_k(k)
         space = self.prepared(color_space).space
         knee = None
         if k == "auto":
@@ -146,6 +145,14 @@ class Upload:
             while len(self._results) > self._max_results:
                 self._results.popitem(last=False)
         return result
+
+    def shrink(self):
+        """Drop what can be made again, but the newest result: for an upload that
+        alone holds more than the memory budget."""
+        with self._lock:
+            while len(self._results) > 1:
+                self._results.popitem(last=False)
+            self._original_png = None
 
     def _colors(self, k, space):
         """k colour classes; a note when the image has fewer colours (segment's warning)."""
@@ -180,39 +187,28 @@ class Upload:
         return self._original_png
 
 
+def clean_name(name):
+    """The name an upload is shown by: the last part of what the client sent, with
+    control characters (NUL, newlines) replaced and at most MAX_NAME_CHARS long.
+    It names the upload in messages and download names, never a file on disk.
+
+    Examples
+    --------
+    >>> clean_name("../../etc/pass\\x00wd"), clean_name("C:\\\\photos\\\\cat.png"), clean_name("")
+    ('pass?wd', 'cat.png', 'upload')
+    """
+    name = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch if ch.isprintable() else "?" for ch in name).strip()
+    if len(name) > MAX_NAME_CHARS:
+        name = name[:MAX_NAME_CHARS - 1] + "\u2026"
+    return name or "upload"
+
+
 def _safe_stem(name):
     """A file-name stem fit for download names: letters, digits, '-', '_' and '.'."""
     stem = os.path.splitext(os.path.basename(name.replace("\\", "/")))[0]
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")
     return stem[:60] or "image"
-
-
-class ImageStore:
-    """The last ``max_images`` uploads, by random id, least recently used dropped first."""
-
-    def __init__(self, max_images):
-        self.max_images = max_images
-        self._items = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self):
-        return len(self._items)
-
-    def add(self, upload):
-        key = secrets.token_urlsafe(12)
-        with self._lock:
-            self._items[key] = upload
-            while len(self._items) > self.max_images:
-                self._items.popitem(last=False)
-        return key
-
-    def get(self, key):
-        """The upload of ``key``, or None if it is unknown or was dropped."""
-        with self._lock:
-            upload = self._items.get(key)
-            if upload is not None:
-                self._items.move_to_end(key)
-            return upload
 
 
 def read_upload(data, name):
