@@ -457,6 +457,93 @@ def test_ctrl_c_leaves_complete_files_and_resume_finishes(tmp_path, workers):
     assert {r["status"] for r in resumed} == {"ok", "skipped"}  # each image once: done or skipped
 
 
+def test_sigkill_at_random_moments_then_resume_is_an_uninterrupted_run(tmp_path):
+    """SIGKILL (nothing to clean up with) at random moments, some of them while a file
+    is being written; then --resume: the folder is exactly the uninterrupted run's,
+    manifest aside, with no temporary file left."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(7)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, size=(200, 240, 3), dtype=np.uint8)).save(folder / f"{i:02d}.png")
+    args = ["batch", str(folder), "-k", "4", "--jobs", "2", "--quiet"]
+    assert main(args + ["-o", str(tmp_path / "clean")]) == 0
+    expected = {n: (tmp_path / "clean" / n).read_bytes() for n in os.listdir(tmp_path / "clean")}
+    del expected["manifest.jsonl"]
+    for seed in range(4):
+        moment = random.Random(seed)
+        out = tmp_path / f"killed{seed}"
+        proc = subprocess.Popen([sys.executable, "-m", "kmseg", *args, "-o", str(out)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        manifest, done = out / "manifest.jsonl", moment.randrange(12)  # images done before the kill
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            if manifest.exists() and len(manifest.read_text().splitlines()) >= done:
+                break
+            time.sleep(0.002)
+        if seed % 2:  # then at once, or as soon as a file is being written
+            until = time.monotonic() + 1
+            while proc.poll() is None and time.monotonic() < until:
+                if any(n.startswith(".kmseg-") for n in os.listdir(out)):
+                    break
+        proc.kill()
+        proc.wait(timeout=60)
+        assert main(args + ["-o", str(out), "--resume"]) == 0
+        names = sorted(os.listdir(out))
+        assert not [n for n in names if n.startswith(".kmseg-")], (seed, names)
+        names.remove("manifest.jsonl")
+        assert names == sorted(expected), seed
+        for name in names:
+            assert (out / name).read_bytes() == expected[name], (seed, name)
+
+
+def test_leftovers_of_dead_writers_are_removed_and_never_taken_for_files(folder, tmp_path):
+    """A kmseg temporary file is removed when its writer is gone (or it is an hour old);
+    a live writer's, and every file that is not kmseg's, are left alone."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from kmseg.io._write import _host_tag, temporary_file
+
+    out = tmp_path / "out"
+    out.mkdir()
+    killed = ("import os, signal, sys\nfrom kmseg.io import _write\n"
+              "_write.os.replace = lambda a, b: os.kill(os.getpid(), signal.SIGKILL)  # killed mid-write\n"
+              "_write.save_bytes(sys.argv[1], b'half')\n")
+    proc = subprocess.run([sys.executable, "-c", killed, str(out / "p0_labels.png")], timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    dead, = os.listdir(out)
+    assert dead.startswith(".kmseg-tmp-") and dead.endswith("-p0_labels.png")
+    fd, live = temporary_file(str(out), "p1_labels.png")  # being written now, by this process
+    os.close(fd)
+    other_host = f"{(int(_host_tag(), 16) + 1) % (1 << 32):08x}"
+    hour_ago = time.time() - 3700
+    files = {f".kmseg-tmp-{other_host}-1-abcdefgh-p2_labels.png": (None, True),  # another machine's: kept
+             f".kmseg-tmp-{other_host}-1-stuvwxyz-p2_recolor.png": (hour_ago, False),  # ... unless stale
+             ".kmseg-ab_cd123.png": (hour_ago, True),  # its name does not say it is kmseg's
+             ".kmseg-notes.txt": (hour_ago, True)}
+    for name, (mtime, _) in files.items():
+        (out / name).write_bytes(b"x")
+        if mtime is not None:
+            os.utime(out / name, (mtime, mtime))
+    inputs = [os.path.basename(p) for p, _ in expand_inputs([str(out)])]
+    assert inputs == [".kmseg-ab_cd123.png"]  # kmseg's temporaries are no input images
+    summary = kmseg.segment_many([str(folder)], 3, str(out), jobs=1, resume=True)
+    assert summary.count("ok") == 3
+    left = {n for n in os.listdir(out) if n.startswith(".")}
+    assert left == {os.path.basename(live)} | {n for n, (_, kept) in files.items() if kept}
+    assert (out / "p0_labels.png").read_bytes().startswith(b"\x89PNG")
+    os.remove(live)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(shared_palette=True, spatial_weight=1.0), "shared_palette=True takes no spatial_weight"),
     (dict(shared_palette=True, n_init=0), "n_init=0 must be >= 1"),

@@ -5,6 +5,7 @@ transparency read as alpha, and outputs that never end half-written."""
 import errno
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -76,6 +77,41 @@ def _palette_with_transparency():
 PLANAR = np.random.default_rng(5).random((3, 6, 7))  # float RGB, one plane per channel
 
 
+def _png_chunks(data):
+    """``[(type, data)]`` of a PNG file's chunks."""
+    import struct
+
+    pos, chunks = 8, []
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunks.append((kind, data[pos + 8:pos + 8 + length]))
+        pos += 12 + length
+    return chunks
+
+
+def _png_of(chunks):
+    from kmseg.io._png import _chunk
+
+    return b"\x89PNG\r\n\x1a\n" + b"".join(_chunk(kind, body) for kind, body in chunks)
+
+
+def _bad_crc(png, kind, extra=None, before=b"IEND"):
+    """``png`` with the CRC of its first ``kind`` chunk off by one bit (``extra``: a
+    chunk of that kind inserted before the first ``before`` chunk first)."""
+    chunks = _png_chunks(png)
+    if extra is not None:
+        at = next(i for i, (k, _) in enumerate(chunks) if k == before)
+        chunks.insert(at, (kind, extra))
+    data = bytearray(_png_of(chunks))
+    pos = 8
+    for k, body in chunks:
+        if k == kind:
+            data[pos + 8 + len(body) + 3] ^= 1  # the CRC's last byte
+            return bytes(data)
+        pos += 12 + len(body)
+    raise ValueError(kind)
+
+
 def _corpus_bytes():
     rgb = quadrants(24, 32)
     png = encoded(rgb, "PNG")
@@ -87,6 +123,7 @@ def _corpus_bytes():
         "text.png": (b"hello, I am not a picture\n", "not an image"),
         "header_only.png": (png[:33], "truncated|corrupt"),
         "corrupt.png": (bytes(corrupt_png), "corrupt"),
+        "bad_crc.png": (_bad_crc(png, b"IDAT"), r"corrupt \(CRC mismatch in IDAT\)$"),
         "bomb.png": (bomb_png(), "too large"),
         "bomb.tif": (bomb_tiff(), r"too large \(65535x65535"),
         "nan.tif": (_tiff(np.array([[0.1, np.nan], [0.5, 0.9]], np.float32)), "NaN or infinite"),
@@ -238,6 +275,87 @@ def test_strict_refuses_what_only_warns(corpus, tmp_path):
     with kmseg.config_context(strict=True):  # the rest pass strict mode too
         for name in sorted(set(good) - WARNED):
             kmseg.read_image(folder / name)
+
+
+def _crc_cases():
+    """``{name: (bytes, chunk, pixels)}``: PNG files with one chunk's CRC wrong that
+    the decoders would read as if nothing were wrong, and the pixels they hold."""
+    rgb = quadrants(12, 16)
+    png = encoded(rgb, "PNG")
+    rgb16 = png_bytes(RGB16)  # 16-bit colour: kmseg's own decoder
+    frames = [np.full((8, 8, 3), c, np.uint8) for c in (10, 200)]
+    return {
+        "idat.png": (_bad_crc(png, b"IDAT"), "IDAT", rgb),
+        "idat16.png": (_bad_crc(rgb16, b"IDAT"), "IDAT", RGB16),
+        "text_after_idat.png": (_bad_crc(png, b"tEXt", b"Comment\x00hello"), "tEXt", rgb),
+        "iend.png": (_bad_crc(png, b"IEND"), "IEND", rgb),
+        "apng_fdat.png": (_bad_crc(_apng(), b"fdAT"), "fdAT", frames[0]),
+    }
+
+
+def test_png_crc_mismatch_is_refused_unless_lenient(tmp_path, capsys):
+    for name, (data, chunk, pixels) in _crc_cases().items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with Image.open(path) as im:  # what Pillow does: no error, no warning
+            im.seek(getattr(im, "n_frames", 1) - 1)
+            im.load()
+        message = rf"{name}': corrupt \(CRC mismatch in {chunk}\)"
+        with pytest.raises(ImageReadError, match=message + "$"):
+            kmseg.read_image(path)
+        with pytest.raises(ImageReadError, match=message + "$"):
+            kmseg.io.read_bytes(data, name)  # an upload too
+        with kmseg.config_context(lenient=True):
+            with pytest.warns(KmsegWarning, match=message + r", read anyway \(lenient\)") as record:
+                arr = kmseg.read_image(path, frames="all")[0]
+            assert any("CRC" in str(w.message) for w in record)
+            np.testing.assert_array_equal(arr, pixels)
+            with kmseg.config_context(strict=True):  # strict mode: the warning is an error
+                with pytest.raises(ImageReadError, match=rf"{name}': refused in strict mode: corrupt "
+                                                         rf"\(CRC mismatch in {chunk}\)$"):
+                    kmseg.read_image(path)
+        out = tmp_path / (name + "_out")
+        assert main(["segment", str(path), "-k", "2", "-o", str(out)]) == 1
+        assert re.search(message + "$", _one_error_line(capsys.readouterr().err))
+        assert os.listdir(out) == []
+    path = tmp_path / "idat.png"
+    assert main(["segment", "--lenient", str(path), "-k", "2", "-o", str(tmp_path / "lenient")]) == 0
+    err = capsys.readouterr().err
+    assert err == f"kmseg: warning: {str(path)!r}: corrupt (CRC mismatch in IDAT), read anyway (lenient)\n"
+    assert len(os.listdir(tmp_path / "lenient")) == 3
+
+
+def test_png_crc_mismatch_before_the_image_data_is_refused_even_leniently(tmp_path):
+    """Pillow itself refuses a bad CRC in the chunks before the image data."""
+    path = tmp_path / "text_first.png"
+    path.write_bytes(_bad_crc(encoded(quadrants(8, 8), "PNG"), b"tEXt", b"Comment\x00hi", before=b"IDAT"))
+    with pytest.raises(ImageReadError, match=r"text_first.png': corrupt \(CRC mismatch in tEXt\)$"):
+        kmseg.read_image(path)
+    with kmseg.config_context(lenient=True):
+        with pytest.raises(ImageReadError, match=r"mismatch in tEXt; the decoder refuses it, even leniently"):
+            kmseg.read_image(path)
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+def test_png_adler32_mismatch_is_refused_by_zlib(tmp_path, depth):
+    """The zlib stream's own checksum: the chunks' CRCs right, the stream's last byte wrong."""
+    arr = quadrants(30, 40) if depth == 8 else RGB16
+    chunks = _png_chunks(encoded(arr, "PNG") if depth == 8 else png_bytes(arr))
+    stream = bytearray(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+    stream[-1] ^= 1
+    rest = [c for c in chunks if c[0] != b"IDAT"]
+    path = tmp_path / "adler.png"
+    path.write_bytes(_png_of(rest[:1] + [(b"IDAT", bytes(stream))] + rest[1:]))
+    for lenient in (False, True):
+        with kmseg.config_context(lenient=lenient):
+            with pytest.raises(ImageReadError, match="adler.png': corrupt"):
+                kmseg.read_image(path)
+
+
+def test_lenient_is_a_boolean():
+    with pytest.raises(KmsegError, match="lenient='yes' must be True or False"):
+        kmseg.set_config(lenient="yes")
+    assert kmseg.get_config()["lenient"] is False
 
 
 def test_strict_applies_pillows_bomb_warning(tmp_path, monkeypatch):

@@ -80,9 +80,15 @@ def test_layouts_read_otherwise_are_refused(tmp_path, options, reason):
 def test_truncated_or_corrupt_tiff_names_the_file(tmp_path, compression):
     path = tmp_path / "cut.tif"
     tifffile.imwrite(path, _noise((100, 80, 3)), rowsperstrip=8, compression=compression)
-    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(kmseg.ImageReadError, match="cut.tif.*cannot decode segment"):
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    # refused on opening, before any band is read: strips that run past the end of the file
+    with pytest.raises(kmseg.ImageReadError, match=r"cut.tif.*truncated or corrupt TIFF \(strip or tile \d+ .*past"):
         segment_large(path, 3)
+    if compression:  # the file whole, but a strip's compressed bytes spoilt
+        path.write_bytes(whole[: len(whole) // 2] + b"\xff" * 200 + whole[len(whole) // 2 + 200:])
+        with pytest.raises(kmseg.ImageReadError, match="cut.tif.*cannot decode segment"):
+            segment_large(path, 3)
     path.write_bytes(b"II*\x00garbage")
     with pytest.raises(kmseg.ImageReadError, match="cut.tif.*corrupt or unreadable TIFF"):
         segment_large(path, 3)

@@ -12,7 +12,7 @@ from . import _validation as v
 #: (2**28: a 16384 x 16384 image).
 DEFAULT_MAX_PIXELS = 1 << 28
 
-_DEFAULTS = {"max_pixels": DEFAULT_MAX_PIXELS, "strict": False}
+_DEFAULTS = {"max_pixels": DEFAULT_MAX_PIXELS, "strict": False, "lenient": False}
 _local = threading.local()
 
 
@@ -34,7 +34,7 @@ def get_config():
     return dict(_settings())
 
 
-def set_config(max_pixels=None, strict=None):
+def set_config(max_pixels=None, strict=None, lenient=None):
     """Change settings for this thread.
 
     Parameters
@@ -45,10 +45,14 @@ def set_config(max_pixels=None, strict=None):
         Default 2**28.
     strict : bool, optional
         Refuse image files that decode only with a warning: extra frames,
-        a missing end marker or bad checksum, corrupt metadata, precision that
-        cannot be kept, or more pixels than Pillow's own decompression-bomb
-        warning allows (``PIL.Image.MAX_IMAGE_PIXELS``). Default False: such
-        files are read, with a :class:`~kmseg.KmsegWarning` naming the file.
+        a missing end marker, corrupt metadata, precision that cannot be kept,
+        or more pixels than Pillow's own decompression-bomb warning allows
+        (``PIL.Image.MAX_IMAGE_PIXELS``). Default False: such files are read,
+        with a :class:`~kmseg.KmsegWarning` naming the file.
+    lenient : bool, optional
+        Read files whose checksums do not match (a PNG chunk's CRC) with a
+        :class:`~kmseg.KmsegWarning` naming the file and the chunk, instead of
+        refusing them. Default False. In strict mode that warning is an error too.
 
     Examples
     --------
@@ -56,6 +60,9 @@ def set_config(max_pixels=None, strict=None):
     >>> kmseg.set_config(strict=True); kmseg.get_config()["strict"]
     True
     >>> kmseg.set_config(strict=False)
+    >>> with kmseg.config_context(lenient=True):
+    ...     kmseg.get_config()["lenient"]
+    True
     """
     if max_pixels is not None:
         _settings()["max_pixels"] = v.check_int("max_pixels", max_pixels)
@@ -63,6 +70,10 @@ def set_config(max_pixels=None, strict=None):
         if not isinstance(strict, bool):
             raise v.KmsegError(f"strict={strict!r} must be True or False")
         _settings()["strict"] = strict
+    if lenient is not None:
+        if not isinstance(lenient, bool):
+            raise v.KmsegError(f"lenient={lenient!r} must be True or False")
+        _settings()["lenient"] = lenient
 
 
 @contextmanager

@@ -105,7 +105,10 @@ def _reading_options():
                         help="refuse images of more than N pixels, from their header (default: 2**28)")
     common.add_argument("--strict", action="store_true", default=None,
                         help="also refuse files the decoder only warns about (extra frames, a missing "
-                        "end marker, bad checksums, corrupt metadata, Pillow's bomb warning)")
+                        "end marker, corrupt metadata, Pillow's bomb warning)")
+    common.add_argument("--lenient", action="store_true", default=None,
+                        help="read files whose checksums do not match (a PNG chunk's CRC), with a "
+                        "warning, instead of refusing them")
     return common
 
 
@@ -702,7 +705,7 @@ def main(argv=None):
         try:
             from . import config_context
 
-            reading = {key: getattr(args, key, None) for key in ("max_pixels", "strict")}
+            reading = {key: getattr(args, key, None) for key in ("max_pixels", "strict", "lenient")}
             with config_context(**{k: val for k, val in reading.items() if val is not None}):
                 return commands[args.command](args)
         except _Failure as exc:

@@ -4,6 +4,7 @@ import glob
 import os
 
 from .._validation import KmsegError
+from ..io._write import is_temporary
 
 #: File extensions taken from folders.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".ppm", ".pgm")
@@ -16,8 +17,9 @@ def expand_inputs(inputs, recursive=False):
     ----------
     inputs : iterable of str
         Files (taken whatever their extension), folders (their image files, by
-        extension) and glob patterns. A name that is no pattern is kept as a file
-        even if it does not exist, so that it fails in its own record.
+        extension, but not kmseg's temporary files) and glob patterns. A name
+        that is no pattern is kept as a file even if it does not exist, so that
+        it fails in its own record.
     recursive : bool, default=False
         Descend into sub-folders of folders (and let ``**`` in patterns match folders).
 
@@ -47,7 +49,7 @@ def expand_inputs(inputs, recursive=False):
             for folder, dirs, files in walker:
                 dirs.sort()
                 for name in sorted(files):
-                    if name.lower().endswith(IMAGE_EXTENSIONS):
+                    if name.lower().endswith(IMAGE_EXTENSIONS) and not is_temporary(name):
                         add(os.path.join(folder, name),
                             "" if folder == item else os.path.relpath(folder, item))
         elif os.path.isfile(item) or not glob.has_magic(item):
@@ -57,6 +59,6 @@ def expand_inputs(inputs, recursive=False):
             if not matches:
                 raise KmsegError(f"{item!r}: no such file, folder or matching pattern")
             for path in matches:
-                if os.path.isfile(path):
+                if os.path.isfile(path) and not is_temporary(os.path.basename(path)):
                     add(path)
     return found

@@ -15,7 +15,7 @@ from .._config import get_config
 from .._params import (DEFAULT_MAX_ITER, DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE,
                        DEFAULT_TOL, FitParams)
 from .._validation import COLOR_SPACES, KmsegError, check_choice, check_int
-from ..io._write import output_paths
+from ..io._write import output_paths, remove_leftovers
 from ..pipeline._fit import check_n_clusters
 from ..pipeline._large import segment_large
 from ..pipeline._palette import PaletteFitter
@@ -150,7 +150,9 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
         (each imports kmseg first).
     resume : bool, default=False
         Skip images whose outputs all exist (every file is written atomically,
-        so an existing file is a complete one).
+        so an existing file is a complete one). Either way, the temporary
+        files that a killed run left in the output folders (``.kmseg-tmp-*``,
+        whose writing process has ended) are removed first.
     recursive : bool, default=False
         Descend into sub-folders.
     shared_palette : bool, default=False
@@ -229,6 +231,8 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
     if fitter is not None:
         fitter.check()  # before any image is read
     os.makedirs(output_dir, exist_ok=True)
+    for folder in {output_dir} | {os.path.dirname(t) or "." for t in claimed}:
+        remove_leftovers(folder)  # of a killed run: never taken for an output, never left
     config = get_config()  # settings are per thread: workers get the caller's
     log_path = os.path.join(output_dir, MANIFEST) if manifest else None
     with executor(jobs, scheduler, workers) as runner:

@@ -7,6 +7,7 @@ band, never the image. Other formats cannot be decoded in parts here: they are r
 whole (bounded by ``max_pixels``) and handed out as bands of that array.
 """
 
+import numbers
 import os
 import zlib
 
@@ -56,7 +57,7 @@ def _check_page(page, name):
     elif page.bitspersample != 8 or page.sampleformat != 1:
         reason = f"{page.bitspersample}-bit samples of format {int(page.sampleformat)}"
     elif page.photometric not in (_MINISBLACK, _RGB):
-        reason = f"photometric {page.photometric.name}"
+        reason = f"photometric {getattr(page.photometric, 'name', page.photometric)}"
     elif page.photometric == _RGB and spp not in (3, 4):
         reason = f"RGB with {spp} samples"
     elif page.photometric == _MINISBLACK and spp not in (1, 2):
@@ -98,20 +99,28 @@ class TiffBands:
     def __init__(self, path, rows=None):
         tifffile = require_tifffile()
         self.name = describe(path)
-        unreadable = (tifffile.TiffFileError, OSError, ValueError, IndexError, KeyError)
+        self._tif = None
         try:
             self._tif = tifffile.TiffFile(path)
-        except unreadable as exc:
-            raise ImageReadError(f"{self.name}: corrupt or unreadable TIFF ({exc})") from None
-        try:
-            page = self._tif.pages[0]
-            self.channels, self.alpha = _check_page(page, self.name)
-        except unreadable as exc:
-            self._tif.close()
-            raise ImageReadError(f"{self.name}: corrupt or unreadable TIFF ({exc})") from None
-        except BaseException:
-            self._tif.close()
+            self._layout(self._tif.pages[0], rows)
+        except ImageReadError:
+            self._close_file()
             raise
+        except Exception as exc:  # tifffile fed hostile bytes raises all sorts: never a traceback
+            self._close_file()
+            raise ImageReadError(f"{self.name}: corrupt or unreadable TIFF ({exc or type(exc).__name__})") \
+                from None
+        except BaseException:
+            self._close_file()
+            raise
+
+    def _close_file(self):
+        if self._tif is not None:
+            self._tif.close()
+
+    def _layout(self, page, rows):
+        """The page's checks, shape and segment grid, and the rows of a band."""
+        self.channels, self.alpha = _check_page(page, self.name)
         self._page = page
         h, w = self.shape = (int(page.imagelength), int(page.imagewidth))
         # the TIFF segment order: plane, then rows of segments, then segments in a row
@@ -123,6 +132,12 @@ class TiffBands:
         self._planes = self.channels + self.alpha if page.planarconfig == 2 else 1
         seg_width = self._per_row * int(page.tilewidth) if page.is_tiled else w
         self._check_band(self._seg_rows * seg_width)
+        self._check_segments(page)
+        # tifffile's segment decoder, built here where its errors (from the tags it reads) are a refusal
+        self._decode = page.decode
+        self._decode_kwargs = {}
+        if page.compression in (6, 7, 34892, 33007):
+            self._decode_kwargs = dict(jpegtables=page.jpegtables, jpegheader=page.jpegheader)
         from .._config import get_config
 
         # a default band also stays within max_pixels (whole rows of segments, at least one)
@@ -137,11 +152,31 @@ class TiffBands:
 
         limit = get_config()["max_pixels"]
         if pixels > limit:
-            self._tif.close()
             raise ImageReadError(
                 f"{self.name}: its strips or tiles make bands of {self._seg_rows} rows = {pixels:,} "
                 f"pixels, more than max_pixels={limit:,} (raise it with kmseg.set_config(max_pixels=...) "
                 "or --max-pixels, or rewrite the file with smaller strips)")
+
+    def _check_segments(self, page):
+        """Refuse a file with fewer strips or tiles than its image needs, or one that runs
+        past the end of the file (reading it would ask for its byte count, however large)."""
+        h, w = self.shape
+        if h == 0 or w == 0:
+            raise ImageReadError(f"{self.name}: corrupt TIFF (an image of {w}x{h} pixels)")
+        needed = self._planes * self._n_seg_rows * self._per_row
+        offsets, counts = page.dataoffsets, page.databytecounts
+        if min(len(offsets), len(counts)) < needed:
+            raise ImageReadError(f"{self.name}: corrupt TIFF ({len(offsets)} strip or tile offsets and "
+                                 f"{len(counts)} byte counts, for an image of {needed} strips or tiles)")
+        size = self._tif.filehandle.size
+        for index in range(needed):
+            if not isinstance(offsets[index], numbers.Integral) or not isinstance(counts[index], numbers.Integral):
+                raise ImageReadError(f"{self.name}: corrupt TIFF (strip or tile {index} has offset "
+                                     f"{offsets[index]!r} and byte count {counts[index]!r}, not integers)")
+            if counts[index] and not 0 <= offsets[index] <= size - counts[index]:
+                raise ImageReadError(f"{self.name}: truncated or corrupt TIFF (strip or tile {index} of "
+                                     f"{counts[index]:,} bytes at {offsets[index]:,} runs past the end of "
+                                     f"the file, {size:,} bytes)")
 
     def close(self):
         self._tif.close()
@@ -167,10 +202,7 @@ class TiffBands:
         """
         page = self._page
         fh = self._tif.filehandle
-        decode = page.decode
-        kwargs = {}
-        if page.compression in (6, 7, 34892, 33007):
-            kwargs = dict(jpegtables=page.jpegtables, jpegheader=page.jpegheader)
+        decode, kwargs = self._decode, self._decode_kwargs
         h, w = self.shape
         c = self.channels + self.alpha
         offsets, counts = page.dataoffsets, page.databytecounts

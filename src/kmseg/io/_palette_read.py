@@ -89,6 +89,10 @@ def _json(text, path):
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise KmsegError(f"{path!r}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise KmsegError(f"{path!r}: not a palette (JSON nested too deeply)") from None
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise KmsegError(f"{path!r}: not a palette (a number in it has thousands of digits)") from None
     if isinstance(data, dict) and isinstance(data.get("colors"), list):
         items = [c.get("rgb", c.get("hex")) if isinstance(c, dict) else c for c in data["colors"]]
     elif isinstance(data, list):

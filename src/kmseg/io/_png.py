@@ -32,8 +32,60 @@ def header(data):
     """``(width, height, bit_depth, colour_type, interlace)`` of PNG bytes."""
     if data[:8] != _SIGNATURE or data[12:16] != b"IHDR":
         raise PNGError("not a PNG file")
+    if len(data) < 29:
+        raise PNGError("truncated (the file ends inside the IHDR chunk)")
     w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    if w == 0 or h == 0:  # zlib's max_length=0 would inflate the whole stream: no bound
+        raise PNGError(f"corrupt (the IHDR chunk gives a {w}x{h} image)")
     return w, h, depth, ctype, interlace
+
+
+#: Bytes of a chunk's data read at a time by :func:`crc_mismatch`.
+_CRC_BLOCK = 1 << 20
+
+
+def crc_mismatch(fh):
+    """The type of the first chunk whose CRC does not match, or None.
+
+    ``fh`` is a binary file open at the start of a PNG file. Each chunk's CRC
+    (of its type and data) is computed a block at a time, up to IEND; a chunk
+    cut short by the end of the file stops the pass (the decoder reports the
+    truncation), and so does anything that is not PNG. Pillow checks the CRCs
+    of the chunks before the image data only; zlib checks the stream's own
+    Adler-32 checksum as it decodes.
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> data = bytearray(png_bytes(np.zeros((2, 3), np.uint8)))
+    >>> print(crc_mismatch(io.BytesIO(data)))
+    None
+    >>> data[-20] ^= 1  # a byte of the IDAT chunk
+    >>> crc_mismatch(io.BytesIO(data))
+    'IDAT'
+    """
+    if fh.read(8) != _SIGNATURE:
+        return None
+    while True:
+        head = fh.read(8)
+        if len(head) < 8:
+            return None
+        length, kind = struct.unpack(">I4s", head)
+        crc = zlib.crc32(kind)
+        left = length
+        while left:
+            block = fh.read(min(left, _CRC_BLOCK))
+            if not block:
+                return None
+            crc = zlib.crc32(block, crc)
+            left -= len(block)
+        stored = fh.read(4)
+        if len(stored) < 4:
+            return None
+        if crc != struct.unpack(">I", stored)[0]:
+            return kind.decode("ascii") if kind.isalpha() else repr(kind)
+        if kind == b"IEND":
+            return None
 
 
 def _passes(w, h, interlace):
@@ -48,11 +100,13 @@ def _passes(w, h, interlace):
     return out
 
 
-def read_png16(data):
+def read_png16(data, check_crc=True):
     """Pixels of a 16-bit PNG, ``(H, W[, C])`` uint16.
 
     ``data`` is the whole file. The caller has checked the header's size; the
     decompressed stream is never allowed past the size the header promises.
+    Chunk CRCs are checked unless ``check_crc`` is False (a caller that has
+    checked them, or reads a file with bad ones on purpose).
     """
     w, h, depth, ctype, interlace = header(data)
     if depth != 16 or ctype not in _CHANNELS or interlace not in (0, 1):
@@ -69,12 +123,14 @@ def read_png16(data):
         if len(body) < length or len(data) < pos + 12 + length:
             raise PNGError("truncated (a chunk runs past the end of the file)")
         crc = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0]
-        if zlib.crc32(kind + body) != crc:
-            raise PNGError(f"corrupt (bad checksum in the {kind.decode('latin-1')} chunk)")
+        if check_crc and zlib.crc32(body, zlib.crc32(kind)) != crc:
+            raise PNGError(f"corrupt (CRC mismatch in {kind.decode('latin-1')})")
         if kind == b"IDAT":
             chunks.append(body)
         elif kind == b"IEND":
             break
+        elif kind == b"IHDR" and pos != 8:  # Pillow takes the last one: its size is not the one checked
+            raise PNGError("corrupt (a second IHDR chunk)")
         pos += 12 + length
     else:
         raise PNGError("truncated (no IEND chunk)")
@@ -142,5 +198,55 @@ def png_bytes(array, transparency=None, level=6, strategy=zlib.Z_DEFAULT_STRATEG
         chunks.append(_chunk(b"tRNS", struct.pack(">H", int(transparency))))
     data = deflate.compress(raw) + deflate.flush()
     for at in range(0, max(len(data), 1), IDAT_BYTES):  # a chunk holds less than 2**31 bytes
+        chunks.append(_chunk(b"IDAT", data[at:at + IDAT_BYTES]))
+    return _SIGNATURE + b"".join(chunks) + _chunk(b"IEND", b"")
+
+
+def palette_png_bytes(indices, palette, alpha=None, level=9):
+    """PNG file bytes of an indexed image: ``(H, W)`` indices into a ``(n, 3)`` uint8
+    palette (n <= 256), with ``alpha`` the ``(m,)`` uint8 alphas of its first ``m``
+    entries (a tRNS chunk) when given.
+
+    Pixels are packed 1, 2 or 4 to a byte for palettes of up to 2, 4 or 16 entries;
+    rows are unfiltered (indices are not magnitudes, so PNG's filters, which predict
+    a byte from its neighbours, only scatter them: on the Kodak photos at 16 to 256
+    colours unfiltered rows deflate smallest, and smaller than the adaptive filters
+    Pillow chooses for packed pixels), then deflated at zlib's ``level``.
+
+    Examples
+    --------
+    >>> import io, numpy as np
+    >>> from PIL import Image
+    >>> idx = np.array([[0, 1, 2], [2, 1, 0]], np.uint8)
+    >>> pal = np.array([[0, 0, 0], [255, 0, 0], [0, 0, 255]], np.uint8)
+    >>> data = palette_png_bytes(idx, pal, alpha=np.array([0], np.uint8))
+    >>> im = Image.open(io.BytesIO(data))
+    >>> im.mode, data[24], np.asarray(im).tolist(), np.asarray(im.convert("RGBA"))[0, 0].tolist()
+    ('P', 2, [[0, 1, 2], [2, 1, 0]], [0, 0, 0, 0])
+    """
+    indices = np.ascontiguousarray(indices, dtype=np.uint8)
+    palette = np.ascontiguousarray(palette, dtype=np.uint8).reshape(-1, 3)
+    h, w = indices.shape
+    n = len(palette)
+    depth = 1 if n <= 2 else 2 if n <= 4 else 4 if n <= 16 else 8
+    per = 8 // depth
+    if per > 1:  # pack `per` pixels a byte, the first in the high bits
+        width = -(-w // per)
+        padded = np.zeros((h, width * per), np.uint8)
+        padded[:, :w] = indices
+        groups = padded.reshape(h, width, per).astype(np.uint16)
+        shifts = (depth * np.arange(per - 1, -1, -1)).astype(np.uint16)
+        rows = (groups << shifts).sum(axis=2).astype(np.uint8)
+    else:
+        rows = indices
+    raw = np.zeros((h, rows.shape[1] + 1), dtype=np.uint8)  # filter byte 0: none
+    raw[:, 1:] = rows
+    deflate = zlib.compressobj(level, zlib.DEFLATED, 15, 9)
+    data = deflate.compress(raw) + deflate.flush()
+    chunks = [_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, 3, 0, 0, 0)),
+              _chunk(b"PLTE", palette.tobytes())]
+    if alpha is not None and len(alpha):
+        chunks.append(_chunk(b"tRNS", np.asarray(alpha, dtype=np.uint8).tobytes()))
+    for at in range(0, max(len(data), 1), IDAT_BYTES):
         chunks.append(_chunk(b"IDAT", data[at:at + IDAT_BYTES]))
     return _SIGNATURE + b"".join(chunks) + _chunk(b"IEND", b"")

@@ -184,24 +184,15 @@ def _check_size(name, w, h, n_frames=1, strict_notes=None, pillow_limit=None):
         )
 
 
-def _end_problem(path, fmt, verify=False):
+def _end_problem(path, fmt):
     """What is wrong with the end of a file Pillow decodes: the end marker of PNG,
-    JPEG and GIF files, and with ``verify`` (strict mode) PNG's chunk checksums."""
-    from PIL import Image
-
+    JPEG and GIF files (a PNG's chunk checksums are checked before, IEND's too)."""
     with open(path, "rb") as fh:
         fh.seek(max(0, os.path.getsize(path) - 16))
         tail = fh.read()
     if fmt == "PNG":
-        if not tail.endswith(b"IEND\xaeB`\x82"):
+        if tail[-12:-4] != b"\0\0\0\0IEND":
             return "truncated or trailing data (the file does not end with PNG's IEND chunk)"
-        if not verify:
-            return None
-        try:
-            with Image.open(path) as im:
-                im.verify()
-        except Exception as exc:
-            return f"corrupt ({exc or type(exc).__name__})"
     elif fmt in ("JPEG", "MPO") and not tail.endswith(b"\xff\xd9"):
         return "truncated or trailing data (the file does not end with JPEG's end-of-image marker)"
     elif fmt == "GIF" and not tail.endswith(b";"):
@@ -209,9 +200,10 @@ def _end_problem(path, fmt, verify=False):
     return None
 
 
-def _decode_frame(im, path, fmt, notes):
+def _decode_frame(im, path, fmt, notes, name):
     """The current frame of an opened file as an array, keeping 16-bit precision
-    where Pillow would drop it (colour PNG: read here; TIFF: read by tifffile)."""
+    where Pillow would drop it (colour PNG: read here; TIFF: read by tifffile).
+    Errors name the file ``name`` (an upload's, not its temporary path)."""
     tile = im.tile[0] if im.tile else None
     rawmode = tile.args if tile is not None and isinstance(tile.args, str) else (
         tile.args[0] if tile is not None and tile.args else "")
@@ -224,15 +216,18 @@ def _decode_frame(im, path, fmt, notes):
         with open(path, "rb") as fh:
             data = fh.read()
         try:
-            return read_png16(data)
+            return read_png16(data, check_crc=False)  # checked before, or lenient
         except PNGError as exc:
-            raise ImageReadError(f"{describe(path)}: {exc}") from None
+            raise ImageReadError(f"{name}: {exc}") from None
     if fmt == "TIFF" and max(_as_tuple(im.tag_v2.get(258, 8))) > 8 and im.mode in (
             "RGB", "RGBA", "RGBX", "CMYK", "LA"):
-        arr = _tifffile_page(path, im.tell())
+        arr = _tifffile_page(path, im.tell(), name)
         if arr is not None:
             return arr
         notes.append("16-bit colour TIFF read at 8 bits per channel (tifffile is not installed)")
+    if fmt == "TIFF" and any(t[2] > os.path.getsize(path) for t in im.tile):
+        # Pillow reads a strip up to the next one's offset, however far: a buffer of that size
+        raise ImageReadError(f"{name}: truncated or corrupt (a strip or tile starts past the end of the file)")
     limit = _pillow_limit()
     if fmt == "TIFF" and limit is not None and im.size[0] * im.size[1] > limit:
         # Pillow checks a TIFF's size again as it loads; kmseg has checked it against
@@ -248,14 +243,14 @@ def _as_tuple(value):
     return value if isinstance(value, tuple) else (value,)
 
 
-def _tifffile_page(path, index):
+def _tifffile_page(path, index, name):
     """One page of a TIFF file decoded by tifffile, or None without tifffile."""
     try:
         import tifffile
     except ImportError:  # pragma: no cover - scikit-image requires tifffile
         return None
     with tifffile.TiffFile(path) as tif:
-        return _tiff_array(tif.pages[index], describe(path))
+        return _tiff_array(tif.pages[index], name)
 
 
 def _tiff_array(page, name):
@@ -273,6 +268,10 @@ def _tiff_array(page, name):
             f"{page.samplesperpixel} samples x depth {page.imagedepth} = {values:,} values, more than "
             f"4 x max_pixels = {budget:,}; raise it with kmseg.set_config(max_pixels=...) or --max-pixels)"
         )
+    size = page.parent.filehandle.size
+    if any(count and offset > size for offset, count in zip(page.dataoffsets, page.databytecounts)):
+        # tifffile would ask for the strip's byte count, however large, from past the end
+        raise ImageReadError(f"{name}: truncated or corrupt (a strip or tile starts past the end of the file)")
     arr = page.asarray()
     if arr.ndim == 3 and int(page.planarconfig) == 2:  # planes stored one after the other
         arr = np.moveaxis(arr, 0, -1)
@@ -311,9 +310,11 @@ def read_path(path, frames="first"):
     ``frames='all'``), or raise ImageReadError naming the file and the reason.
 
     Images larger than ``kmseg.get_config()["max_pixels"]`` are refused from
-    their header's dimensions, before any pixel buffer is allocated. What the
-    decoder only warns about (and extra frames) is a :class:`KmsegWarning` naming
-    the file, or in strict mode (``kmseg.set_config(strict=True)``) an error.
+    their header's dimensions, before any pixel buffer is allocated, and PNG
+    files whose chunk CRCs do not match are refused (read with a warning when
+    ``kmseg.set_config(lenient=True)``). What the decoder only warns about (and
+    extra frames) is a :class:`KmsegWarning` naming the file, or in strict mode
+    (``kmseg.set_config(strict=True)``) an error.
     """
     name = describe(path)
     frames = check_choice("frames", frames, FRAMES)
@@ -346,11 +347,12 @@ def decode(source, name, frames="first"):
     frames = check_choice("frames", frames, FRAMES)
     if os.path.getsize(path) == 0:
         raise ImageReadError(f"{name}: not an image (the file is empty)")
-    strict = get_config()["strict"]
+    config = get_config()
+    strict = config["strict"]
     try:
         with thread_warnings() as caught:  # what the decoders warn about
             try:
-                arrays, notes = _read_pillow(path, name, frames, strict)
+                arrays, notes = _read_pillow(path, name, frames, strict, config["lenient"])
             except UnidentifiedImageError:
                 if _signature(path) != "TIFF":
                     raise
@@ -361,6 +363,10 @@ def decode(source, name, frames="first"):
                 notes.append(text)
     except UnidentifiedImageError:
         kind = _signature(path)
+        mismatch = _crc_mismatch(path) if kind == "PNG" else None
+        if mismatch:  # Pillow checks the CRCs of the chunks before the image data itself
+            refused = "; the decoder refuses it, even leniently" if config["lenient"] else ""
+            raise ImageReadError(f"{name}: corrupt (CRC mismatch in {mismatch}{refused})") from None
         if kind:
             raise ImageReadError(f"{name}: truncated or corrupt (it starts as a {kind} file, but "
                                  "no decoder can read it)") from None
@@ -384,9 +390,19 @@ def decode(source, name, frames="first"):
     return arrays if frames == "all" else arrays[0]
 
 
-def _read_pillow(path, name, frames, strict):
-    """``(arrays, notes)`` of a file Pillow opens: the size checked from the header,
-    then the frames decoded; in strict mode, what would be a note is an error."""
+def _crc_mismatch(path):
+    """The type of a PNG file's first chunk whose CRC does not match (Pillow checks
+    those before the image data only), or None: see :func:`._png.crc_mismatch`."""
+    from ._png import crc_mismatch
+
+    with open(path, "rb") as fh:
+        return crc_mismatch(fh)
+
+
+def _read_pillow(path, name, frames, strict, lenient=False):
+    """``(arrays, notes)`` of a file Pillow opens: the size checked from the header
+    and a PNG's chunk CRCs (a mismatch read only when ``lenient``), then the frames
+    decoded; in strict mode, what would be a note is an error."""
     im, pillow_limit = _open(path)
     notes = []
     with im:
@@ -394,7 +410,14 @@ def _read_pillow(path, name, frames, strict):
         fmt = im.format
         n_frames = getattr(im, "n_frames", 1)
         _check_size(name, w, h, n_frames if frames == "all" else 1, notes if strict else None, pillow_limit)
-        problem = _end_problem(path, fmt, verify=strict)
+        mismatch = _crc_mismatch(path) if fmt == "PNG" else None  # what Pillow does not check
+        if mismatch:
+            if not lenient:
+                raise ImageReadError(f"{name}: corrupt (CRC mismatch in {mismatch})")
+            if strict:
+                raise _strict_error(name, [f"corrupt (CRC mismatch in {mismatch})"])
+            notes.append(f"corrupt (CRC mismatch in {mismatch}), read anyway (lenient)")
+        problem = _end_problem(path, fmt)
         if problem:
             notes.append(problem)
         _note_frames(name, n_frames, frames, notes, strict)
@@ -403,7 +426,7 @@ def _read_pillow(path, name, frames, strict):
             im.seek(i)
             if im.size != (w, h):
                 _check_size(name, *im.size, n_frames)
-            arrays.append(_decode_frame(im, path, fmt, notes))
+            arrays.append(_decode_frame(im, path, fmt, notes, name))
     return arrays, notes
 
 
@@ -546,8 +569,9 @@ def read_image(image, *, frames="first", nan="raise"):
     ------
     ImageReadError
         A file that does not exist or cannot be decoded, or is too large
-        (``max_pixels``), or in strict mode decodes only with a warning; the
-        message names the file and the reason.
+        (``max_pixels``), or is corrupt (a PNG chunk's CRC does not match,
+        unless ``lenient``: see :func:`kmseg.set_config`), or in strict mode
+        decodes only with a warning; the message names the file and the reason.
     KmsegError
         An array of unsupported shape, dtype or values.
 
@@ -555,7 +579,8 @@ def read_image(image, *, frames="first", nan="raise"):
     -----
     KmsegWarning
         A file that Pillow decodes with a warning, or whose extra frames are not
-        read; the message names the file.
+        read, or that is read although corrupt (``lenient``); the message names
+        the file.
 
     Examples
     --------

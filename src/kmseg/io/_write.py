@@ -2,7 +2,9 @@
 
 import json
 import os
+import re
 import tempfile
+import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -14,6 +16,90 @@ from ._palette_files import palette_record
 PNG_COMPRESS_LEVEL = 1
 
 
+#: How kmseg's temporary files start: ``.kmseg-tmp-<host>-<pid>-<random>-<name>``.
+TEMP_PREFIX = ".kmseg-tmp-"
+#: A temporary file left unmodified this long (seconds) is removed whoever wrote it:
+#: one of another machine, or of a writer whose process id has been reused.
+STALE_SECONDS = 3600
+#: The name of a temporary file of :func:`temporary_file`: host tag, process id.
+_TEMP_NAME = re.compile(r"\.kmseg-tmp-([0-9a-f]{8})-([0-9]{1,10})-[a-z0-9_]{8}(-|$)")
+_host = None
+
+
+def _host_tag():
+    """8 hex digits naming this machine (a process id means something on its own machine only)."""
+    global _host
+    if _host is None:
+        import socket
+        import zlib
+
+        _host = f"{zlib.crc32(socket.gethostname().encode('utf-8', 'replace')):08x}"
+    return _host
+
+
+def is_temporary(name):
+    """Whether a file name is one of kmseg's temporary files (never an input or an output)."""
+    return _TEMP_NAME.match(name) is not None
+
+
+def temporary_file(folder, name=""):
+    """``(fd, path)`` of a new temporary file in ``folder`` whose name says it is kmseg's,
+    which machine and process writes it, and what it is for (the end of ``name``)."""
+    tail = name[-80:]  # well within a file name's 255 bytes, extension kept
+    return tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{_host_tag()}-{os.getpid()}-",
+                            suffix=f"-{tail}" if tail else "", dir=folder)
+
+
+def _alive(pid):
+    """Whether process ``pid`` of this machine is running (or may be: not ours to signal)."""
+    if pid == os.getpid() or os.name == "nt":  # os.kill would end a process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OverflowError, ValueError):
+        return False  # no such process id
+    except OSError:  # PermissionError: another user's process
+        return True
+    return True
+
+
+def remove_leftovers(folder):
+    """Remove the temporary files that interrupted kmseg writes left in ``folder``.
+
+    A kmseg temporary file (``.kmseg-tmp-<host>-<pid>-<random>-<name>``) is
+    removed when the process that wrote it, on this machine, has ended, or
+    when it has not been modified for :data:`STALE_SECONDS` (a file of another
+    machine's process, or of a process id since reused); files being written
+    by a live process are left alone, and so is every file whose name does
+    not say it is kmseg's. Returns the paths removed.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = _TEMP_NAME.match(entry.name)
+        if match is None:
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            stale = now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS
+        except OSError:
+            continue
+        if stale or (match[1] == _host_tag() and not _alive(int(match[2]))):
+            try:
+                os.remove(entry.path)
+            except OSError:  # removed meanwhile (by another run), or not ours to remove
+                continue
+            removed.append(entry.path)
+    return removed
+
+
 @contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; move it into place on success.
@@ -21,13 +107,14 @@ def atomic_path(path):
     On any error the temporary file is removed, so ``path`` is either the old
     file or the complete new one, never a partial write; an operating-system
     error (a full disk, a read-only folder) becomes an :class:`OutputError`
-    naming ``path``.
+    naming ``path``. The temporary file is ``.kmseg-tmp-<host>-<pid>-<random>-<name>``
+    (see :func:`temporary_file`): one that a killed process leaves is removed
+    by :func:`remove_leftovers`.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1]
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".kmseg-", suffix=suffix, dir=folder)
+        fd, tmp = temporary_file(folder, os.path.basename(path))
     except OSError as exc:
         raise OutputError(f"{path!r}: cannot write ({exc.strerror or exc})") from None
     os.close(fd)
@@ -284,8 +371,8 @@ def encode_indexed(indices, palette, fmt):
     Entries that are not opaque go first (the transparent one, then partly
     transparent ones), so that the PNG's tRNS chunk is as short as it can be;
     PNGs get 1, 2 or 4 bits a pixel for palettes of up to 2, 4 or 16 colours,
-    rows unfiltered (on palette images, smaller than any PNG filter: the indices
-    are not magnitudes) and zlib's best compression. A GIF holds one transparent
+    rows unfiltered and zlib's best compression (see
+    :func:`~kmseg.io._png.palette_png_bytes`). A GIF holds one transparent
     entry and no partial transparency (a :class:`~kmseg.KmsegError`).
     """
     import io
@@ -305,16 +392,16 @@ def encode_indexed(indices, palette, fmt):
     rank[order] = np.arange(len(order))
     table = table[order]
     n_clear = int((table[:, 3] < 255).sum())
-    im = palette_image(rank.astype(np.uint8)[indices], table[:, :3])
-    buf = io.BytesIO()
-    options = {}
-    if n_clear:
-        options["transparency"] = (bytes(table[:n_clear, 3].tolist()) if fmt == "PNG" and
-                                   (n_clear > 1 or table[0, 3] > 0) else 0)
+    if len(table) > 256:
+        raise KmsegError(f"{len(table)} colours do not fit a palette image, which holds 256 at most")
+    ordered = rank.astype(np.uint8)[indices]
     if fmt == "PNG":
-        im.save(buf, format="PNG", optimize=True, **options)
-    else:
-        im.save(buf, format=fmt, optimize=False, **options)
+        from ._png import palette_png_bytes
+
+        return palette_png_bytes(ordered, table[:, :3], table[:n_clear, 3] if n_clear else None)
+    im = palette_image(ordered, table[:, :3])
+    buf = io.BytesIO()
+    im.save(buf, format=fmt, optimize=False, **({"transparency": 0} if n_clear else {}))
     return buf.getvalue()
 
 
