@@ -659,3 +659,24 @@ def naive_minibatch_step(X, batch, weights, centers, counts):
             counts[j] += w
             new[j] = centers[j] + ((Xb[labels == j] * wb[labels == j, None]).sum(0) - w * centers[j]) / counts[j]
     return new, counts, inertia, float(wb.sum()), float(((new - centers) ** 2).sum())
+
+
+def naive_optimal_1d(values, weights, k):
+    """Twin of ``cluster._optimal.optimal_1d``'s optimum: the plain O(k n^2) dynamic
+    programme over the sorted distinct values; returns the least sum of squares."""
+    x, inverse = np.unique(values, return_inverse=True)
+    w = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(x))
+    n = len(x)
+    k = min(k, n)
+
+    def cost(i, j):
+        ww = w[i:j]
+        mean = (ww * x[i:j]).sum() / ww.sum()
+        return float((ww * (x[i:j] - mean) ** 2).sum())
+
+    D = np.full((k + 1, n + 1), np.inf)
+    D[0, 0] = 0.0
+    for m in range(1, k + 1):
+        for j in range(m, n + 1):
+            D[m, j] = min(D[m - 1, i] + cost(i, j) for i in range(m - 1, j))
+    return float(D[k, n])

@@ -12,6 +12,7 @@ import numpy as np
 from .. import _validation as v
 from .._params import DEFAULT_MAX_ITER, DEFAULT_TOL
 from ._coarse import MAX_FEATURES, coarse_to_fine
+from ._optimal import optimal_1d
 from ._lloyd import best_of, summary
 
 #: With ``algorithm="auto"``, data of at most 3 features and at least this many
@@ -48,9 +49,17 @@ def fit_weighted(X, weights, n_clusters, *, init="k-means++", n_init=1, max_iter
     Returns
     -------
     Fit
+        For one feature and a string ``init``, the globally optimal partition
+        (:func:`~kmseg.cluster._optimal.optimal_1d`; ``n_iter_`` 0), whatever
+        ``algorithm`` and ``n_init`` say.
     """
     n_samples, n_features = X.shape
     rng = v.make_rng(rng)
+    if n_features == 1 and isinstance(init, str):  # a line: the optimum itself, by dynamic programming
+        centers, labels, inertia = optimal_1d(X[:, 0], weights, n_clusters)
+        if len(centers) < n_clusters:  # fewer distinct values: the extra centres repeat the last
+            centers = np.concatenate([centers, np.repeat(centers[-1:], n_clusters - len(centers))])
+        return Fit(centers[:, None], labels, inertia, 0)
     if algorithm == "auto":
         coarse = n_features <= MAX_FEATURES and n_samples >= AUTO_COARSE_MIN_SAMPLES
         algorithm = "coarse-to-fine" if coarse else "lloyd"
