@@ -91,7 +91,7 @@ def test_batch_command_regions(folder, tmp_path, capsys):
     assert_array_equal(np.asarray(Image.open(out / "p2_labels.png")),
                        kmseg.segment_regions(folder / "p2.png", threshold=0.5).labels)
     assert "3 segmented" in capsys.readouterr().out
-    assert main(["batch", str(folder), "-o", str(out), "--regions", "--n-init", "2"]) == 1
+    assert main(["batch", str(folder), "-o", str(out), "--regions", "--n-init", "2"]) == 2  # a usage error
     assert "--regions takes no --n-init" in capsys.readouterr().err
 
 

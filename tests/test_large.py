@@ -312,7 +312,7 @@ def test_cli_strip_errors_are_one_line(tmp_path, photo):
     path = tmp_path / "p.tif"
     tifffile.imwrite(path, photo, rowsperstrip=8)
     code, _, err = run("segment", path, "--strips", "--figure", "-o", tmp_path / "o")
-    assert code == 1 and "--strips takes no --figure: a figure draws the whole image" in err
+    assert code == 2 and "--strips takes no --figure: a figure draws the whole image" in err  # a usage error
     assert "Traceback" not in err
     png = tmp_path / "p.png"
     Image.fromarray(photo).save(png)  # not a TIFF: over --max-pixels it is still refused

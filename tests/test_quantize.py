@@ -406,7 +406,7 @@ def test_cli_fixed_map_and_importance(photo, tmp_path):
 def test_cli_map_with_n_is_a_usage_error(photo, tmp_path, capsys):
     (tmp_path / "bw.gpl").write_text("GIMP Palette\n0 0 0\n255 255 255\n")
     assert main(["quantize", str(photo), "-n", "4", "--map", str(tmp_path / "bw.gpl"), "-o",
-                 str(tmp_path / "q.png")]) == 1
+                 str(tmp_path / "q.png")]) == 2
     assert "--map maps onto the palette given" in capsys.readouterr().err
 
 

@@ -5,8 +5,8 @@ counts, which are clustered as weighted samples, the same objective as
 clustering all pixels. Heavy modules load on first use, so ``import kmseg`` is cheap.
 """
 
-import os
-from importlib import import_module
+import os as _os
+from importlib import import_module as _import_module
 
 from ._version import __version__
 
@@ -14,7 +14,7 @@ from ._version import __version__
 # between parallel regions, taking the CPU from the Python code between kernel
 # calls: on a busy 2-core machine a fit in the main thread ran 5-10x slower.
 # Set before any OpenMP runtime starts a team; a value the user set is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __all__ = [
     "KMeans",
@@ -105,11 +105,13 @@ _LAZY = {
 
 def __getattr__(name):
     if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
+        value = getattr(_import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'kmseg' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    # the public names, the sub-packages loaded and the module's dunders; not its private helpers
+    shown = {name for name in globals() if not name.startswith("_") or name.startswith("__")}
+    return sorted(shown | set(__all__))

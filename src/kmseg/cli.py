@@ -14,17 +14,66 @@ import warnings
 from . import KmsegWarning, KneeWarning, __version__
 from ._params import (AUTO_K_MAX, DEFAULT_EXCLUDE_DISTANCE, DEFAULT_N_CLUSTERS, DEFAULT_N_COLORS, DEFAULT_N_INIT,
                       DEFAULT_RANDOM_STATE)
-from ._validation import COLOR_SPACES, DITHER_METHODS, PALETTE_SORTS, KmsegError
+from ._validation import COLOR_SPACES, DITHER_METHODS, PALETTE_SORTS, KmsegError, resolve_n_threads
 
 OUTPUTS = ("labels", "recolor", "palette")
 #: Exit status of ``kmseg quantize --max-error`` when the error cannot be reached (pngquant's
 #: for an unmet ``--quality``): nothing is written.
 EXIT_QUALITY = 99
 PALETTE_FORMATS = ("png", "json", "css", "gpl", "csv")
+#: IMAGE ``-`` reads standard input, ``-o -`` writes standard output.
+STDIO = "-"
+#: How messages and records name standard input.
+STDIN_NAME = "<stdin>"
+#: The commands whose -o is a folder (removed on Ctrl+C when the run created it and left it empty).
+FOLDER_OUTPUTS = ("segment", "palette", "batch", "demo")
+#: The most colours a GIF holds (``kmseg quantize -o FILE.gif`` refuses more).
+GIF_COLORS = 256
 
 
 class _Failure(Exception):
     """An error already phrased for the user."""
+
+
+class _Usage(Exception):
+    """A usage error found after parsing (options that do not go together, a value the
+    library refuses before any image is read): exit 2, under the sub-command's usage."""
+
+
+def _int_option(minimum=1, check=None):
+    """An argparse type: an integer >= ``minimum``, or one that the library's ``check``
+    takes (its message, less the parameter's name: argparse names the option)."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} must be >= {minimum}")
+        if check is not None:
+            try:
+                check(value)
+            except KmsegError as exc:
+                raise argparse.ArgumentTypeError(str(exc).partition("=")[2] or str(exc)) from None
+        return value
+
+    return parse
+
+
+def _fraction(what):
+    """An argparse type: a number from 0 to 1 (``what`` it is, for the message)."""
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+        if not 0 <= value <= 1:
+            raise argparse.ArgumentTypeError(f"{value:g} must be {what}, 0 to 1")
+        return value
+
+    return parse
 
 
 def _comma_list(choices):
@@ -68,9 +117,12 @@ def _n_clusters(text):
     if text.lower() == "auto":
         return "auto"
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is neither an integer nor 'auto'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
+    return value
 
 
 def _add_kmeans_options(p):
@@ -78,30 +130,36 @@ def _add_kmeans_options(p):
         "--color-space", choices=COLOR_SPACES, default=None,
         help="colour space to cluster in (default: gray for grey images, else rgb)",
     )
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=_int_option(0), default=None,
                    help=f"random seed (default: {DEFAULT_RANDOM_STATE})")
-    p.add_argument("--n-init", type=int, default=None,
+    p.add_argument("--n-init", type=_int_option(), default=None,
                    help=f"k-means++ restarts (default: {DEFAULT_N_INIT})")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=_int_option(check=resolve_n_threads), default=None,
                    help="threads to use (default: all cores)")
+
+
+def _add_json_option(p, fields):
+    p.add_argument("--json", action="store_true",
+                   help=f"print one JSON record instead of the lines for people ({fields}); an error "
+                   '(not a usage error) is a record too, {"status": "failed", "error": ...}, with the exit status')
 
 
 def _add_region_options(p):
     p.add_argument("--regions", action="store_true",
                    help="k connected segments that follow objects instead of colour classes "
                    "(kmseg.segment_regions: superpixels merged by the learned cost; -k: the number of segments)")
-    p.add_argument("--threshold", type=float, default=None, metavar="P",
+    p.add_argument("--threshold", type=_fraction("a probability"), default=None, metavar="P",
                    help="with --regions: as many segments as the image needs, merging stopped before "
                    "the first merge more likely than P to join two objects (0 to 1; 0.5 scores best "
                    "on BSDS500 PRI); instead of -k")
-    p.add_argument("--min-size", type=int, default=None, metavar="PIXELS",
+    p.add_argument("--min-size", type=_int_option(0), default=None, metavar="PIXELS",
                    help="with --regions: merge segments smaller than this into a neighbour (default: 0)")
 
 
 def _reading_options():
     """Options of every command that reads image files."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--max-pixels", type=int, default=None, metavar="N",
+    common.add_argument("--max-pixels", type=_int_option(), default=None, metavar="N",
                         help="refuse images of more than N pixels, from their header (default: 2**28)")
     common.add_argument("--strict", action="store_true", default=None,
                         help="also refuse files the decoder only warns about (extra frames, a missing "
@@ -122,10 +180,12 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     reading = _reading_options()
     sub.required = True
+    parser.commands = sub.choices  # each sub-command's parser, for its usage errors (main)
 
     p = sub.add_parser("segment", parents=[reading], help="segment images into k colour classes",
                        description="Segment images into k colour classes. For each IMAGE, writes "
-                       "STEM_labels.png (8-bit, 16-bit for k > 256), STEM_recolor.png and "
+                       "STEM_labels.png (indexed with the cluster colours: values 0..k-1 that a viewer shows as the "
+                       "segmentation; 16-bit grey for k > 256), STEM_recolor.png and "
                        "STEM_palette.json into DIR.")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("-k", "--n-clusters", type=_n_clusters, default=None,
@@ -137,6 +197,7 @@ def build_parser():
                    help=f"which files to write (default: {','.join(OUTPUTS)})")
     p.add_argument("--figure", action="store_true",
                    help="also write STEM_figure.png: original | segmented | boundaries")
+    _add_json_option(p, "one per image: input, outputs, k, inertia, seconds, status, reason")
     p.add_argument("--strips", action="store_true",
                    help="read, label and write in bands of rows, with bounded memory: writes "
                    "STEM_labels.tif and STEM_recolor.tif (TIFF inputs decoded a strip or tile at a "
@@ -148,7 +209,7 @@ def build_parser():
                        description="Reduce IMAGE to N colours and save it as FILE "
                        "(format from the extension); the palette goes to FILE's stem + "
                        "_palette.json with --palette.")
-    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("image", metavar="IMAGE", help="image file, or - for standard input")
     p.add_argument("-n", "--n-colors", type=_n_clusters, default=None,
                    help=f"number of colours, or 'auto' (default: {DEFAULT_N_COLORS}; with "
                    "--max-error, the most colours tried, default 256)")
@@ -156,13 +217,14 @@ def build_parser():
                    help="use the fewest colours whose mean CIEDE2000 error is at most E "
                    "(about 2.3 is just noticeable); clusters in CIELAB")
     p.add_argument("-o", "--output", metavar="FILE", required=True,
-                   help="output image file: .png and .gif are written indexed (a palette of at most "
-                   "256 colours), other formats as full colour")
+                   help="output image file, or - for standard output (see --format): .png and .gif are "
+                   "written indexed (a palette of at most 256 colours; a .gif refuses -n above 256), other "
+                   "formats as full colour")
     p.add_argument("--dither", choices=DITHER_METHODS, default="none",
                    help="none (default: every pixel its cluster's colour), floyd-steinberg (error "
                    "diffusion, as pngquant), ordered (Bayer pattern) or adaptive (diffusion that "
                    "spares edges)")
-    p.add_argument("--dither-strength", type=float, default=1.0, metavar="S",
+    p.add_argument("--dither-strength", type=_fraction("a share"), default=1.0, metavar="S",
                    help="share of the error diffused, 0..1 (default: 1)")
     p.add_argument("--fixed", action="append", default=None, metavar="COLOURS",
                    help="colours the palette keeps exactly, e.g. '#ffffff,#d52b1e' (repeatable); "
@@ -174,18 +236,23 @@ def build_parser():
                    help="an image of the same size whose grey values weigh each pixel in the fit "
                    "(0: does not count)")
     p.add_argument("--palette", action="store_true", help="also write the palette as JSON")
+    p.add_argument("--format", default=None, metavar="EXT",
+                   help="with -o -: the format of the image written to standard output, as an extension "
+                   "(default: png)")
+    _add_json_option(p, "input, outputs, n_colors, the palette with shares, inertia, seconds")
     _add_kmeans_options(p)
 
     p = sub.add_parser("elbow", parents=[reading], help="WCSS and other scores against k, and the chosen k",
                        description="Fit k = K_MIN..K_MAX on every pixel, print the scores and the "
                        "k at the knee of the WCSS curve, and draw the elbow plot.")
-    p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--k-min", type=int, default=1, help="smallest k (default: 1)")
-    p.add_argument("--k-max", type=int, default=AUTO_K_MAX,
+    p.add_argument("image", metavar="IMAGE", help="image file, or - for standard input")
+    p.add_argument("--k-min", type=_int_option(), default=1, help="smallest k (default: 1)")
+    p.add_argument("--k-max", type=_int_option(), default=AUTO_K_MAX,
                    help=f"largest k (default: {AUTO_K_MAX})")
     p.add_argument("-o", "--output", metavar="FILE", default=None,
                    help="write the elbow plot here (.png, .svg or .pdf)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    _add_json_option(p, "input, outputs, chosen_k, knee, and k, wcss and the other scores as lists")
     _add_kmeans_options(p)
 
     p = sub.add_parser("palette", parents=[reading],
@@ -194,7 +261,7 @@ def build_parser():
                        "swatches on a terminal, unless NO_COLOR is set) and write them as DIR/STEM_palette "
                        "with the chosen extensions. Every output states each colour's share of the "
                        "pixels clustered.")
-    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("image", metavar="IMAGE", help="image file, or - for standard input")
     p.add_argument("-n", "--n-colors", type=_n_clusters, default=DEFAULT_N_CLUSTERS,
                    help=f"number of colours, or 'auto' (default: {DEFAULT_N_CLUSTERS})")
     p.add_argument("-o", "--output", metavar="DIR", default=".",
@@ -215,6 +282,7 @@ def build_parser():
                    "is just noticeable)")
     p.add_argument("--no-color", action="store_true",
                    help="no colour swatches in the table (also when NO_COLOR is set or stdout is no terminal)")
+    _add_json_option(p, "input, outputs, the palette with shares (in --sort order), inertia")
     _add_kmeans_options(p)
 
     p = sub.add_parser("batch", parents=[reading], help="segment many images in parallel, with a manifest and resume",
@@ -229,7 +297,7 @@ def build_parser():
                    help=f"number of clusters, or 'auto' (default: {DEFAULT_N_CLUSTERS})")
     p.add_argument("--outputs", type=_comma_list(OUTPUTS), default=list(OUTPUTS),
                    help=f"which files to write (default: {','.join(OUTPUTS)})")
-    p.add_argument("--jobs", type=int, default=None, help="images at once (default: one per core)")
+    p.add_argument("--jobs", type=_int_option(), default=None, help="images at once (default: one per core)")
     p.add_argument("--resume", action="store_true", help="skip images whose outputs all exist")
     p.add_argument("-r", "--recursive", action="store_true", help="descend into sub-folders")
     p.add_argument("--shared-palette", action="store_true",
@@ -240,7 +308,7 @@ def build_parser():
                       help="local worker processes instead of threads (each loads kmseg first, about 1.5 s)")
     dask.add_argument("--scheduler", metavar="ADDRESS", default=None,
                       help="run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786; its workers "
-                      "must see the same files (needs: pip install \"kmseg[dask]\")")
+                      "must see the same files (needs Dask: pip install \".[dask]\" in a clone of kmseg)")
     dask.add_argument("--cluster", choices=["local"], default=None,
                       help="local: run on a Dask LocalCluster of --jobs worker processes, started for this run")
     _add_kmeans_options(p)
@@ -261,7 +329,7 @@ def build_parser():
                    "threshold=0.4,0.5,0.6 (default: the method's sweep)")
     p.add_argument("--csv", metavar="FILE", help="write per-image scores as CSV")
     p.add_argument("--save", metavar="DIR", help="write every label map as DIR/<image stem>/<value>.png")
-    p.add_argument("--limit", type=int, default=None, help="only the first N images")
+    p.add_argument("--limit", type=_int_option(), default=None, help="only the first N images")
 
     from .metrics import SAMPLES_PER_DEGREE
 
@@ -290,7 +358,8 @@ def build_parser():
 
     p = sub.add_parser("serve", help="open a web page: upload an image, move k, download the results",
                        description="Serve kmseg's web page and its JSON API (OpenAPI page: /docs). "
-                       'Needs the web extra: pip install "kmseg[web]".')
+                       'Needs the web extra: pip install ".[web]" in a clone of kmseg (fastapi, uvicorn, '
+                       'python-multipart).')
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -333,6 +402,7 @@ def _prepare_dir(path, create=True):
     tried for writing."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise _Failure(f"{path!r}: output exists and is not a folder")
+    _check_no_file_above(path)
     if not create:
         existing = os.path.abspath(path)
         while not os.path.isdir(existing):
@@ -344,6 +414,16 @@ def _prepare_dir(path, create=True):
     except OSError as exc:
         raise _Failure(f"{path!r}: cannot create output folder ({exc.strerror})") from None
     _check_writable(path, path)
+
+
+def _check_no_file_above(path):
+    """Fail if a file (not a folder) stands where a folder of ``path`` should be:
+    ``/dev/full/out`` or ``notes.txt/out``."""
+    above = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(above):
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):
+        raise _Failure(f"{path!r}: {above!r} is a file, not a folder")
 
 
 def _check_writable(folder, target):
@@ -381,9 +461,9 @@ def _check_region_options(args):
         given = [name for name, value in (("--threshold", args.threshold is not None),
                                           ("--min-size", args.min_size is not None)) if value]
         if given:
-            raise _Failure(f"{' and '.join(given)} go{'es' if len(given) == 1 else ''} with --regions")
+            raise _Usage(f"{' and '.join(given)} go{'es' if len(given) == 1 else ''} with --regions")
     elif args.threshold is not None and k_given:
-        raise _Failure(f"--threshold {args.threshold:g} and -k {args.n_clusters}: the threshold chooses "
+        raise _Usage(f"--threshold {args.threshold:g} and -k {args.n_clusters}: the threshold chooses "
                        "the number of segments; give one of them")
 
 
@@ -404,8 +484,8 @@ def _segment_images(images, args, out_dir, outputs, on_record):
         segment_many([source for source in images if source not in folders], args.n_clusters, out_dir,
                      outputs=tuple(outputs), jobs=1, regions=getattr(args, "regions", False),
                      bands=getattr(args, "strips", False), manifest=False, on_record=on_record, **params)
-    except KmsegError as exc:  # a parameter, before any image: named as the option given
-        raise _Failure(_as_options(str(exc))) from None
+    except KmsegError as exc:  # before any image: a parameter, named as the option given, or the files
+        raise _before_work(exc) from None
 
 
 #: The library's names of what the options set, as ``_as_options`` puts them back.
@@ -413,6 +493,17 @@ _OPTION_NAMES = [("bands=True", "--strips"), ("regions=True", "--regions"), ("sh
                  ("n_clusters=", "-k "), ("threshold=", "--threshold "), ("min_size=", "--min-size "),
                  ("color_space", "--color-space"), ("n_init", "--n-init"), ("random_state", "--seed"),
                  ("'figure' output", "--figure")]
+
+
+def _before_work(exc):
+    """The library's refusal before any image is read, as this command's error: a
+    message naming files (it starts with one, quoted: two inputs that would write the
+    same outputs), a missing extra (an ImportError) or an unreachable scheduler (an
+    OSError) fails the run (exit 1); one about a parameter is a usage error."""
+    message = str(exc)
+    if message.startswith("'") or isinstance(exc, (ImportError, OSError)):  # files, a missing extra, a network
+        return _Failure(message)
+    return _Usage(_as_options(message))
 
 
 def _as_options(message):
@@ -439,8 +530,18 @@ def _cmd_segment(args):
     _check_region_options(args)
     _prepare_dir(args.output, create=False)
     outputs = [kind for kind in OUTPUTS if kind in args.outputs] + (["figure"] if args.figure else [])
+    if STDIO in args.images:
+        raise _Usage("IMAGE '-': kmseg segment names its outputs after the image files; for standard "
+                     "input use kmseg quantize - or kmseg palette -")
     ok = []
-    _segment_images(args.images, args, args.output, outputs, lambda record: ok.append(_report(record, args.regions)))
+    if args.json:  # one JSON record per image (its outputs, k, inertia, seconds, status, reason)
+        def report(record):
+            ok.append(record["status"] == "ok")
+            _print_json(record)
+    else:
+        def report(record):
+            ok.append(_report(record, args.regions))
+    _segment_images(args.images, args, args.output, outputs, report)
     return 0 if all(ok) else 1
 
 
@@ -448,6 +549,7 @@ def _check_output_file(path):
     """Fail before any work if ``path`` cannot be written: a missing or read-only
     folder, or a folder where the file should be."""
     folder = os.path.dirname(os.path.abspath(path))
+    _check_no_file_above(path)
     if not os.path.isdir(folder):
         raise _Failure(f"{path!r}: folder {folder!r} does not exist")
     if os.path.isdir(path):
@@ -456,65 +558,147 @@ def _check_output_file(path):
 
 
 def _cmd_quantize(args):
-    from . import quantize
-    from .io import INDEXED_FORMATS, image_format, quantized_record, read_palette, save_image, save_indexed, save_json
+    import time
 
-    _check_output_file(args.output)
-    if image_format(args.output) is None:
-        ext = os.path.splitext(args.output)[1].lower()
-        raise _Failure(f"{args.output!r}: unknown image extension {ext!r}")
+    from . import quantize
+    from .io import (INDEXED_FORMATS, encode_image, encode_indexed, image_format, quantized_record, read_palette,
+                     save_image, save_indexed, save_json)
+
+    to_stdout = args.output == STDIO
+    if to_stdout:
+        fmt = image_format(f"out.{args.format or 'png'}")
+        if fmt is None:
+            raise _Usage(f"--format {args.format!r}: not an image format (png, gif, jpg, tif, webp, bmp, ...)")
+        if args.palette:
+            raise _Usage("--palette writes FILE's stem + _palette.json: give -o FILE, not -o -")
+        if args.json:
+            raise _Usage("--json prints to standard output, where -o - writes the image: give one of them")
+    else:
+        if args.format is not None:
+            raise _Usage(f"--format {args.format} goes with -o - (a file's format is its extension)")
+        _check_output_file(args.output)
+        fmt = image_format(args.output)
+        if fmt is None:
+            ext = os.path.splitext(args.output)[1].lower()
+            raise _Failure(f"{args.output!r}: unknown image extension {ext!r}")
+    if fmt == "GIF" and isinstance(args.n_colors, int) and args.n_colors > GIF_COLORS:
+        raise _Usage(f"-n {args.n_colors}: a GIF holds at most {GIF_COLORS} colours; give -n {GIF_COLORS} "
+                     "or fewer, or write a .png (full colour beyond 256)")
     options = _given(args, max_error="max_error", dither="dither", dither_strength="dither_strength",
                      weights="importance")
     if args.fixed:
         options["fixed"] = [c for text in args.fixed for c in text.split(",") if c.strip()]
     if args.map is not None:
         if args.n_colors is not None or args.max_error is not None or args.fixed or args.importance:
-            raise _Failure("--map maps onto the palette given: leave out -n, --max-error, --fixed "
-                           "and --importance")
+            raise _Usage("--map maps onto the palette given: leave out -n, --max-error, --fixed "
+                         "and --importance")
         options["palette"] = read_palette(args.map)
+    name, started = _name(args.image), time.perf_counter()
     with warnings.catch_warnings():  # an unmet --max-error is this command's error, below
         warnings.filterwarnings("ignore", message="max_error=", category=KmsegWarning)
-        q = quantize(args.image, args.n_colors, **options, **_kmeans_params(args))
+        q = quantize(_source(args.image), args.n_colors, **options, **_kmeans_params(args))
     seg = q.segmentation
     if q.mean_error is not None and q.mean_error > args.max_error:
-        print(f"kmseg: error: {args.image!r}: --max-error {args.max_error:g} is not reached with "
-              f"{len(q.palette)} colours (mean CIEDE2000 error {q.mean_error:.3g}); nothing written",
-              file=sys.stderr)
+        _error(f"{name!r}: --max-error {args.max_error:g} is not reached with {len(q.palette)} colours "
+               f"(mean CIEDE2000 error {q.mean_error:.3g}); nothing written", as_json=args.json)
         return EXIT_QUALITY
-    fmt = image_format(args.output)
-    if fmt in INDEXED_FORMATS and q.fits_palette:
+    if fmt == "GIF" and not q.fits_palette:  # a --map palette of more colours than a GIF holds
+        raise _Failure(f"{args.output!r}: {len(q.palette)} colours do not fit a GIF, which holds at most "
+                       f"{GIF_COLORS}; nothing written (write a .png)")
+    indexed = fmt in INDEXED_FORMATS and q.fits_palette
+    if to_stdout:
+        data = encode_indexed(q.indices, q.palette, fmt) if indexed else encode_image(q.image, fmt)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    elif indexed:
         save_indexed(args.output, q.indices, q.palette)
     else:
         save_image(args.output, q.image)
     written = [args.output]
     if args.palette:
         written.append(os.path.splitext(args.output)[0] + "_palette.json")
-        save_json(written[-1], quantized_record(q, args.image))
+        save_json(written[-1], quantized_record(q, name))
+    if args.json:
+        record = {"input": name, "outputs": written, "n_colors": len(q.palette)}
+        if seg is not None and seg.elbow is not None:
+            record["knee"] = seg.elbow.knee.reason
+        if q.mean_error is not None:
+            record["mean_error"] = float(q.mean_error)
+        record.update(quantized_record(q))
+        record["seconds"] = round(time.perf_counter() - started, 4)
+        _print_json(record)
+        return 0
+    out = sys.stderr if to_stdout else sys.stdout  # standard output holds the image
     if seg is not None:
-        _report_auto(args.image, seg)
+        _report_auto(name, seg, out)
     error = "" if q.mean_error is None else f" (mean CIEDE2000 error {q.mean_error:.3g})"
-    print(f"{args.image}: {len(q.palette)} colours{error} -> {', '.join(written)}")
+    shown = ["<stdout>" if path == STDIO else path for path in written]
+    print(f"{name}: {len(q.palette)} colours{error} -> {', '.join(shown)}", file=out)
     return 0
 
 
-def _report_auto(source, seg):
+def _report_auto(source, seg, out=None):
     if seg.elbow is not None:
-        print(f"{source}: k=auto chose k={seg.n_clusters}: {seg.elbow.knee.reason}")
+        print(f"{source}: k=auto chose k={seg.n_clusters}: {seg.elbow.knee.reason}", file=out or sys.stdout)
+
+
+def _source(image):
+    """What the library reads for an IMAGE argument: the path, or for ``-`` the image
+    decoded from standard input (with the checks of a file's, named '<stdin>')."""
+    if image != STDIO:
+        return image
+    from .io import read_bytes
+
+    return read_bytes(sys.stdin.buffer.read(), STDIN_NAME)
+
+
+def _name(image):
+    """An IMAGE argument as messages and records name it."""
+    return STDIN_NAME if image == STDIO else image
+
+
+def _print_json(record):
+    """One JSON record on a line of standard output (NaN and infinities as null)."""
+    import json
+    import math
+
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {key: clean(v) for key, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    print(json.dumps(clean(record)), flush=True)
 
 
 def _cmd_elbow(args):
     from . import elbow
 
+    if args.k_min > args.k_max:
+        raise _Usage(f"--k-min {args.k_min} must be <= --k-max {args.k_max}")
     if args.output is not None:
         _check_figure_path(args.output)
-    curve = elbow(args.image, range(args.k_min, args.k_max + 1), kind="image", progress=not args.quiet,
-                  **_kmeans_params(args))
-    print(curve.table())
-    print(f"chosen k={curve.best_k} ({curve.seconds:.2f} s for the sweep)")
+    name = _name(args.image)
+    curve = elbow(_source(args.image), range(args.k_min, args.k_max + 1), kind="image",
+                  progress=not args.quiet, **_kmeans_params(args))
     if args.output is not None:
         from .io import save_figure
 
-        save_figure(args.output, curve.plot(title=os.path.basename(args.image)))
+        save_figure(args.output, curve.plot(title=os.path.basename(name)))
+    if args.json:
+        _print_json({"input": name, "outputs": [] if args.output is None else [args.output],
+                     "chosen_k": int(curve.best_k), "knee": curve.knee.reason,
+                     "color_space": curve.color_space, "k": curve.k.tolist(), "wcss": curve.wcss.tolist(),
+                     "calinski_harabasz": curve.calinski_harabasz.tolist(),
+                     "davies_bouldin": curve.davies_bouldin.tolist(), "silhouette": curve.silhouette.tolist(),
+                     "n_iter": curve.n_iter.tolist(), "seconds": round(float(curve.seconds), 4)})
+        return 0
+    print(curve.table())
+    print(f"chosen k={curve.best_k} ({curve.seconds:.2f} s for the sweep)")
+    if args.output is not None:
         print(f"elbow plot -> {args.output}")
     return 0
 
@@ -530,13 +714,13 @@ def _cmd_palette(args):
     from .io import palette_table, palette_text, read_image, save_figure, save_text
 
     _prepare_dir(args.output)
-    image, mask = args.image, None
+    name, image, mask = _name(args.image), _source(args.image), None
     if args.exclude:  # the file read once: the mask is made of the same pixels that are clustered
-        image = read_image(args.image)
+        image = read_image(image)
         mask = mask_colors(image, [c for group in args.exclude for c in group], args.exclude_distance)
     seg = segment(image, args.n_colors, mask=mask, **_kmeans_params(args))
     order = palette_order(seg.palette, seg.counts, by=args.sort)
-    stem = os.path.splitext(os.path.basename(args.image))[0]
+    stem = "stdin" if args.image == STDIO else os.path.splitext(os.path.basename(args.image))[0]
     base = os.path.join(args.output, f"{stem}_palette")
     written = []
     for fmt in args.formats:
@@ -546,12 +730,21 @@ def _cmd_palette(args):
 
             save_figure(path, plot_palette(seg.palette[order], seg.counts[order]))
         else:
-            save_text(path, palette_text(seg, fmt, args.image, stem, order=order))
+            save_text(path, palette_text(seg, fmt, name, stem, order=order))
         written.append(path)
-    _report_auto(args.image, seg)
+    if args.json:
+        from .io import palette_record
+
+        record = {"input": name, "outputs": written}
+        if seg.elbow is not None:
+            record["knee"] = seg.elbow.knee.reason
+        record.update(palette_record(seg, order=order))
+        _print_json(record)
+        return 0
+    _report_auto(name, seg)
     if mask is not None:
         clustered = int(seg.counts.sum())
-        print(f"{args.image}: {seg.labels.size - clustered:,} of {seg.labels.size:,} pixels left out "
+        print(f"{name}: {seg.labels.size - clustered:,} of {seg.labels.size:,} pixels left out "
               f"(--exclude); shares are of the other {clustered:,}")
     print(palette_table(seg.palette[order], seg.counts[order], color=_swatches(args)), end="")
     print(f"-> {', '.join(written)}")
@@ -609,8 +802,8 @@ def _cmd_batch(args):
             shared_palette=args.shared_palette, regions=args.regions,
             progress=not args.quiet, scheduler=args.scheduler or args.cluster, **params,
         )
-    except KmsegError as exc:  # a parameter, before any image: named as the option given
-        raise _Failure(_as_options(str(exc))) from None
+    except KmsegError as exc:  # before any image: a parameter, named as the option given, or the files
+        raise _before_work(exc) from None
     for record in summary.failed:
         _error(record["reason"], record["input"])
     print(f"{summary.count('ok')} segmented, {summary.count('skipped')} skipped (outputs exist), "
@@ -663,7 +856,9 @@ def _cmd_serve(args):
 
     missing = [m for m in ("fastapi", "uvicorn", "python_multipart") if find_spec(m) is None]
     if missing:
-        raise _Failure(f'kmseg serve needs {", ".join(missing)}: pip install "kmseg[web]"')
+        packages = " ".join(m.replace("_", "-") for m in missing)
+        raise _Failure(f'kmseg serve needs {", ".join(missing)}: pip install {packages} '
+                       '(or pip install ".[web]" in a clone of kmseg)')
     if not 0 < args.max_upload_mb <= 1 << 20:
         raise _Failure(f"--max-upload-mb {args.max_upload_mb:g} must be in (0, 1048576]")
     if not 0 < args.cache_mb <= 1 << 30:
@@ -680,11 +875,53 @@ def _cmd_serve(args):
     return 0
 
 
-def _error(exc, source=None):
+def _new_folder(path):
+    """The outermost folder that writing into ``path`` (which does not exist) creates."""
+    path = os.path.abspath(path)
+    while not os.path.exists(os.path.dirname(path)):
+        path = os.path.dirname(path)
+    return path
+
+
+def _remove_if_empty(folder):
+    """Remove a folder this run created, and the folders it created inside, where
+    they hold nothing (a run stopped with Ctrl+C before it wrote a file)."""
+    if not os.path.isdir(folder):
+        return
+    for here, _, _ in sorted(os.walk(folder), key=lambda entry: -len(entry[0])):  # deepest first
+        try:
+            os.rmdir(here)  # only an empty folder goes
+        except OSError:
+            pass
+
+
+def _usage_error(command_parser, message):
+    """argparse's usage error of a sub-command (its usage, then ``kmseg CMD: error: ...``),
+    returned as exit code 2 rather than raised."""
+    command_parser.print_usage(sys.stderr)
+    print(f"{command_parser.prog}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _unrecognized(command_parser, extra):
+    """The message for arguments a sub-command does not take, with the short option
+    meant by a long-looking one (``--k`` for ``-k``)."""
+    known = {o for action in command_parser._actions for o in action.option_strings}
+    meant = [f"-{a[2:]}" for a in extra if a.startswith("--") and f"-{a[2:]}" in known]
+    hint = f" (did you mean {', '.join(meant)}?)" if meant else ""
+    return f"unrecognized arguments: {' '.join(extra)}{hint}"
+
+
+def _error(exc, source=None, as_json=False):
+    """An error in one line on standard error; with ``as_json`` (``--json``) one JSON
+    record on standard output, ``{"status": "failed", "error": ...}``."""
     message = str(exc)
     if source is not None and repr(source) not in message and not message.startswith("'"):
         message = f"{source!r}: {message}"
-    print(f"kmseg: error: {message}", file=sys.stderr)
+    if as_json:
+        _print_json({"status": "failed", "error": message})
+    else:
+        print(f"kmseg: error: {message}", file=sys.stderr)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -694,10 +931,17 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def main(argv=None):
     """Run the ``kmseg`` command; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except SystemExit as exc:  # argparse's usage error (2), --help or --version (0): returned, as any code
+        return 0 if exc.code is None else exc.code
+    if extra:  # reported by the sub-command, under its usage, not the top level's
+        return _usage_error(parser.commands[args.command], _unrecognized(parser.commands[args.command], extra))
     commands = {"segment": _cmd_segment, "quantize": _cmd_quantize, "elbow": _cmd_elbow,
                 "palette": _cmd_palette, "batch": _cmd_batch, "evaluate": _cmd_evaluate,
                 "compare": _cmd_compare, "demo": _cmd_demo, "serve": _cmd_serve}
+    folders = [getattr(args, "output", None) if args.command in FOLDER_OUTPUTS else None, getattr(args, "save", None)]
+    new_folders = [_new_folder(path) for path in folders if path and not os.path.exists(path)]
     with warnings.catch_warnings():
         warnings.simplefilter("default", KmsegWarning)
         warnings.simplefilter("default", KneeWarning)
@@ -708,11 +952,16 @@ def main(argv=None):
             reading = {key: getattr(args, key, None) for key in ("max_pixels", "strict", "lenient")}
             with config_context(**{k: val for k, val in reading.items() if val is not None}):
                 return commands[args.command](args)
+        except _Usage as exc:
+            return _usage_error(parser.commands[args.command], str(exc))
         except _Failure as exc:
-            _error(exc)
+            _error(exc, as_json=getattr(args, "json", False))
         except (KmsegError, OSError) as exc:
-            _error(exc, getattr(args, "image", None))
+            image = getattr(args, "image", None)
+            _error(exc, None if image is None else _name(image), as_json=getattr(args, "json", False))
         except KeyboardInterrupt:
+            for folder in new_folders:
+                _remove_if_empty(folder)
             print("kmseg: interrupted", file=sys.stderr)
             return 130
     return 1

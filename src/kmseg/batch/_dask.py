@@ -22,6 +22,10 @@ class DaskMissingError(KmsegError, ImportError):
     """Dask is not installed."""
 
 
+class SchedulerUnreachableError(KmsegError, ConnectionError):
+    """The Dask scheduler named cannot be reached."""
+
+
 def _distributed():
     try:
         import distributed
@@ -114,7 +118,8 @@ class DaskExecutor:
             try:
                 self.client = distributed.Client(scheduler)
             except (OSError, ValueError) as exc:
-                raise KmsegError(f"scheduler={scheduler!r}: cannot reach the Dask scheduler ({exc})") from None
+                raise SchedulerUnreachableError(f"scheduler={scheduler!r}: cannot reach the Dask scheduler "
+                                                f"({exc})") from None
             self._owned.append(self.client)
         else:
             raise KmsegError(f"scheduler={scheduler!r} must be a dask.distributed.Client, "

@@ -202,7 +202,7 @@ def png_bytes(array, transparency=None, level=6, strategy=zlib.Z_DEFAULT_STRATEG
     return _SIGNATURE + b"".join(chunks) + _chunk(b"IEND", b"")
 
 
-def palette_png_bytes(indices, palette, alpha=None, level=9):
+def palette_png_bytes(indices, palette, alpha=None, level=9, strategy=zlib.Z_DEFAULT_STRATEGY):
     """PNG file bytes of an indexed image: ``(H, W)`` indices into a ``(n, 3)`` uint8
     palette (n <= 256), with ``alpha`` the ``(m,)`` uint8 alphas of its first ``m``
     entries (a tRNS chunk) when given.
@@ -211,7 +211,8 @@ def palette_png_bytes(indices, palette, alpha=None, level=9):
     rows are unfiltered (indices are not magnitudes, so PNG's filters, which predict
     a byte from its neighbours, only scatter them: on the Kodak photos at 16 to 256
     colours unfiltered rows deflate smallest, and smaller than the adaptive filters
-    Pillow chooses for packed pixels), then deflated at zlib's ``level``.
+    Pillow chooses for packed pixels), then deflated at zlib's ``level`` with its
+    ``strategy``.
 
     Examples
     --------
@@ -241,7 +242,7 @@ def palette_png_bytes(indices, palette, alpha=None, level=9):
         rows = indices
     raw = np.zeros((h, rows.shape[1] + 1), dtype=np.uint8)  # filter byte 0: none
     raw[:, 1:] = rows
-    deflate = zlib.compressobj(level, zlib.DEFLATED, 15, 9)
+    deflate = zlib.compressobj(level, zlib.DEFLATED, 15, 9, strategy)
     data = deflate.compress(raw) + deflate.flush()
     chunks = [_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, 3, 0, 0, 0)),
               _chunk(b"PLTE", palette.tobytes())]

@@ -99,11 +99,25 @@ def fit_colors(colors, n_clusters, params, name="n_clusters"):
             note = (f"{name}={n_clusters} is more than the {colors.n_distinct} distinct colours "
                     f"of {colors.name} in {colors.space}; using {name}={colors.n_distinct}")
             n_clusters = colors.n_distinct
-        km = fit(colors.features, colors.weights, n_clusters, params)
-        centers, color_labels, inertia, n_iter = km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_
+        if n_clusters == colors.n_distinct:  # each colour its own cluster: no k-means to run
+            centers, color_labels, inertia, n_iter = each_its_own(colors.features)
+        else:
+            km = fit(colors.features, colors.weights, n_clusters, params)
+            centers, color_labels, inertia, n_iter = km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_
     centers, counts, color_labels = order_clusters(colors.features, colors.weights, centers, color_labels)
     return FittedColors(centers, to_rgb8(centers, colors.space), counts, color_labels, float(inertia),
                         int(n_iter), elbow, note)
+
+
+def each_its_own(features):
+    """The k-means of as many clusters as distinct features, found without iterating:
+    the distinct features are the centres, each sample in its feature's cluster, with
+    inertia 0 (the global optimum). Returns ``(centers, labels, inertia, n_iter)``."""
+    if len(features) and features.shape[1] == 1:  # 'gray': colours can share a luminance
+        centers, labels = np.unique(features, axis=0, return_inverse=True)
+    else:  # distinct colours: distinct features already
+        centers, labels = features, np.arange(len(features))
+    return np.ascontiguousarray(centers, dtype=np.float64), labels.reshape(-1).astype(np.int32), 0.0, 0
 
 
 def _from_grid(grid, source):
