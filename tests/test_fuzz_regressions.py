@@ -1,5 +1,6 @@
 """Inputs that fuzzing the readers (``benchmarks/fuzz_read.py``, issue 17) turned up, each
-minimized and rebuilt here: every one is now kmseg's own error naming the file and why.
+minimized and rebuilt here, and a few found reading the code beside it (their docstrings
+say so): every one is now kmseg's own error naming the file and why, within bounded memory.
 The TIFF files are written by hand (one IFD, entries as given), so that each keeps the
 single fault the fuzzer found."""
 
@@ -7,6 +8,8 @@ import importlib.util
 import os
 import re
 import struct
+import subprocess
+import sys
 import tracemalloc
 import warnings
 import zlib
@@ -132,20 +135,72 @@ def test_tiff_strip_starting_past_the_end_is_refused_before_pillow_reads_up_to_i
     assert peak < 16 << 20
 
 
-def test_tiff_strip_starting_past_the_end_is_refused_before_tifffile_reads_its_byte_count():
+@pytest.mark.parametrize("offset", [PIXELS, 1 << 20])
+def test_tiff_strip_running_past_the_end_is_refused_before_tifffile_reads_its_byte_count(offset):
     """Found as memory past the fuzzer's 1 GB bound: tifffile (which reads 16-bit colour, float and
-    planar TIFF here) asks for a strip's whole byte count, 1 GiB, from an offset past the end."""
+    planar TIFF here) asks for a strip's whole byte count, 1 GiB, from within the file or past it."""
     rgb16_zlib = {258: (3, [16, 16, 16]), 259: (3, [8]), 262: (3, [2]), 277: (3, [3])}
-    data = tiff_file({**GREY, **rgb16_zlib, 273: (4, [1 << 20]), 279: (4, [1 << 30])})
+    data = tiff_file({**GREY, **rgb16_zlib, 273: (4, [offset]), 279: (4, [1 << 30])})
     tracemalloc.start()
     try:
-        with pytest.raises(ImageReadError, match=r"^'upload': truncated or corrupt \(a strip or tile starts "
+        with pytest.raises(ImageReadError, match=r"^'upload': truncated or corrupt \(a strip or tile runs "
                                                  r"past the end of the file\)$"):
             read_bytes(data)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert peak < 16 << 20
+
+
+def test_tiff_of_many_strips_with_few_offsets_is_refused_before_tifffile_decodes_them():
+    """Found as a run past 1 s (4.7 s for 206 bytes): tifffile decodes every strip an image's
+    header implies, present or not (as zeros), some 30 us each; 100,000 rows of one-row strips
+    with one strip offset (139 bytes) took 2 s, and max_pixels allows thousands of times more."""
+    rgb16_zlib = {258: (3, [16, 16, 16]), 259: (3, [8]), 262: (3, [2]), 277: (3, [3])}
+    strip = zlib.compress(bytes(12))  # the first row
+    data = tiff_file({**GREY, **rgb16_zlib, 257: (4, [100_000]), 278: (3, [1]), 279: (4, [len(strip)])}, strip)
+    with pytest.raises(ImageReadError, match=r"^'upload': corrupt \(1 strip or tile offsets and 1 byte counts, "
+                                             r"for an image of 100,000 strips or tiles\)$"):
+        read_bytes(data)
+
+
+def bomb_gif(w=65535, h=65535):
+    """A 37-byte GIF: a 6 x 6 screen, then a frame of ``w x h`` whose disposal is 'restore to background'."""
+    screen = b"GIF89a" + struct.pack("<HHBBB", 6, 6, 0, 0, 0)
+    control = b"!\xf9\x04" + bytes([2 << 2]) + b"\x00\x00\x00\x00"
+    frame = b"," + struct.pack("<HHHHB", 0, 0, w, h, 0) + b"\x02\x02\x44\x01\x00"
+    return screen + control + frame + b";"
+
+
+#: Read bytes (hex, argv[1]) with the address space capped at 1 GB over the child's size at start.
+CAPPED_READ = """
+import resource, sys
+from kmseg.io import read_bytes
+with open("/proc/self/statm") as fh:
+    size = int(fh.read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (size + (1 << 30),) * 2)
+try:
+    read_bytes(bytes.fromhex(sys.argv[1]))
+except Exception as exc:
+    print(exc)
+"""
+
+
+def test_gif_frame_beyond_its_screen_is_refused_before_pillow_fills_it():
+    """Found as memory past the fuzzer's 1 GB bound (4 GB and 19 s for its 283-byte file): opening
+    a GIF, Pillow grows the canvas to the first frame's extent and fills that frame's disposal area,
+    checked only against its own limit, which kmseg lifted while it opened files. The child reports
+    kmseg's 'too large', not 'out of memory'."""
+    out = subprocess.run([sys.executable, "-c", CAPPED_READ, bomb_gif().hex()], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.startswith("'upload': too large (Image size (4294836225 pixels) exceeds limit of"), out
+    config = kmseg.get_config()
+    try:
+        kmseg.set_config(max_pixels=1000)  # kmseg's limit is the one kept: Pillow refuses above twice it
+        with pytest.raises(ImageReadError, match=r"too large \(Image size \(2500 pixels\) exceeds limit of 2000"):
+            read_bytes(bomb_gif(50, 50))
+    finally:
+        kmseg.set_config(max_pixels=config["max_pixels"])
 
 
 #: The fuzzer's 26-byte PNG: a signature and an IHDR chunk cut off after 6 of its 13 bytes.
@@ -203,7 +258,7 @@ def test_png16_a_second_header_cannot_pass_the_size_check():
         read_png16(data)
 
 
-@pytest.mark.parametrize("text,reason", [
+@pytest.mark.parametrize("text,reason", [  # found reading the code, and fixed before the fuzzer ran
     ("[" * 100_000, r"not a palette \(JSON nested too deeply\)"),  # was RecursionError
     ("[[" + "1" * 5000 + ", 0, 0]]", r"not a palette \(a number in it has thousands of digits\)"),  # was ValueError
 ])

@@ -157,10 +157,18 @@ def _pillow_limit():
 def _open(path):
     """``(image, pillow_limit)``: ``Image.open`` without Pillow's bomb check (it reads
     the header only, and the caller checks the size before decoding anything), and
-    the limit Pillow would have warned above."""
+    the limit Pillow would have warned above.
+
+    A GIF is the exception: opening one grows its canvas to the first frame's extent
+    and fills that frame's disposal area, up to 65535 x 65535 pixels (4 GB from a
+    283-byte file), checked only against Pillow's limit: kept, at ``max_pixels``."""
     from PIL import Image
 
+    from .._config import get_config
+
     with _no_pillow_limit() as previous:
+        if _signature(path) == "GIF":
+            Image.MAX_IMAGE_PIXELS = get_config()["max_pixels"]  # Pillow refuses twice that
         return Image.open(path), previous
 
 
@@ -268,10 +276,16 @@ def _tiff_array(page, name):
             f"{page.samplesperpixel} samples x depth {page.imagedepth} = {values:,} values, more than "
             f"4 x max_pixels = {budget:,}; raise it with kmseg.set_config(max_pixels=...) or --max-pixels)"
         )
+    from math import prod
+
+    needed = prod(page.chunked)  # tifffile decodes every one, present or not: 30 us each
+    if min(len(page.dataoffsets), len(page.databytecounts)) < needed:
+        raise ImageReadError(f"{name}: corrupt ({len(page.dataoffsets):,} strip or tile offsets and "
+                             f"{len(page.databytecounts):,} byte counts, for an image of {needed:,} strips or tiles)")
     size = page.parent.filehandle.size
-    if any(count and offset > size for offset, count in zip(page.dataoffsets, page.databytecounts)):
-        # tifffile would ask for the strip's byte count, however large, from past the end
-        raise ImageReadError(f"{name}: truncated or corrupt (a strip or tile starts past the end of the file)")
+    if any(count and offset + count > size for offset, count in zip(page.dataoffsets, page.databytecounts)):
+        # tifffile would ask for the strip's byte count, however large
+        raise ImageReadError(f"{name}: truncated or corrupt (a strip or tile runs past the end of the file)")
     arr = page.asarray()
     if arr.ndim == 3 and int(page.planarconfig) == 2:  # planes stored one after the other
         arr = np.moveaxis(arr, 0, -1)
