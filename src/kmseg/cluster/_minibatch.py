@@ -159,6 +159,14 @@ class MiniBatchKMeans(KMeans):
         weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         return X, weights, k
 
+    def _random_state(self):
+        """A RandomState from ``random_state`` (a Generator seeds one): the batch draws and
+        reassignments use RandomState's calls, as scikit-learn's do."""
+        seed = self.random_state
+        if isinstance(seed, np.random.Generator):
+            seed = int(seed.integers(2**31 - 1))
+        return check_random_state(seed)
+
     # -- the steps -------------------------------------------------------------------
 
     def _seed(self, X, weights, k, rng):
@@ -189,17 +197,20 @@ class MiniBatchKMeans(KMeans):
         self._seen += len(batch)
         if self.reassignment_ratio > 0 and self._seen >= 10 * k:
             self._seen = 0
-            self._reassign(X[batch], weights[batch], rng)
+            self._reassign(X, weights, batch, rng)
         return inertia, weight, shift
 
-    def _reassign(self, Xb, wb, rng):
+    def _reassign(self, X, weights, batch, rng):
         """Centres that have seen less than ``reassignment_ratio`` of the most-seen one's
-        weight move onto samples of the batch, drawn by weight."""
+        weight move onto samples of the batch, drawn by weight (the batch's rows are
+        gathered only then)."""
         counts = self._counts
         low = np.flatnonzero(counts < self.reassignment_ratio * counts.max())
-        if not len(low) or wb.sum() <= 0:
+        if not len(low):
             return
-        low = low.copy()
+        Xb, wb = X[batch], weights[batch]
+        if wb.sum() <= 0:
+            return
         if len(low) > 0.5 * len(Xb):  # at most half the batch: keep the best-fed of the low ones
             low = low[np.argsort(counts[low], kind="stable")[::-1][: int(0.5 * len(Xb))]]
         p = wb / wb.sum()
@@ -227,9 +238,7 @@ class MiniBatchKMeans(KMeans):
         """
         X, weights, k = self._check_params(X, sample_weight, reset=True)
         X64 = np.ascontiguousarray(X, dtype=np.float64)
-        rng = check_random_state(self.random_state if not isinstance(self.random_state, np.random.Generator)
-                                 else int(self.random_state.integers(2**31 - 1)))
-        self._rng = rng  # partial_fit goes on drawing from it
+        rng = self._rng = self._random_state()  # partial_fit goes on drawing from it
         n, b = X64.shape[0], self._batch_size
         tol_abs = float(np.mean(summary(X64, weights)[3]) * self.tol)
         with v.thread_limit(self._n_threads):
@@ -298,9 +307,7 @@ class MiniBatchKMeans(KMeans):
         X, weights, k = self._check_params(X, sample_weight, reset=first)
         X64 = np.ascontiguousarray(X, dtype=np.float64)
         if first:
-            self._rng = check_random_state(self.random_state if not isinstance(self.random_state,
-                                                                                 np.random.Generator)
-                                           else int(self.random_state.integers(2**31 - 1)))
+            self._rng = self._random_state()
             if k > X64.shape[0]:
                 raise v.KmsegError(f"n_clusters={k} must be <= the number of samples of the first "
                                    f"partial_fit: n_samples={X64.shape[0]} should be >= n_clusters={k}")
