@@ -12,7 +12,6 @@ import numpy as np
 from .. import _validation as v
 from .._params import DEFAULT_MAX_ITER, DEFAULT_TOL
 from ._coarse import MAX_FEATURES, coarse_to_fine
-from ._optimal import optimal_1d
 from ._lloyd import best_of, summary
 
 #: With ``algorithm="auto"``, data of at most 3 features and at least this many
@@ -56,6 +55,8 @@ def fit_weighted(X, weights, n_clusters, *, init="k-means++", n_init=1, max_iter
     n_samples, n_features = X.shape
     rng = v.make_rng(rng)
     if n_features == 1 and isinstance(init, str):  # a line: the optimum itself, by dynamic programming
+        from ._optimal import optimal_1d  # its kernel module loads only for 1-feature data
+
         centers, labels, inertia = optimal_1d(X[:, 0], weights, n_clusters)
         if len(centers) < n_clusters:  # fewer distinct values: the extra centres repeat the last
             centers = np.concatenate([centers, np.repeat(centers[-1:], n_clusters - len(centers))])
