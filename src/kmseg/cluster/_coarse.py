@@ -1,14 +1,21 @@
 """Coarse-to-fine k-means for low-dimensional data such as colours.
 
 Samples are pooled into the cells of a regular grid (each cell becomes one sample
-at its weighted mean, weighing the cell's total weight), restarts run on the few
-pooled samples, and the best centres are refined by Lloyd iterations on each finer
-level and finally on the original samples. The result is a converged Lloyd
-solution of the original, exact objective; the grids only choose where it starts.
+at its weighted mean, weighing the cell's total weight). Each restart is seeded and
+iterated on the few pooled samples, then refined by Lloyd iterations on each finer
+level and finally on the original samples, and the restart of lowest inertia on
+the original samples is kept. The result is a converged Lloyd solution of the
+original, exact objective; the grids only choose where each restart starts.
+
+Every restart is carried to the original samples because the order of restarts on
+the coarse level is a poor guide to their order on the exact objective: choosing
+the best on the coarse level (as this module did before) left the 16-colour
+inertia of BSDS500 *train* photos 0.26% higher on average (40 photos, 4 restarts,
+grid fit of :mod:`kmseg.cluster._grid`), for 15% less time in the fit.
 """
 
 from ._kernels import grid_pool as grid_pool_kernel
-from ._lloyd import best_of, lloyd, summary
+from ._lloyd import best_of, lloyd, lowest, seeded_runs, summary
 
 #: Cells per axis of the successive grids (coarse first).
 LEVELS = (16, 64)
@@ -73,15 +80,20 @@ def coarse_levels(X, weights, n_clusters, box=None):
 
 
 def coarse_to_fine(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng, box=None):
-    """Restarts on the coarsest pooled level, Lloyd refinement on each finer one.
+    """Restarts on the coarsest pooled level, each refined by Lloyd on every finer one
+    and on ``X``; the restart of lowest inertia on ``X`` (the first on ties).
 
     Returns what :func:`kmseg.cluster._lloyd.lloyd` returns, for ``X``.
     """
     levels = coarse_levels(X, weights, n_clusters, box) if isinstance(init, str) else []
     if not levels:
         return best_of(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng)
+
+    def refined(run):
+        centers = run[0]
+        for Xl, wl in levels[1:]:
+            centers = lloyd(Xl, wl, centers, max_iter, tol_abs)[0]
+        return lloyd(X, weights, centers, max_iter, tol_abs)
+
     Xc, wc = levels[0]
-    centers = best_of(Xc, wc, n_clusters, init, n_init, max_iter, tol_abs, rng)[0]
-    for Xl, wl in levels[1:]:
-        centers = lloyd(Xl, wl, centers, max_iter, tol_abs)[0]
-    return lloyd(X, weights, centers, max_iter, tol_abs)
+    return lowest(refined(run) for run in seeded_runs(Xc, wc, n_clusters, init, n_init, max_iter, tol_abs, rng))

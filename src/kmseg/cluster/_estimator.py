@@ -68,9 +68,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     algorithm : {'auto', 'lloyd', 'elkan', 'coarse-to-fine'}, default='auto'
         'lloyd' (and 'elkan', the same here: Lloyd's iterations with Hamerly's
         bounds, exact as both) runs every restart on all samples.
-        'coarse-to-fine' (for at most 3 features) runs restarts on samples pooled
-        into a grid and refines the best centres with Lloyd iterations on all
-        samples, which converge to a solution of the same, exact objective.
+        'coarse-to-fine' (for at most 3 features) starts each restart on samples
+        pooled into a grid and refines it with Lloyd iterations on all samples,
+        which converge to a solution of the same, exact objective; the restart of
+        lowest inertia on all samples is kept.
         'auto' picks coarse-to-fine for at least 20,000 samples of at most 3
         features.
     n_threads : int or None, default=None

@@ -84,16 +84,26 @@ def initial_centers(X, weights, n_clusters, init, rng, canonical=None):
     return np.array(init, dtype=np.float64, order="C")
 
 
-def best_of(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng):
-    """``n_init`` seeded Lloyd runs; the one of lowest inertia (first on ties)."""
-    best = None
+def seeded_runs(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng):
+    """``n_init`` seeded Lloyd runs, one at a time (what :func:`lloyd` returns for each)."""
     canonical = None
     if isinstance(init, str) and init == "k-means++":
         order = canonical_order(X)
         canonical = (np.ascontiguousarray(X[order]), weights[order])
     for _ in range(n_init):
         centers = initial_centers(X, weights, n_clusters, init, rng, canonical)
-        run = lloyd(X, weights, centers, max_iter, tol_abs)
+        yield lloyd(X, weights, centers, max_iter, tol_abs)
+
+
+def lowest(runs):
+    """The run of lowest inertia (the first on ties) of an iterable of :func:`lloyd` results."""
+    best = None
+    for run in runs:
         if best is None or run[2] < best[2]:
             best = run
     return best
+
+
+def best_of(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng):
+    """``n_init`` seeded Lloyd runs; the one of lowest inertia (first on ties)."""
+    return lowest(seeded_runs(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng))

@@ -65,8 +65,9 @@ def segment(
         clustered (no colour histogram): slower on large images. ``centers``
         then hold the colour features followed by the scaled row and column.
     n_init : int, default=4
-        k-means++ restarts, run on a coarse pooling of the colours; the best
-        is refined exactly, over all pixels.
+        k-means++ restarts, each started on a coarse pooling of the colours
+        and refined on the finer ones; the best is refined exactly, over all
+        pixels.
     max_iter : int, default=300
         Maximum Lloyd iterations per run.
     tol : float, default=1e-4
