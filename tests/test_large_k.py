@@ -1,6 +1,7 @@
 """k at or above the number of distinct colours: each colour its own cluster, at once
 (no k-means run), with the warning that fewer clusters are used than asked."""
 
+import json
 import warnings
 
 import numpy as np
@@ -108,3 +109,33 @@ def test_prepared_image_many_k(no_kmeans):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", kmseg.KmsegWarning)
         assert [kmseg.segment(prep, k).n_clusters for k in (20, 21, 5000)] == [20, 20, 20]
+
+
+def test_more_than_65536_labels_in_a_png(no_kmeans, tmp_path):
+    """More clusters than a 16-bit PNG holds: the label map is a 24-bit RGB PNG of
+    codes R + 256 G + 65536 B, written by the command line as by save_segmentation."""
+    from PIL import Image
+
+    from kmseg.cli import main
+
+    rng = np.random.default_rng(3)
+    table = rng.choice(256 ** 3, 70_000, replace=False)
+    table = np.stack([table >> 16, (table >> 8) & 255, table & 255], axis=1).astype(np.uint8)
+    img = table[rng.permutation(np.arange(250 * 300) % 70_000)].reshape(250, 300, 3)
+    path = tmp_path / "many.png"
+    Image.fromarray(img).save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kmseg.KmsegWarning)
+        assert main(["segment", str(path), "-k", "100000", "-o", str(tmp_path / "out"),
+                     "--outputs", "labels,palette"]) == 0
+    saved = Image.open(tmp_path / "out" / "many_labels.png")
+    assert saved.mode == "RGB"
+    codes = np.asarray(saved).astype(np.int64)
+    labels = codes[..., 0] + 256 * codes[..., 1] + 65536 * codes[..., 2]
+    assert labels.max() == 69_999 and len(np.unique(labels)) == 70_000
+    with pytest.warns(kmseg.KmsegWarning, match="70000 distinct colours"):
+        seg = kmseg.segment(img, 100_000)
+    np.testing.assert_array_equal(labels, seg.labels)
+    record = json.loads((tmp_path / "out" / "many_palette.json").read_text())
+    palette = np.array([c["rgb"] for c in record["colors"]], dtype=np.uint8)
+    np.testing.assert_array_equal(palette[labels], img)  # label i is the palette's colour i

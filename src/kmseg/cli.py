@@ -185,7 +185,8 @@ def build_parser():
     p = sub.add_parser("segment", parents=[reading], help="segment images into k colour classes",
                        description="Segment images into k colour classes. For each IMAGE, writes "
                        "STEM_labels.png (indexed with the cluster colours: values 0..k-1 that a viewer shows as the "
-                       "segmentation; 16-bit grey for k > 256), STEM_recolor.png and "
+                       "segmentation; 16-bit grey for k > 256, 24-bit R + 256 G + 65536 B codes for k > 65536), "
+                       "STEM_recolor.png and "
                        "STEM_palette.json into DIR.")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("-k", "--n-clusters", type=_n_clusters, default=None,

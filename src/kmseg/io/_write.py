@@ -235,17 +235,36 @@ def encode_image(array, fmt, transparency=None, compress_level=None):
     return buf.getvalue()
 
 
+#: The most labels a label PNG holds: 24-bit RGB codes above 65,536 labels.
+MAX_PNG_LABELS = 1 << 24
+
+
 def label_image(labels, n_labels, transparent=None):
-    """A label map as the array a PNG holds (8-bit for up to 256 labels, else
-    16-bit) and the value to mark transparent.
+    """A label map as the array a PNG holds and the value to mark transparent:
+    8-bit grey for up to 256 labels, 16-bit grey up to 65,536, and above that
+    (up to 2**24) 8-bit RGB holding each label as ``R + 256 G + 65536 B`` (the
+    encoding of the COCO panoptic format's segment PNGs), with no transparent
+    value.
 
     ``transparent`` is the label of pixels left out of the clustering (the number
     of clusters); it is one more label, and PNG viewers show it transparent.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> array, _ = label_image(np.array([[70_000, 1]]), 70_001)
+    >>> codes = array.astype(np.int64)
+    >>> array.tolist(), (codes[..., 0] + 256 * codes[..., 1] + 65536 * codes[..., 2]).tolist()
+    ([[[112, 17, 1], [1, 0, 0]]], [[70000, 1]])
     """
     if transparent is not None:
         n_labels = max(n_labels, int(transparent) + 1)
+    if n_labels > MAX_PNG_LABELS:
+        raise ValueError(f"a PNG label map holds at most {MAX_PNG_LABELS} labels, not {n_labels}")
     if n_labels > 65536:
-        raise ValueError(f"a PNG label map holds at most 65536 labels, not {n_labels}")
+        codes = np.asarray(labels).astype(np.uint32, copy=False)
+        rgb = np.stack([codes & 255, (codes >> 8) & 255, codes >> 16], axis=-1).astype(np.uint8)
+        return rgb, None
     return np.asarray(labels).astype(np.uint8 if n_labels <= 256 else np.uint16, copy=False), transparent
 
 
@@ -259,7 +278,8 @@ def label_png(labels, n_labels, transparent=None, palette=None):
     most 256 labels (the transparent one included), the PNG is indexed: its pixel
     values are still the labels (``np.asarray(PIL.Image.open(f))`` gives them), and
     a viewer shows each label in its cluster's colour, the left-out pixels
-    transparent. Beyond 256 labels (a PNG palette holds no more) it is 16-bit grey.
+    transparent. Beyond 256 labels (a PNG palette holds no more) it is 16-bit grey,
+    and beyond 65,536 24-bit RGB codes (see :func:`label_image`).
 
     Examples
     --------
@@ -275,7 +295,7 @@ def label_png(labels, n_labels, transparent=None, palette=None):
     from ._png import palette_png_bytes, png_bytes
 
     array, transparent = label_image(labels, n_labels, transparent)
-    if palette is not None and array.dtype == np.uint8:
+    if palette is not None and array.ndim == 2 and array.dtype == np.uint8:
         entries = n_labels if transparent is None else max(n_labels, int(transparent) + 1)
         table = np.zeros((entries, 3), np.uint8)
         table[:n_labels] = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)[:n_labels]
