@@ -331,7 +331,9 @@ def test_truncated_and_empty_uploads(client):
 def test_decompression_bomb_header_is_refused(client):
     msg = assert_error(client.post("/api/images", files={"file": ("bomb.png", bomb_png(100_000, 100_000))}),
                        400, "100000x100000")
-    assert msg.startswith("'bomb.png': too large (100000x100000 = 10,000,000,000 pixels, more than max_pixels=")
+    assert msg == ("'bomb.png': too large: 100000x100000 = 10,000,000,000 pixels (10,000 megapixels), more than "
+                   "this page accepts (25,000,000 pixels, 25 megapixels); use a smaller image, or start the page "
+                   "with kmseg serve --max-pixels 10000000000")
     assert_still_serving(client)
 
 
@@ -340,13 +342,39 @@ def test_decompression_bomb_real_is_refused_from_its_header():
     assert len(data) < 200_000
     with TestClient(create_app()) as c:
         msg = assert_error(c.post("/api/images", files={"file": ("zeros.png", data)}), 400,
-                           "64,000,000 pixels", "max_pixels=25,000,000")
-        assert msg.startswith("'zeros.png': too large (8000x8000") and "corrupt" not in msg
+                           "64,000,000 pixels (64 megapixels)", "this page accepts (25,000,000 pixels",
+                           "kmseg serve --max-pixels 64000000")
+        assert msg.startswith("'zeros.png': too large: 8000x8000") and "corrupt" not in msg
         assert_still_serving(c)
     with TestClient(create_app(max_pixels=10_000)) as c:
         assert_error(c.post("/api/images", files={"file": ("small.png", zero_png(200, 200))}), 400,
-                     "40,000 pixels", "max_pixels=10,000")
+                     "40,000 pixels", "this page accepts (10,000 pixels, 0.01 megapixels)",
+                     "kmseg serve --max-pixels 40000")
         assert_still_serving(c)
+
+
+def test_page_messages_name_what_a_page_user_can_do(client):
+    """The library tells a Python caller to use kmseg.set_config; the page tells its user
+    to use a smaller image or to start the page with kmseg serve --max-pixels, and says k
+    where the library says n_clusters. The library's own message is unchanged."""
+    from kmseg.io import read_bytes
+
+    with pytest.raises(kmseg.KmsegError, match=r"kmseg\.set_config\(max_pixels=\.\.\.\)"):
+        with kmseg.config_context(max_pixels=10_000):
+            read_bytes(zero_png(200, 200), "small.png")
+    with TestClient(create_app(max_pixels=10_000)) as c:
+        msg = assert_error(c.post("/api/images", files={"file": ("small.png", zero_png(200, 200))}), 400,
+                           "use a smaller image")
+    assert "set_config" not in msg and "max_pixels=" not in msg
+    img = np.zeros((10, 10, 3), np.uint8)
+    img[:, 5:] = 255
+    info = upload(client, encoded(img))
+    notes = client.post("/api/segment", json={"id": info["id"], "k": 5}).json()["notes"]
+    assert notes == ["k=5 is more than the 2 distinct colours of 'quads.png' in rgb; using k=2"]
+    with TestClient(create_app(max_bytes=1 << 20)) as c:
+        msg = assert_error(c.post("/api/images", files={"file": ("big.png", os.urandom(3 << 20))}), 413,
+                           "more than this page accepts, 1,048,576 bytes (1 MiB)", "use a smaller file",
+                           "start the page with kmseg serve --max-upload-mb 4")
 
 
 def test_fifty_megabytes_of_noise_get_413():
@@ -389,7 +417,7 @@ def test_bad_parameters(client):
                  422, "not valid JSON")
     assert_error(client.post("/api/segment", json={"id": i, "k": 2.5}), 422, "k.int: ")
     msg = assert_error(client.post("/api/segment", json={"id": "nope", "k": 3}), 404, "no upload with id 'nope'",
-                       "upload the image first")
+                       "keeps uploads only while it runs", "upload the image first")
     assert "expired" not in msg
     assert_error(client.get("/api/elbow", params={"id": i, "color_space": "xyz"}), 400, "color_space")
     assert_error(client.get(f"/api/images/{i}/download/secret.txt"), 404, "file='secret.txt'")
@@ -406,7 +434,8 @@ def test_old_uploads_expire_within_the_memory_budget():
         for i in ids[:8 - info["images"]]:
             for r in (c.post("/api/segment", json={"id": i, "k": 2}), c.get(f"/api/images/{i}"),
                       c.get(f"/api/images/{i}/view/original"), c.get("/api/elbow", params={"id": i})):
-                msg = assert_error(r, 404, f"upload '{i}' expired", "0.5 MiB of uploads", "upload it again")
+                msg = assert_error(r, 404, f"upload '{i}' expired", "0.5 MiB of uploads", "upload it again",
+                                   "kmseg serve --cache-mb")
                 assert "no upload" not in msg
         for i in ids[8 - info["images"]:]:
             assert c.post("/api/segment", json={"id": i, "k": 2}).status_code == 200
@@ -550,3 +579,170 @@ def test_serve_checks_the_cache_budget(capsys):
     err = capsys.readouterr().err.strip()
     assert err == "kmseg: error: --cache-mb 0 must be in (0, 1073741824]"
     assert "--cache-mb MB" in cli.build_parser()._subparsers._group_actions[0].choices["serve"].format_help()
+
+
+def test_spatial_mode_uses_cielab_whatever_the_colour_space_and_says_so(client):
+    img = np.zeros((40, 40, 3), np.uint8)
+    img[:, :10] = img[:, 30:] = (200, 30, 30)
+    img[:20, 10:30] = (30, 160, 40)
+    info = upload(client, encoded(img))
+    plain = client.post("/api/segment", json={"id": info["id"], "k": 3, "spatial": True}).json()
+    assert plain["working_space"] == "lab" and plain["notes"] == []
+    for space in ("hsv", "rgb", "gray"):
+        out = client.post("/api/segment", json={"id": info["id"], "k": 3, "spatial": True,
+                                                "color_space": space}).json()
+        assert out["working_space"] == "lab" and out["colors"] == plain["colors"]
+        assert out["notes"] == [f"connected segments are always found in CIELAB: colour space '{space}' is used "
+                                "by colour classes only"]
+        labels = decode_png(client.get(out["downloads"]["labels.png"]).content)
+        assert np.array_equal(np.asarray(labels), kmseg.segment_regions(img, 3).labels)
+    lab = client.post("/api/segment", json={"id": info["id"], "k": 3, "spatial": True, "color_space": "lab"})
+    assert lab.json()["notes"] == []
+
+
+# ---- progress of long requests -----------------------------------------------------------------
+
+
+def new_job(client):
+    r = client.post("/api/jobs")
+    assert r.status_code == 201, r.text
+    record = r.json()
+    assert record["state"] == "new" and record["stages"] == [] and record["error"] is None
+    return record["id"]
+
+
+def stages_of(client, job):
+    record = client.get(f"/api/jobs/{job}").json()
+    return record, [(s["name"], s["state"]) for s in record["stages"]]
+
+
+def test_jobs_record_the_stages_of_uploads_and_segmentations(client):
+    img = quadrants()
+    job = new_job(client)
+    info = client.post(f"/api/images?job={job}", files={"file": ("q.png", encoded(img))}).json()
+    record, stages = stages_of(client, job)
+    assert record["state"] == "done" and record["stage"] is None and record["error"] is None
+    assert stages == [("receiving", "done"), ("decoding", "done"), ("counting colours", "done")]
+    assert record["stages"][0]["fraction"] == 1.0  # the body's length was known
+    assert record["stages"][1]["fraction"] is None and all(s["seconds"] >= 0 for s in record["stages"])
+    assert (info["width"], info["height"]) == (60, 40)
+
+    def segment(job, **settings):
+        r = client.post("/api/segment", json={"id": info["id"], "job": job, **settings})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    expected = [
+        ({"k": 3}, [("fitting", "done")]),
+        ({"k": 3}, []),  # a result kept: nothing to do
+        ({"k": "auto"}, [("elbow sweep", "done"), ("fitting", "done")]),
+        ({"k": "auto"}, [("elbow sweep", "done")]),  # the sweep and its k kept
+        ({"k": 3, "spatial": True}, [("superpixels and merges", "done"), ("cutting", "done")]),
+        ({"k": 2, "spatial": True}, [("cutting", "done")]),  # one merge tree per upload
+    ]
+    for settings, want in expected:
+        job = new_job(client)
+        out = segment(job, **settings)
+        record, stages = stages_of(client, job)
+        assert (record["state"], stages) == ("done", want), settings
+    assert out["k"] == 2 and out["method"] == "connected segments"
+    # the record changes nothing of the answer
+    job = new_job(client)
+    assert segment(job, k=5)["colors"] == client.post("/api/segment", json={"id": info["id"], "k": 5}).json()["colors"]
+
+    job = new_job(client)
+    assert client.post(f"/api/sample?job={job}").status_code == 200
+    assert stages_of(client, job)[1] == [("decoding", "done"), ("counting colours", "done")]
+
+
+def test_a_failed_request_marks_its_stage_and_a_raw_body_of_unknown_length_no_fraction(client):
+    job = new_job(client)
+    message = assert_error(client.post(f"/api/images?job={job}", files={"file": ("notes.txt", b"some text\n")}),
+                           400, "not an image")
+    record, stages = stages_of(client, job)
+    assert record["state"] == "failed" and record["error"] == message
+    assert stages == [("receiving", "done"), ("decoding", "failed"), ("counting colours", "skipped")]
+
+    job = new_job(client)
+    info = upload(client, encoded(quadrants()))
+    assert_error(client.post("/api/segment", json={"id": info["id"], "k": 0, "job": job}), 400, "k=0")
+    assert stages_of(client, job)[0]["state"] == "failed"
+
+    data = encoded(quadrants())
+    job = new_job(client)
+    chunks = (data[i:i + 500] for i in range(0, len(data), 500))  # no Content-Length: no fraction to tell
+    r = client.post(f"/api/images?name=raw.png&job={job}", content=chunks,
+                    headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 200, r.text
+    record, stages = stages_of(client, job)
+    assert stages[0] == ("receiving", "done") and record["stages"][0]["fraction"] is None
+
+
+def test_unknown_job_ids_are_ignored_by_the_work_and_404_when_read(client):
+    info = upload(client, encoded(quadrants()))
+    r = client.post("/api/segment", json={"id": info["id"], "k": 2, "job": "never-made"})
+    assert r.status_code == 200 and r.json()["k"] == 2
+    r = client.post("/api/images?job=never-made", files={"file": ("q.png", encoded(quadrants()))})
+    assert r.status_code == 200
+    assert_error(client.get("/api/jobs/never-made"), 404, "no progress record with id 'never-made'",
+                 "POST /api/jobs")
+
+
+def test_only_the_last_records_are_kept():
+    from kmseg.web._limits import MAX_JOBS
+
+    with TestClient(create_app()) as c:
+        first = new_job(c)
+        for _ in range(MAX_JOBS - 1):
+            new_job(c)
+        assert c.get(f"/api/jobs/{first}").status_code == 200
+        new_job(c)
+        assert_error(c.get(f"/api/jobs/{first}"), 404, f"the last {MAX_JOBS}")
+
+
+def test_a_job_tells_its_stage_while_it_runs_and_its_wait(client, monkeypatch):
+    """Read while the request runs: a slow fit is seen as the running 'fitting' stage,
+    and a second request behind it as waiting for the computation."""
+    import threading
+
+    from kmseg.web import _upload
+
+    release = threading.Event()
+    original = _upload.Upload._colors
+
+    def held(self, *args):
+        assert release.wait(30)
+        return original(self, *args)
+
+    monkeypatch.setattr(_upload.Upload, "_colors", held)
+    info = upload(client, encoded(quadrants()))
+    first, second = new_job(client), new_job(client)
+    answers = {}
+    workers = [threading.Thread(target=lambda job=job, k=k: answers.__setitem__(job, client.post(
+        "/api/segment", json={"id": info["id"], "k": k, "job": job}))) for job, k in ((first, 3), (second, 4))]
+    workers[0].start()
+
+    def wait_for(job, check):
+        deadline = time.monotonic() + 30
+        while True:
+            record = client.get(f"/api/jobs/{job}").json()
+            if check(record):
+                return record
+            assert time.monotonic() < deadline, record
+            time.sleep(0.02)
+
+    running = wait_for(first, lambda r: r["stage"] == "fitting")
+    assert running["state"] == "running" and running["stages"][0]["state"] == "running"
+    workers[1].start()
+    waiting = wait_for(second, lambda r: r["state"] == "waiting")
+    assert waiting["waiting_for"] == "the computation" and waiting["stages"] == []
+    time.sleep(0.1)
+    later = client.get(f"/api/jobs/{first}").json()
+    assert later["stage"] == "fitting" and later["stages"][0]["seconds"] > running["stages"][0]["seconds"]
+    release.set()
+    for worker in workers:
+        worker.join(60)
+    assert answers[first].status_code == answers[second].status_code == 200
+    for job in (first, second):
+        record, stages = stages_of(client, job)
+        assert record["state"] == "done" and stages == [("fitting", "done")]

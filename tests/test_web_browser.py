@@ -31,7 +31,7 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 #: Where the README's screenshot is written when this variable names a file.
 SCREENSHOT_ENV = "KMSEG_WEB_SCREENSHOT"
@@ -109,6 +109,28 @@ def photo(tmp_path_factory):
     return path
 
 
+def _stages(driver):
+    """The stages the page shows: ``[(name, state), ...]``."""
+    return [(li.get_attribute("data-stage"), li.get_attribute("class"))
+            for li in driver.find_elements(By.CSS_SELECTOR, "#stages li")]
+
+
+def test_before_an_upload_no_image_placeholders(server, browser):
+    driver = browser
+    driver.get(server + "/")
+    images = driver.find_elements(By.TAG_NAME, "img")
+    assert len(images) == 2 and not any(img.is_displayed() for img in images)
+    assert not driver.find_element(By.ID, "views").is_displayed()
+    empty = driver.find_element(By.ID, "empty")
+    assert empty.is_displayed() and "No image yet" in empty.text
+    assert driver.find_element(By.ID, "drop").is_displayed()
+    driver.find_element(By.ID, "sample").click()
+    WebDriverWait(driver, 120).until(lambda d: len(_swatches(d)) == 8)
+    _wait_idle(driver)
+    assert not empty.is_displayed()
+    assert all(img.is_displayed() and img.get_attribute("naturalWidth") == "640" for img in images)
+
+
 def test_upload_move_k_download_and_screenshot(server, browser, downloads, photo, tmp_path):
     driver = browser
     driver.get(server + "/")
@@ -118,6 +140,11 @@ def test_upload_move_k_download_and_screenshot(server, browser, downloads, photo
     _wait_idle(driver)
     assert driver.find_element(By.ID, "error").is_displayed() is False
     assert "china.jpg: 640×427" in driver.find_element(By.ID, "image-info").text
+    # the stages of the upload, its first segmentation and the picture, each done
+    WebDriverWait(driver, 10).until(lambda d: [name for name, _ in _stages(d)] == [
+        "receiving", "decoding", "counting colours", "fitting", "drawing"])
+    assert {state for _, state in _stages(driver)} == {"done"}
+    assert not driver.find_element(By.ID, "progress").is_displayed()
 
     # move the k slider from 8 to 5 with the keyboard, as a person would
     slider = driver.find_element(By.ID, "k")
@@ -196,10 +223,79 @@ def test_views_auto_and_spatial(server, browser):
     assert len(_swatches(driver)) == k and driver.find_element(By.ID, "k").get_attribute("value") == str(k)
     assert not driver.find_element(By.ID, "k").is_enabled()
 
+    space = driver.find_element(By.ID, "space")
+    note = driver.find_element(By.ID, "space-note")
+    assert space.is_enabled() and not note.is_displayed()
+    Select(space).select_by_value("hsv")
+    WebDriverWait(driver, 120).until(lambda d: "in HSV" in d.find_element(By.ID, "status-text").text)
+    _wait_idle(driver)
     driver.find_element(By.ID, "spatial").click()
+    # spatial mode finds its segments in CIELAB: the colour space is off, and the page says why
+    assert not space.is_enabled() and note.is_displayed() and "CIELAB" in note.text
     WebDriverWait(driver, 300).until(lambda d: "connected segments" in d.find_element(By.ID, "status-text").text)
     _wait_idle(driver, timeout=300)
     assert len(_swatches(driver)) == k
+    assert "connected segments in LAB" in driver.find_element(By.ID, "status-text").text
+    WebDriverWait(driver, 10).until(lambda d: [name for name, _ in _stages(d)] == [
+        "elbow sweep", "superpixels and merges", "cutting", "drawing"])
+    driver.find_element(By.ID, "spatial").click()
+    assert space.is_enabled() and not note.is_displayed()
+    assert Select(space).first_selected_option.get_attribute("value") == "hsv"
+    WebDriverWait(driver, 120).until(lambda d: "colour classes in HSV" in d.find_element(By.ID, "status-text").text)
+    _wait_idle(driver)
+
+
+def test_long_work_shows_its_stages_as_they_run(server, browser, tmp_path):
+    """A large photo: the stages are seen running one after the other (read from the
+    server while its request runs), and the bar moves forward, never back."""
+    from sklearn.datasets import load_sample_image
+
+    big = tmp_path / "big.png"
+    Image.fromarray(load_sample_image("china.jpg")).resize((1920, 1281), Image.BILINEAR).save(big)
+    driver = browser
+    driver.get(server + "/")
+    driver.execute_script("""
+        window.seen = []; window.bars = [];
+        new MutationObserver(() => {
+          for (const li of document.querySelectorAll('#stages li.running')) {
+            if (!window.seen.includes(li.dataset.stage)) window.seen.push(li.dataset.stage);
+          }
+          window.bars.push(parseFloat(document.getElementById('progress-bar').style.width) || 0);
+        }).observe(document.getElementById('stages'), {childList: true, subtree: true});""")
+    driver.find_element(By.ID, "file").send_keys(str(big))
+    WebDriverWait(driver, 120).until(lambda d: len(_swatches(d)) == 8)
+    _wait_idle(driver)
+    driver.execute_script("window.bars = []")
+    driver.find_element(By.ID, "spatial").click()
+    WebDriverWait(driver, 300).until(lambda d: "connected segments" in d.find_element(By.ID, "status-text").text)
+    _wait_idle(driver, timeout=300)
+    seen = driver.execute_script("return window.seen")
+    assert "superpixels and merges" in seen and "drawing" in seen, seen
+    bars = [b for b in driver.execute_script("return window.bars") if b > 0]
+    assert bars and bars == sorted(bars) and 0 < bars[0] < 100, bars
+    assert {state for _, state in _stages(driver)} == {"done"}
+
+
+def test_phone_width_puts_the_image_first(server, browser):
+    driver = browser
+    driver.set_window_size(420, 900)
+    try:
+        driver.get(server + "/")
+        assert driver.execute_script("return window.innerWidth") <= 440
+        top = "return arguments[0].getBoundingClientRect().top"
+        drop, settings = driver.find_element(By.ID, "drop"), driver.find_element(By.ID, "settings")
+        assert driver.execute_script(top, drop) < driver.execute_script(top, settings)  # no image yet: the box
+        driver.find_element(By.ID, "sample").click()
+        WebDriverWait(driver, 120).until(lambda d: len(_swatches(d)) == 8)
+        _wait_idle(driver)
+        image = driver.find_element(By.ID, "right")
+        downloads = driver.find_element(By.ID, "downloads-panel")
+        assert image.is_displayed() and 300 < image.size["width"] <= 420  # one pane a row, the full width
+        assert driver.execute_script(top, image) < driver.execute_script(top, settings)
+        assert driver.execute_script(top, image) < driver.execute_script(top, downloads)
+        assert driver.execute_script(top, image) < driver.execute_script(top, drop)
+    finally:
+        driver.set_window_size(1400, 860)
 
 
 def test_bad_file_shows_one_clear_message(server, browser, tmp_path):

@@ -8,13 +8,19 @@ Work is bounded: one computation on images at a time (elbow sweeps beside it),
 a few upload bodies read at once, a short queue for each (503 past it), a time
 limit on receiving a body (408), a size limit on every body (413), and uploads
 kept within a memory budget.
+
+Long requests (an upload, a segmentation) may name a progress record
+(``POST /api/jobs``), where they note their stages as they go: the page reads it
+(``GET /api/jobs/{id}``) while it waits for the answer. Messages are worded for
+the page's user (see ``_messages``): what to change, or which option of
+``kmseg serve`` to start it with.
 """
 
 import asyncio
 import contextlib
 import logging
 import os
-from typing import Optional, Union
+from typing import List, Literal, Optional, Union
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Path, Request
@@ -29,7 +35,9 @@ from starlette.requests import ClientDisconnect
 from .. import __version__, config_context
 from .. import _validation as v
 from ..io import label_png, palette_record, thread_warnings
+from . import _messages as say
 from ._gate import Busy, Gate
+from ._jobs import JobRecords
 from ._limits import (
     BODY_IDLE_S,
     DEFAULT_BODY_TIMEOUT_S,
@@ -40,6 +48,7 @@ from ._limits import (
     DEFAULT_MAX_WAITING,
     DEFAULT_WAIT_S,
     MAX_CONCURRENT_UPLOADS,
+    MAX_JOBS,
     MAX_SMALL_BODY,
 )
 from ._store import ImageStore
@@ -78,7 +87,7 @@ class ErrorBody(BaseModel):
 
 _STATUS_TEXT = {
     400: "a bad parameter, or a file that is not an image kmseg can read",
-    404: "no such upload (never uploaded, or expired: dropped to make room), view or file",
+    404: "no such upload (never uploaded, or expired: dropped to make room), view, file or progress record",
     408: "the upload did not arrive in time",
     413: "the body or the image is too large",
     422: "a parameter of the wrong type, or a body that is not valid JSON",
@@ -106,7 +115,34 @@ class SegmentRequest(BaseModel):
     id: str = Field(description="the id returned by POST /api/images or /api/sample")
     k: Union[int, str] = Field(8, description=f"number of colours 1..{MAX_K}, or 'auto' (the elbow's knee)")
     color_space: Optional[str] = Field(None, description="'rgb', 'lab', 'hsv' or 'gray'; default: the image's")
-    spatial: bool = Field(False, description="connected segments (superpixels merged) instead of colour classes")
+    spatial: bool = Field(False, description="connected segments (superpixels merged, always in CIELAB) instead "
+                          "of colour classes")
+    job: Optional[str] = Field(None, description="the id of a progress record (POST /api/jobs) to note this "
+                               "request's stages in; an id not kept (any more) is ignored")
+
+
+class StageRecord(BaseModel):
+    """One stage of a request."""
+
+    name: str = Field(description="'receiving', 'decoding', 'counting colours', 'elbow sweep', 'fitting', "
+                      "'superpixels and merges' or 'cutting'")
+    state: Literal["pending", "running", "done", "failed", "skipped"] = Field(
+        description="'failed': the request's error came from this stage; 'skipped': it was not needed")
+    seconds: Optional[float] = Field(description="how long it took, or has taken so far; null before it starts")
+    fraction: Optional[float] = Field(description="the part of it done, where known (the bytes of an upload "
+                                      "received); else null")
+
+
+class JobRecord(BaseModel):
+    """Where a request is: waiting for its turn, or in which stage."""
+
+    id: str
+    state: Literal["new", "waiting", "running", "done", "failed"] = Field(
+        description="'new': no request has named it yet")
+    waiting_for: Optional[str] = Field(description="what a waiting request waits for")
+    stage: Optional[str] = Field(description="the stage running now")
+    stages: List[StageRecord] = Field(description="planned, running and finished stages, in order")
+    error: Optional[str] = Field(description="the error the request answered, if it failed")
 
 
 def _error(status, message, headers=None):
@@ -145,10 +181,6 @@ class _BodyLimit:
             return event
 
         await self.app(scope, limited, send)
-
-
-def _megabytes(n):
-    return f"{n / (1 << 20):.3g} MiB"
 
 
 def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS, cache_mb=DEFAULT_CACHE_MB,
@@ -205,6 +237,7 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS, ca
         if v.check_number(name, value) == 0:
             raise v.KmsegError(f"{name}={value} must be > 0")
     store = ImageStore(int(cache_mb * (1 << 20)))
+    jobs = JobRecords(MAX_JOBS)
     # One computation on images at a time: bounded memory, the kernels' threads in full use.
     # Elbow sweeps work on the small colour histogram only: they run beside it, so a
     # slider move need not wait for a sweep (OpenMP takes kernels launched from two
@@ -222,6 +255,7 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS, ca
         "image's colour histogram, never its pixels. Errors are JSON: {\"error\": \"one line\"}.",
     )
     app.state.store = store
+    app.state.jobs = jobs
     app.add_middleware(_BodyLimit, limit=MAX_SMALL_BODY)
 
     @app.exception_handler(Busy)
@@ -259,7 +293,8 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS, ca
             except v.KmsegError as exc:
                 raise ApiError(400, str(exc)) from None
             except MemoryError:
-                raise ApiError(413, "the image is too large for the memory available") from None
+                raise ApiError(413, "the image is too large for the memory this server has: use a smaller "
+                               "image") from None
             except Exception as exc:
                 log.exception("kmseg web: internal error")
                 raise ApiError(500, f"internal error ({type(exc).__name__}); the server log has "
@@ -269,10 +304,30 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS, ca
                     store.recount(key)  # its results grew: within the budget again
         return value, [str(message) for message in caught or ()]
 
-    async def compute(fn, key=None, gate=busy):
-        """``fn()`` in the thread pool once ``gate`` lets it in (503 if the queue is full)."""
+    async def compute(fn, key=None, gate=busy, job=None):
+        """``fn()`` in the thread pool once ``gate`` lets it in (503 if the queue is full);
+        ``job`` notes the wait."""
+        if job is not None:
+            job.wait(gate.what)
         async with gate:
             return await run_in_threadpool(run, fn, gate is busy, key)
+
+    @contextlib.contextmanager
+    def tracked(job_id, plan=()):
+        """The progress record a request names (one that records nothing if none is
+        kept): started with ``plan``, finished with the request's outcome."""
+        job = jobs.of(job_id)
+        job.start(plan)
+        try:
+            yield job
+        except (ApiError, Busy) as exc:
+            job.finish(exc.message)
+            raise
+        except BaseException:
+            job.finish("the request did not finish")
+            raise
+        else:
+            job.finish()
 
     def upload_of(image_id):
         upload = store.get(image_id)
@@ -280,10 +335,10 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS, ca
             return upload
         if store.expired(image_id):
             raise ApiError(404, f"upload {_shown(image_id)} expired: dropped to make room (the server keeps "
-                           f"{_megabytes(store.budget)} of uploads, least recently used dropped first); "
-                           "upload it again")
-        raise ApiError(404, f"no upload with id {_shown(image_id)}: ids come from POST /api/images or "
-                       "/api/sample, and last while the server runs; upload the image first")
+                           f"{say.mebibytes(store.budget)} of uploads, least recently used dropped first); "
+                           "upload it again, or start the page with a larger kmseg serve --cache-mb")
+        raise ApiError(404, f"no upload with id {_shown(image_id)}: the server keeps uploads only while it "
+                       "runs; upload the image first (ids come from POST /api/images or /api/sample)")
 
     def settings(k, color_space):
         """The request's settings, checked once, before any work is queued (400 if bad)."""
@@ -295,15 +350,20 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS, ca
             raise ApiError(400, str(exc)) from None
         return k, color_space
 
-    async def add(name, load):
+    async def add(name, load, job):
         def work():
-            with config_context(max_pixels=max_pixels):
-                image = load()
+            job.stage("decoding")
+            try:
+                with config_context(max_pixels=max_pixels):
+                    image = load()
+            except v.KmsegError as exc:
+                raise ApiError(400, say.image_error(str(exc), max_pixels)) from None
+            job.stage("counting colours")
             upload = Upload(name, image, n_threads, max_results)
             info = upload.info()  # counts the colour histogram here, in the worker
             return {"id": store.add(upload), **info}
 
-        out, _ = await compute(work)
+        out, _ = await compute(work, job=job)
         return out
 
     # ---- the page -------------------------------------------------------------------------
@@ -338,23 +398,30 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS, ca
 
     @app.post("/api/images", summary="Upload an image (decoded once, its colour histogram kept)",
               openapi_extra=upload_body, responses=_errors(400, 408, 413, 422, 503))
-    async def upload(request: Request, name: Optional[str] = None):
+    async def upload(request: Request, name: Optional[str] = None, job: Optional[str] = None):
         """Send the file as multipart field ``file``, or as the raw body (``?name=`` names it).
         Returns the image's ``id`` (random, unguessable) and size. The name only names the
-        upload in messages and downloads; nothing is written to disk."""
-        async with reading:  # a few bodies at a time: bounded memory
-            data, name = await _receive(request, name, max_bytes, body_timeout_s)
-            return await add(name, lambda: read_upload(data, name))
+        upload in messages and downloads; nothing is written to disk. ``?job=`` names a
+        progress record (POST /api/jobs): stages 'receiving' (with the fraction of the
+        body received, when its length is known), 'decoding', 'counting colours'."""
+        with tracked(job, ("receiving", "decoding", "counting colours")) as record:
+            record.wait(reading.what)
+            async with reading:  # a few bodies at a time: bounded memory
+                record.stage("receiving")
+                data, name = await _receive(request, name, max_bytes, body_timeout_s, record.progress)
+                return await add(name, lambda: read_upload(data, name), record)
 
     @app.post("/api/sample", summary="Use the sample photo (scikit-learn's china.jpg)",
               responses=_errors(503))
-    async def sample():
+    async def sample(job: Optional[str] = None):
+        """``?job=`` names a progress record: stages 'decoding', 'counting colours'."""
         def load():
             from sklearn.datasets import load_sample_image
 
             return load_sample_image("china.jpg")
 
-        return await add("china.jpg", load)
+        with tracked(job, ("decoding", "counting colours")) as record:
+            return await add("china.jpg", load, record)
 
     @app.get("/api/images/{image_id}", summary="Size and colours of an uploaded image",
              responses=_errors(404))
@@ -364,16 +431,41 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS, ca
     @app.post("/api/segment", summary="Segment an uploaded image with k colours (or k='auto')",
               responses=_errors(400, 404, 413, 422, 503))
     async def segment(req: SegmentRequest):
-        k, space = settings(req.k, req.color_space)
-        upload = upload_of(req.id)
+        """``job`` names a progress record: stages 'elbow sweep' (k='auto'), then 'fitting',
+        or for connected segments 'superpixels and merges' (once per upload) and 'cutting'."""
+        with tracked(req.job) as job:
+            k, space = settings(req.k, req.color_space)
+            upload = upload_of(req.id)
 
-        def work():
-            result = upload.result(k, space, req.spatial)
-            return result, _segment_json(req.id, upload, req.k, result)
+            def work():
+                job.plan(upload.plan(k, space, req.spatial))
+                result = upload.result(k, space, req.spatial, job.stage)
+                return result, _segment_json(req.id, upload, req.k, result)
 
-        (result, out), notes = await compute(work, req.id)
-        out["notes"] = ([result.note] if result.note else []) + notes
+            (result, out), notes = await compute(work, req.id, job=job)
+        notes = ([result.note] if result.note else []) + notes
+        if req.spatial and req.color_space is not None and result.space != "lab":
+            use = "only for the elbow curve that chose k" if k == "auto" else "by colour classes only"
+            notes.append(f"connected segments are always found in CIELAB: colour space {result.space!r} is "
+                         f"used {use}")
+        out["notes"] = [say.note(n) for n in notes]
         return out
+
+    @app.post("/api/jobs", summary="A progress record for a long request", status_code=201,
+              response_model=JobRecord,
+              description="Name the returned `id` in an upload (`?job=`) or a segmentation (`\"job\"`), "
+              f"and read GET /api/jobs/{{id}} while it runs. The last {MAX_JOBS} records are kept.")
+    def new_job():
+        return jobs.new().snapshot()
+
+    @app.get("/api/jobs/{job_id}", summary="Where a long request is: its stages so far",
+             response_model=JobRecord, responses=_errors(404))
+    def job_record(job_id: str):
+        job = jobs.get(job_id)
+        if job is None:
+            raise ApiError(404, f"no progress record with id {_shown(job_id)}: ids come from POST /api/jobs, "
+                           f"and the server keeps the last {MAX_JOBS}")
+        return job.snapshot()
 
     @app.get("/api/elbow", summary="WCSS against k and the chosen k (the knee)",
              responses=_errors(400, 404, 422, 503))
@@ -449,13 +541,15 @@ def create_app(*, max_bytes=DEFAULT_MAX_BYTES, max_pixels=DEFAULT_MAX_PIXELS, ca
     return app
 
 
-async def _receive(request, name, max_bytes, timeout_s):
+async def _receive(request, name, max_bytes, timeout_s, progress):
     """The uploaded file's bytes and (cleaned) name, read up to the limit (413 past it)
-    within ``timeout_s`` (408 past it, or after a pause of BODY_IDLE_S)."""
+    within ``timeout_s`` (408 past it, or after a pause of BODY_IDLE_S); ``progress``
+    is told the fraction received when the body's length is known."""
     limit = max_bytes + _FORM_OVERHEAD
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
-        raise ApiError(413, _too_large(int(length), max_bytes))
+        raise ApiError(413, say.upload_too_large(int(length), max_bytes))
+    expected = int(length) if length.isdigit() and int(length) > 0 else None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     idle = min(BODY_IDLE_S, timeout_s)
@@ -470,13 +564,15 @@ async def _receive(request, name, max_bytes, timeout_s):
             break
         except asyncio.TimeoutError:
             raise ApiError(408, f"the upload did not arrive in time: a body must arrive within {timeout_s:g} s, "
-                           f"with no pause over {idle:g} s") from None
+                           f"with no pause over {idle:g} s; try again, or send a smaller file") from None
         except ClientDisconnect:
             raise ApiError(400, "the client went away during the upload") from None
         size += len(chunk)
         if size > limit:
-            raise ApiError(413, _too_large(None, max_bytes))
+            raise ApiError(413, say.upload_too_large(None, max_bytes))
         chunks.append(chunk)
+        if expected is not None:
+            progress(size / expected)
     body = b"".join(chunks)
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
@@ -485,7 +581,7 @@ async def _receive(request, name, max_bytes, timeout_s):
         raise ApiError(400, "send the image as the multipart field 'file', or as the raw request body")
     name = clean_name(name or "upload")
     if len(body) > max_bytes:
-        raise ApiError(413, _too_large(len(body), max_bytes))
+        raise ApiError(413, say.upload_too_large(len(body), max_bytes))
     if not body:
         raise ApiError(400, f"{name!r}: empty upload")
     return body, name
@@ -514,12 +610,6 @@ async def _form_file(request, body):
         return await item.read(), item.filename
     finally:
         await form.close()
-
-
-def _too_large(size, max_bytes):
-    what = f"{size:,} bytes ({_megabytes(size)}), more" if size is not None else "more"
-    return (f"upload too large: {what} than the limit of {max_bytes:,} bytes ({_megabytes(max_bytes)}); "
-            "start the server with a larger --max-upload-mb to accept it")
 
 
 def _segment_json(image_id, upload, k_requested, result):

@@ -29,3 +29,5 @@ RETRY_AFTER_S = 5
 EVICTED_IDS_KEPT = 4096
 #: Characters of an upload's name kept for messages and downloads.
 MAX_NAME_CHARS = 200
+#: Progress records of requests (POST /api/jobs) kept; the oldest dropped first.
+MAX_JOBS = 256

@@ -119,14 +119,35 @@ class Upload:
                                                      n_threads=self._n_threads)
             return self._elbows[prep.space]
 
-    def result(self, k, color_space=None, spatial=False):
+    def plan(self, k, color_space=None, spatial=False):
+        """The stages :meth:`result` goes through for these settings, in order (none
+        for a result already kept): what the page shows as its progress."""
+        space = self.prepared(color_space).space
+        stages = []
+        if k == "auto":
+            stages.append("elbow sweep")  # a sweep kept is one lookup: a stage all the same
+            found = self._elbows.get(space)
+            k = None if found is None else found.knee.k
+        if (k, space, bool(spatial)) in self._results:
+            return stages
+        return stages + self._fit_stages(spatial)
+
+    def _fit_stages(self, spatial):
+        if not spatial:
+            return ["fitting"]
+        return (["superpixels and merges"] if self._hierarchy is None else []) + ["cutting"]
+
+    def result(self, k, color_space=None, spatial=False, stage=None):
         """The segmentation for these settings; ``k`` (checked by :func:`parse_k`)
-        may be 'auto' (the elbow's knee)."""
+        may be 'auto' (the elbow's knee). ``stage(name)``, if given, is called as
+        each stage of :meth:`plan` starts."""
         import time
 
+        stage = stage or (lambda name: None)
         space = self.prepared(color_space).space
         knee = None
         if k == "auto":
+            stage("elbow sweep")
             knee = self.elbow(space).knee
             k = knee.k
         key = (k, space, bool(spatial))
@@ -136,8 +157,9 @@ class Upload:
             return Result(found.seg, k, space, found.spatial, found.note, knee, found.seconds)
         start = time.perf_counter()
         if spatial:
-            seg, note = self._regions(k)
+            seg, note = self._regions(k, stage)
         else:
+            stage("fitting")
             seg, note = self._colors(k, space)
         result = Result(seg, k, space, bool(spatial), note, knee, time.perf_counter() - start)
         if self._max_results > 0:
@@ -160,10 +182,14 @@ class Upload:
             seg = segment(self.prepared(space), k, n_threads=self._n_threads)
         return seg, "; ".join(str(message) for message in caught) or None
 
-    def _regions(self, k):
-        """k connected segments: one merge tree of superpixels per upload, cut at k."""
+    def _regions(self, k, stage):
+        """k connected segments: one merge tree of superpixels per upload, cut at k.
+        The tree is built in CIELAB whatever the colour space asked (see
+        :func:`kmseg.region_hierarchy`)."""
         if self._hierarchy is None:
+            stage("superpixels and merges")
             self._hierarchy = region_hierarchy(self.image, n_threads=self._n_threads)
+        stage("cutting")
         tree = self._hierarchy
         regions = tree.regions(k)
         note = None

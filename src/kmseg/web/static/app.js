@@ -30,7 +30,7 @@
     try {
       response = await fetch(url, options);
     } catch (err) {
-      throw new Error("the server did not answer (" + err.message + ")");
+      throw new Error("the server did not answer (" + err.message + "): is kmseg serve still running?");
     }
     const type = response.headers.get("content-type") || "";
     const body = type.includes("json") ? await response.json().catch(() => null) : null;
@@ -40,13 +40,117 @@
     return body;
   }
 
+  // ---- progress: the stages of the work, as they happen -------------------------------------
+  // Each piece of work (an upload, a new setting, a view) is made of parts, known when it
+  // starts: the requests' (their stages read from the server's progress record while they
+  // run) and the page's own (drawing the picture). The bar gives each part an equal share,
+  // and within a part the stages done, the running one by its fraction where it is known.
+
+  const POLL_MS = 200;
+  const progress = { flow: 0, sections: [] };
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  function beginStages(keys) {
+    progress.flow += 1;
+    progress.sections = keys.map((key) => ({ key, stages: [], over: false }));
+    drawStages();
+  }
+
+  // `over`: that part is finished (its stages as last read, or none: nothing to do).
+  function setStages(flow, key, stages, over) {
+    const section = progress.sections.find((s) => s.key === key);
+    if (flow !== progress.flow || !section) return;  // a piece of work since replaced
+    section.stages = stages;
+    if (over) section.over = true;
+    drawStages();
+  }
+
+  function sectionShare(section) {
+    if (section.over) return 1;
+    const work = section.stages.filter((s) => !s.waiting && s.state !== "skipped");
+    const part = (s) => (s.state === "running" ? s.fraction || 0 : s.state === "pending" ? 0 : 1);
+    const done = work.reduce((n, s) => n + part(s), 0);
+    return work.length ? done / work.length : 0;
+  }
+
+  function drawStages() {
+    const list = $("stages");
+    list.innerHTML = "";
+    for (const s of progress.sections.flatMap((section) => section.stages)) {
+      if (s.state === "skipped") continue;
+      const li = document.createElement("li");
+      li.className = s.state;
+      li.dataset.stage = s.name;
+      const part = s.state === "running" && s.fraction != null ? ` ${Math.round(100 * s.fraction)}%` : "";
+      const time = s.seconds == null ? "" : ` ${s.seconds < 10 ? s.seconds.toFixed(2) : s.seconds.toFixed(1)} s`;
+      li.textContent = s.name + part + time;
+      list.append(li);
+    }
+    const n = progress.sections.length;
+    const share = n ? progress.sections.reduce((sum, section) => sum + sectionShare(section), 0) / n : 0;
+    $("progress-bar").style.width = `${(100 * share).toFixed(1)}%`;
+    $("progress").setAttribute("aria-valuenow", Math.round(100 * share));
+  }
+
+  function recordStages(record) {
+    const waiting = record.state === "waiting"
+      ? [{ name: `waiting for ${record.waiting_for}`, state: "running", seconds: null, fraction: null, waiting: true }]
+      : [];
+    return [...waiting, ...record.stages];
+  }
+
+  // The stages as they stand when the request answered: none runs any more.
+  function ended(stages, ok) {
+    return stages.filter((s) => !s.waiting).map((s) => {
+      if (s.state === "running") return { ...s, state: ok ? "done" : "failed" };
+      return s.state === "pending" ? { ...s, state: "skipped" } : s;
+    });
+  }
+
+  // `request(job)` with a progress record, read every POLL_MS while it runs. Progress is a
+  // side channel: without a record, the request runs all the same.
+  async function withJob(key, request) {
+    const flow = progress.flow;
+    let job = null;
+    try {
+      job = (await api("/api/jobs", { method: "POST" })).id;
+    } catch (err) {
+      job = null;
+    }
+    let over = false;
+    let last = [];
+    const read = () => api(`/api/jobs/${job}`).then((record) => recordStages(record));
+    const poll = async () => {
+      while (!over) {
+        await sleep(POLL_MS);
+        if (over) break;
+        try {
+          const stages = await read();
+          if (!over) setStages(flow, key, (last = stages));
+        } catch (err) { /* the request's own answer tells what went wrong */ }
+      }
+    };
+    if (job) poll();
+    let ok = false;
+    try {
+      const answer = await request(job);
+      ok = true;
+      return answer;
+    } finally {
+      over = true;
+      setStages(flow, key, ended(last, ok), true);
+      if (job) read().then((stages) => setStages(flow, key, ended(stages, ok), true)).catch(() => {});
+    }
+  }
+
   // ---- choosing an image -------------------------------------------------------------------
 
   async function open(request, text) {
     showError("");
+    beginStages(["upload", "segment", "drawing"]);
     busy("upload", true, text);
     try {
-      setImage(await request());
+      setImage(await withJob("upload", request));
     } catch (err) {
       showError(err.message);
       $("status-text").textContent = state.id ? "The previous image is still loaded." : "Choose an image to start.";
@@ -55,16 +159,19 @@
     }
   }
 
+  const withQuery = (url, job) => (job ? `${url}${url.includes("?") ? "&" : "?"}job=${job}` : url);
+
   function uploadFile(file) {
     if (!file) return;
     if (state.limits && file.size > state.limits.max_bytes) {
-      showError(`${file.name}: ${mib(file.size)} is more than the server's upload limit of ` +
-                `${mib(state.limits.max_bytes)}`);
+      showError(`${file.name}: ${mib(file.size)}, more than this page accepts ` +
+                `(${mib(state.limits.max_bytes)}); use a smaller file, or start the page with ` +
+                `kmseg serve --max-upload-mb ${Math.ceil(file.size / 1048576)}`);
       return;
     }
     const form = new FormData();
     form.append("file", file, file.name);
-    open(() => api("/api/images", { method: "POST", body: form }), `Reading ${file.name}…`);
+    open((job) => api(withQuery("/api/images", job), { method: "POST", body: form }), `Reading ${file.name}…`);
   }
 
   function setImage(info) {
@@ -72,19 +179,30 @@
     $("image-info").textContent =
       `${info.name}: ${info.width}×${info.height}, ${info.n_colors.toLocaleString()} distinct colours`;
     $("settings").disabled = false;
+    document.body.dataset.image = "loaded";
     $("left").src = `/api/images/${info.id}/view/original`;
+    $("right").removeAttribute("src");  // the previous image's view, or nothing yet
+    busy("image", false);
     $("elbow").innerHTML = "";
     $("elbow-text").textContent = "";
-    refresh().then(loadElbow);
+    refresh(true).then(loadElbow);
   }
 
   // ---- settings -> segmentation ------------------------------------------------------------
+
+  // Connected segments are found in CIELAB whatever the colour space: the control is off then.
+  const colourSpace = () => ($("spatial").checked ? "" : $("space").value);
+
+  function syncSpace() {
+    $("space").disabled = $("spatial").checked;
+    $("space-note").hidden = !$("spatial").checked;
+  }
 
   function settings() {
     return {
       id: state.id,
       k: $("auto").checked ? "auto" : Number($("k").value),
-      color_space: $("space").value || null,
+      color_space: colourSpace() || null,
       spatial: $("spatial").checked,
     };
   }
@@ -98,16 +216,18 @@
     timer = setTimeout(refresh, 120);
   }
 
-  async function refresh() {
+  // `keep`: part of the work already shown (an upload), not a new piece of work.
+  async function refresh(keep) {
     if (!state.id) return;
     if (running) { again = true; return; }
     running = true;
+    if (keep !== true) beginStages(["segment", "drawing"]);
     const asked = settings();
-    busy("segment", true, asked.spatial ? "Merging superpixels…" : "Clustering the colours…");
+    busy("segment", true, asked.spatial ? "Finding connected segments…" : "Clustering the colours…");
     try {
-      const result = await api("/api/segment", {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(asked),
-      });
+      const result = await withJob("segment", (job) => api("/api/segment", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ...asked, job }),
+      }));
       if (!again && result.id === state.id) show(result);
     } catch (err) {
       showError(err.message);
@@ -131,7 +251,7 @@
     $("notes").textContent = [result.auto ? result.auto.reason : "", ...result.notes].filter(Boolean).join(" ");
     drawPalette(result);
     for (const a of document.querySelectorAll("#downloads a")) a.href = result.downloads[a.dataset.file];
-    updateViews();
+    updateViews(true);
     drawElbow();
   }
 
@@ -141,7 +261,15 @@
     original: "original", segmented: "segmented", boundaries: "boundaries", labels: "label map",
   };
 
-  function updateViews() {
+  const drawing = { flow: 0, start: 0 };
+
+  function drawn(outcome) {
+    const seconds = (performance.now() - drawing.start) / 1000;
+    setStages(drawing.flow, "drawing", [{ name: "drawing", state: outcome, seconds, fraction: null }], true);
+  }
+
+  // `keep`: part of the work already shown (a new setting), not a new piece of work.
+  function updateViews(keep) {
     if (!state.id) return;
     const r = state.result;
     let url = `/api/images/${state.id}/view/original`;
@@ -157,8 +285,13 @@
     $("panes").classList.toggle("single", !beside);
     const img = $("right");
     if (img.getAttribute("src") !== url) {
+      if (keep !== true) beginStages(["drawing"]);
+      Object.assign(drawing, { flow: progress.flow, start: performance.now() });
+      setStages(drawing.flow, "drawing", [{ name: "drawing", state: "running", seconds: null, fraction: null }]);
       busy("image", true);
       img.src = url;
+    } else if (keep === true) {
+      setStages(progress.flow, "drawing", [], true);  // the picture shown already
     }
     $("right-caption").textContent = caption;
     for (const b of document.querySelectorAll("#views button")) {
@@ -166,11 +299,15 @@
     }
   }
 
-  $("right").addEventListener("load", () => busy("image", false));
+  $("right").addEventListener("load", () => { drawn("done"); busy("image", false); });
   $("right").addEventListener("error", () => {
+    if (!$("right").getAttribute("src")) return;
+    drawn("failed");
     busy("image", false);
+    $("right").removeAttribute("src");  // no broken-image icon: the message says what happened
     if (state.id) showError("a view could not be drawn; try another setting or upload the image again");
   });
+  $("left").addEventListener("error", () => $("left").removeAttribute("src"));
 
   // ---- palette ---------------------------------------------------------------------------------
 
@@ -215,14 +352,14 @@
   async function loadElbow() {
     if (!state.id) return;
     const id = state.id;
-    const space = $("space").value;
+    const space = colourSpace();
     busy("elbow", true);
     $("elbow-text").textContent = "Fitting k = 1, 2, … on the colour histogram…";
     try {
       const query = new URLSearchParams({ id });
       if (space) query.set("color_space", space);
       const curve = await api("/api/elbow?" + query);
-      if (id === state.id && space === $("space").value) {
+      if (id === state.id && space === colourSpace()) {
         state.elbow = curve;
         drawElbow();
       }
@@ -288,7 +425,7 @@
   // ---- wiring ----------------------------------------------------------------------------------
 
   $("file").addEventListener("change", (e) => { uploadFile(e.target.files[0]); e.target.value = ""; });
-  $("sample").addEventListener("click", () => open(() => api("/api/sample", { method: "POST" }),
+  $("sample").addEventListener("click", () => open((job) => api(withQuery("/api/sample", job), { method: "POST" }),
                                                     "Loading the sample photo…"));
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
@@ -302,7 +439,14 @@
   $("k").addEventListener("input", () => { $("k-value").textContent = $("k").value; schedule(); });
   $("auto").addEventListener("change", () => { $("k").disabled = $("auto").checked; refresh(); });
   $("space").addEventListener("change", () => { state.elbow = null; drawElbow(); refresh().then(loadElbow); });
-  $("spatial").addEventListener("change", refresh);
+  syncSpace();  // a browser may keep the boxes ticked over a reload
+  $("spatial").addEventListener("change", () => {
+    syncSpace();
+    if ($("space").value === "") { refresh(); return; }  // the same colour space either way
+    state.elbow = null;
+    drawElbow();
+    refresh().then(loadElbow);
+  });
   $("side").addEventListener("change", updateViews);
   for (const b of document.querySelectorAll("#views button")) {
     b.addEventListener("click", () => {
