@@ -387,11 +387,12 @@ def test_dask_scheduler_without_dask_says_what_to_install(folder, tmp_path, monk
     import sys
 
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if Dask were not installed
-    with pytest.raises(ImportError, match=r'pip install "kmseg\[dask\]"'):
+    with pytest.raises(ImportError, match=r'pip install "dask\[distributed\]"'):
         kmseg.fit_palette([str(folder / "p0.png")], 3, scheduler="local")
     assert main(["batch", str(folder), "-o", str(tmp_path / "o"), "--cluster", "local", "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert err.strip() == 'kmseg: error: a Dask scheduler needs Dask: pip install "kmseg[dask]"'
+    assert err.strip() == ('kmseg: error: a Dask scheduler needs Dask: pip install "dask[distributed]" '
+                           '(or pip install ".[dask]" in a clone of kmseg)')
 
 
 def test_shared_palette_auto_equals_fitting_its_k():

@@ -17,7 +17,7 @@ from kmseg.cli import main
 
 from images import quadrants
 
-distributed = pytest.importorskip("distributed", reason='Dask is not installed (pip install "kmseg[dask]")')
+distributed = pytest.importorskip("distributed", reason='Dask is not installed (pip install "dask[distributed]")')
 
 
 @pytest.fixture(scope="module")

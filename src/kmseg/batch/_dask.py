@@ -1,4 +1,5 @@
-"""Batch runs and shared palettes on a Dask cluster (``pip install "kmseg[dask]"``).
+"""Batch runs and shared palettes on a Dask cluster (``pip install "dask[distributed]"``, or
+``pip install ".[dask]"`` in a clone of kmseg).
 
 The executor for :func:`kmseg.segment_many` and :func:`kmseg.fit_palette` when a
 ``scheduler`` is given: the same per-image task as local processes, submitted
@@ -30,7 +31,8 @@ def _distributed():
     try:
         import distributed
     except ImportError:
-        raise DaskMissingError('a Dask scheduler needs Dask: pip install "kmseg[dask]"') from None
+        raise DaskMissingError('a Dask scheduler needs Dask: pip install "dask[distributed]" '
+                               '(or pip install ".[dask]" in a clone of kmseg)') from None
     return distributed
 
 

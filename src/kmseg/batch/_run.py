@@ -183,7 +183,7 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
         for this run; a Dask scheduler address such as 'tcp://10.0.0.5:8786'; or
         a ``Client``. Workers must see the files at the same paths (relative
         paths are taken from this process's working folder); results are the
-        same as the local run's. Needs ``pip install "kmseg[dask]"``.
+        same as the local run's. Needs Dask (``pip install "dask[distributed]"``).
     **segment_params
         ``color_space``, ``n_init``, ``random_state``, ... as for :func:`segment`
         (with ``regions``: as for :func:`segment_regions`).

@@ -35,7 +35,7 @@ def require_tifffile():
         import tifffile
     except ImportError:
         raise KmsegError("reading and writing big TIFF files in strips needs tifffile: "
-                         "pip install 'kmseg[big]'") from None
+                         'pip install tifffile (or pip install ".[big]" in a clone of kmseg)') from None
     return tifffile
 
 

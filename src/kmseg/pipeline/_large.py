@@ -51,8 +51,8 @@ def segment_large(
     alpha channel.
 
     TIFF files (stripped or tiled, 8-bit grey or RGB(A)) are decoded one strip
-    or tile at a time with tifffile (``pip install 'kmseg[big]'``). Other formats
-    cannot be decoded in parts: they are read whole, within ``max_pixels``, and
+    or tile at a time with tifffile (``pip install tifffile``, or ``pip install
+    ".[big]"`` in a clone of kmseg). Other formats cannot be decoded in parts: they are read whole, within ``max_pixels``, and
     only the labelling runs in bands. A TIFF is never held whole, so there
     ``max_pixels`` bounds a band (one row of strips or tiles), not the image.
 

@@ -1,6 +1,7 @@
 """The web page of ``kmseg serve``: upload an image, move k, see and download the results.
 
-Needs the ``web`` extra (``pip install "kmseg[web]"``: FastAPI, uvicorn, python-multipart).
+Needs the ``web`` extra: FastAPI, uvicorn and python-multipart (``pip install fastapi uvicorn
+python-multipart``, or ``pip install ".[web]"`` in a clone of kmseg).
 :func:`create_app` builds the application; ``kmseg serve`` runs it with uvicorn. The
 framework loads on first use of ``create_app``.
 """
