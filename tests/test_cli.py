@@ -419,3 +419,66 @@ def test_a_file_where_a_folder_should_be(photo, tmp_path, capsys, command):
     assert main(args) == 1
     err = capsys.readouterr().err
     assert err == f"kmseg: error: {args[-1]!r}: {str(tmp_path / 'notes.txt')!r} is a file, not a folder\n"
+
+
+class _Terminal:
+    """A text stream that says it is a terminal, keeping what was written."""
+
+    def __init__(self, tty=True):
+        self.text, self.tty = "", tty
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return self.tty
+
+
+def test_progress_line_shows_what_the_library_announces():
+    """After its delay, the line shows the last INFO record of the kmseg logger and
+    the seconds so far; it is cleared before other output and at the end."""
+    import logging
+    import time
+
+    from kmseg.cli import _Ticker
+
+    terminal = _Terminal()
+    with _Ticker(True, stream=terminal, delay=0.05, interval=0.02):
+        logging.getLogger("kmseg.cluster._lloyd").info("k-means restart %d of %d", 2, 4)
+        time.sleep(0.3)
+        shown = terminal.text
+        print("a result", file=sys.stderr)  # sys.stderr is not the terminal here: the line is cleared first
+    assert "\rkmseg: k-means restart 2 of 4 (0 s)" in shown
+    line = len("kmseg: k-means restart 2 of 4 (0 s)")
+    assert terminal.text.endswith("\r" + " " * line + "\r")  # cleared at the end
+    assert logging.getLogger("kmseg").level == logging.NOTSET  # the logger as it was
+
+
+@pytest.mark.parametrize("tty,enabled", [(False, True), (True, False)])
+def test_no_progress_line_off_a_terminal_or_when_quiet(tty, enabled):
+    import logging
+    import time
+
+    from kmseg.cli import _Ticker
+
+    terminal = _Terminal(tty)
+    with _Ticker(enabled, stream=terminal, delay=0.0, interval=0.01):
+        logging.getLogger("kmseg").info("fitting")
+        time.sleep(0.1)
+    assert terminal.text == ""
+
+
+def test_fits_announce_the_image_and_each_restart(caplog):
+    import logging
+
+    img = np.zeros((40, 50, 3), np.uint8)
+    img[:, 25:] = 200
+    img[10:20] += 30
+    with caplog.at_level(logging.INFO, logger="kmseg"):
+        kmseg.segment(img, 3, n_init=2)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == ["the image: k=3, 4 distinct colours in rgb",
+                        "k-means restart 1 of 2: k=3, 4 samples", "k-means restart 2 of 2: k=3, 4 samples"]

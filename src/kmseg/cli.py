@@ -7,8 +7,11 @@ lives here; defaults come from the library.
 """
 
 import argparse
+import logging
 import os
 import sys
+import threading
+import time
 import warnings
 
 from . import KmsegWarning, KneeWarning, __version__
@@ -199,6 +202,7 @@ def build_parser():
     p.add_argument("--figure", action="store_true",
                    help="also write STEM_figure.png: original | segmented | boundaries")
     _add_json_option(p, "one per image: input, outputs, k, inertia, seconds, status, reason")
+    p.add_argument("--quiet", action="store_true", help="no progress line on a terminal when a fit takes long")
     p.add_argument("--strips", action="store_true",
                    help="read, label and write in bands of rows, with bounded memory: writes "
                    "STEM_labels.tif and STEM_recolor.tif (TIFF inputs decoded a strip or tile at a "
@@ -241,6 +245,7 @@ def build_parser():
                    help="with -o -: the format of the image written to standard output, as an extension "
                    "(default: png)")
     _add_json_option(p, "input, outputs, n_colors, the palette with shares, inertia, seconds")
+    p.add_argument("--quiet", action="store_true", help="no progress line on a terminal when a fit takes long")
     _add_kmeans_options(p)
 
     p = sub.add_parser("elbow", parents=[reading], help="WCSS and other scores against k, and the chosen k",
@@ -284,6 +289,7 @@ def build_parser():
     p.add_argument("--no-color", action="store_true",
                    help="no colour swatches in the table (also when NO_COLOR is set or stdout is no terminal)")
     _add_json_option(p, "input, outputs, the palette with shares (in --sort order), inertia")
+    p.add_argument("--quiet", action="store_true", help="no progress line on a terminal when a fit takes long")
     _add_kmeans_options(p)
 
     p = sub.add_parser("batch", parents=[reading], help="segment many images in parallel, with a manifest and resume",
@@ -929,6 +935,91 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"kmseg: warning: {message}", file=sys.stderr)
 
 
+class _Ticker(logging.Handler):
+    """A progress line for work that takes long: after ``delay`` seconds, one line on
+    a terminal's standard error saying what the library last announced (its INFO
+    records on the ``kmseg`` logger: the image being fitted, the k-means restart) and
+    for how long the command has worked, updated every ``interval`` seconds. The line
+    is cleared before anything else is printed (standard output and error pass
+    through it meanwhile) and when the work ends. Nothing is written when ``stream``
+    is not a terminal."""
+
+    def __init__(self, enabled, stream=None, delay=2.0, interval=0.5):
+        super().__init__(logging.INFO)
+        self.stream = sys.stderr if stream is None else stream
+        isatty = getattr(self.stream, "isatty", None)
+        self.enabled = enabled and callable(isatty) and isatty()
+        self.delay, self.interval = delay, interval
+        self.what, self.shown = "working", 0
+        self.start = time.perf_counter()
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+
+    def emit(self, record):
+        self.what = record.getMessage()
+
+    def clear(self):
+        """Take the line off the terminal (it comes back at the next update)."""
+        with self._lock:
+            if self.shown:
+                self.stream.write("\r" + " " * self.shown + "\r")
+                self.stream.flush()
+                self.shown = 0
+
+    def _run(self):
+        if self._done.wait(self.delay):
+            return
+        while True:
+            line = f"kmseg: {self.what} ({time.perf_counter() - self.start:.0f} s)"
+            with self._lock:
+                self.stream.write("\r" + line.ljust(self.shown))
+                self.stream.flush()
+                self.shown = len(line)
+            if self._done.wait(self.interval):
+                return
+
+    def __enter__(self):
+        if self.enabled:
+            self.logger = logging.getLogger("kmseg")
+            self.level = self.logger.level
+            self.logger.setLevel(logging.INFO)
+            self.logger.addHandler(self)
+            self.streams = sys.stdout, sys.stderr
+            sys.stdout, sys.stderr = (_Clearing(stream, self) for stream in self.streams)
+            self.thread = threading.Thread(target=self._run, daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self._done.set()
+            self.thread.join()
+            self.clear()
+            sys.stdout, sys.stderr = self.streams
+            self.logger.removeHandler(self)
+            self.logger.setLevel(self.level)
+        return False
+
+
+class _Clearing:
+    """A text stream that clears a :class:`_Ticker`'s line before each write."""
+
+    def __init__(self, stream, ticker):
+        self._stream, self._ticker = stream, ticker
+
+    def write(self, text):
+        self._ticker.clear()
+        return self._stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+#: Commands that show a progress line (:class:`_Ticker`) while one image takes long;
+#: batch, elbow and evaluate print progress of their own.
+TICKING = ("segment", "quantize", "palette")
+
+
 def main(argv=None):
     """Run the ``kmseg`` command; returns the exit code."""
     parser = build_parser()
@@ -951,7 +1042,8 @@ def main(argv=None):
             from . import config_context
 
             reading = {key: getattr(args, key, None) for key in ("max_pixels", "strict", "lenient")}
-            with config_context(**{k: val for k, val in reading.items() if val is not None}):
+            ticking = args.command in TICKING and not getattr(args, "quiet", False)
+            with config_context(**{k: val for k, val in reading.items() if val is not None}), _Ticker(ticking):
                 return commands[args.command](args)
         except _Usage as exc:
             return _usage_error(parser.commands[args.command], str(exc))

@@ -1,9 +1,17 @@
-"""Weighted Lloyd iterations and restarts (the Python layer over the kernels)."""
+"""Weighted Lloyd iterations and restarts (the Python layer over the kernels).
+
+Each restart is announced on the ``kmseg`` logger at INFO level (the command
+line shows it in its progress line when a fit takes long).
+"""
+
+import logging
 
 import numpy as np
 
 from ._kernels import lloyd_run, lloyd_step, n_chunks, weighted_summary
 from ._seeding import kmeans_plusplus
+
+_log = logging.getLogger(__name__)
 
 
 def summary(X, weights):
@@ -90,7 +98,8 @@ def seeded_runs(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng):
     if isinstance(init, str) and init == "k-means++":
         order = canonical_order(X)
         canonical = (np.ascontiguousarray(X[order]), weights[order])
-    for _ in range(n_init):
+    for i in range(n_init):
+        _log.info("k-means restart %d of %d: k=%d, %s samples", i + 1, n_init, n_clusters, f"{len(X):,}")
         centers = initial_centers(X, weights, n_clusters, init, rng, canonical)
         yield lloyd(X, weights, centers, max_iter, tol_abs)
 

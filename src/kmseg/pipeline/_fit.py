@@ -6,6 +6,7 @@ Every public function that clusters colours (``segment``, ``quantize``,
 clusters numbered largest first, the palette made from the centres.
 """
 
+import logging
 import warnings
 from typing import NamedTuple
 
@@ -19,6 +20,8 @@ from ..cluster._grid import ColorCells, fit_cells, grid_source
 from ..cluster._lloyd import assign
 from ..color._spaces import to_rgb8
 from ..labels._order import size_order
+
+_log = logging.getLogger(__name__)
 
 
 class FittedColors(NamedTuple):
@@ -85,6 +88,7 @@ def fit_colors(colors, n_clusters, params, name="n_clusters"):
     FittedColors
     """
     elbow, note = None, None
+    _log.info("%s: k=%s, %s distinct colours in %s", colors.name, n_clusters, f"{colors.n_distinct:,}", colors.space)
     if n_clusters == "auto":
         elbow = sweep_colors(colors, range(1, AUTO_K_MAX + 1), params, silhouette_samples=0, auto=True)
         i = int(np.flatnonzero(elbow.k == elbow.knee.k)[0])  # the sweep's own fit of that k
