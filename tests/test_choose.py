@@ -12,31 +12,58 @@ from kmseg import KneeWarning, find_knee
 from images import quadrants
 
 
+def _curve(shares, top=100.0):
+    """A curve with the given drops: step k removes shares[k-1] of what is left."""
+    return top * np.concatenate([[1.0], np.cumprod(1.0 - np.asarray(shares))])
+
+
 @pytest.mark.parametrize(
-    "y",
+    "shares, expected",
     [
-        [100, 30, 8, 6, 5, 4.5, 4.2, 4.0],
-        [1.0 / k for k in range(1, 11)],
-        [500, 300, 120, 100, 90, 85, 82, 80, 79, 78],
+        ([0.6, 0.5, 0.25, 0.2, 0.1, 0.1, 0.1], 3),  # the first step under 30%
+        ([0.6, 0.5, 0.35, 0.29, 0.2, 0.1, 0.1], 4),  # 35% is not flat
+        ([0.6, 0.5, 0.25, 0.05, 0.05, 0.05, 0.05], 4),  # the step after is under a third: passed over
+        ([0.6, 0.5, 0.25, 0.1, 0.05, 0.05, 0.05], 3),  # a third or more: kept
     ],
 )
-def test_linear_knee_matches_kneed_on_clean_curves(y):
-    """The core is Kneedle's: on clean convex curves, the kneed package's answer."""
-    kneed = pytest.importorskip("kneed")
-    x = np.arange(1, len(y) + 1)
-    expected = kneed.KneeLocator(x, y, curve="convex", direction="decreasing").knee
-    assert find_knee(x, y, log=False).k == expected
+def test_knee_is_the_first_flat_step(shares, expected):
+    y = _curve(shares)
+    knee = find_knee(range(1, len(y) + 1), y)
+    assert knee.k == expected and knee.clear
+    i = expected - 1
+    assert knee.strength == pytest.approx(1 - shares[i] / shares[i - 1])
+    assert f"knee of the log WCSS curve at k={expected}" in knee.reason
 
 
-@pytest.mark.parametrize(
-    "log_y",
-    [[5, 3, 1.5, 1.0, 0.8, 0.7, 0.65, 0.62], [9, 8, 7, 4, 3.8, 3.7, 3.65, 3.6, 3.58]],
-)
-def test_log_knee_is_kneedle_on_the_log_curve(log_y):
-    kneed = pytest.importorskip("kneed")
-    x = np.arange(1, len(log_y) + 1)
-    expected = kneed.KneeLocator(x, log_y, curve="convex", direction="decreasing").knee
-    assert find_knee(x, np.exp(log_y)).k == expected
+def test_linear_knee_is_the_first_step_under_a_share_of_the_first_value():
+    # drops of 60, 25, 10, 4, 1 (of 100): the first under 30 is the step after k=2
+    y = [100, 40, 15, 5, 1, 0]
+    assert find_knee(range(1, 7), y, log=False).k == 2
+    assert find_knee(range(1, 7), y, log=False, min_drop=0.2).k == 3
+    with pytest.warns(KneeWarning, match="no clear knee: every step"):  # log scale: 60%, 62%, 67%, 80%, 100%
+        assert find_knee(range(1, 7), y).k == 6
+
+
+def test_knee_does_not_move_when_the_range_grows():
+    """The knee depends on the curve up to two steps past it: every longer range agrees."""
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(300):
+        shares = np.clip(np.sort(rng.uniform(0.0, 0.9, 15))[::-1] + rng.normal(0, 0.05, 15), 0.01, 0.95)
+        y = _curve(shares)
+        x = np.arange(1, len(y) + 1)
+        full = find_knee(x, y, warn=False)
+        if full.k + 2 > len(y) or not full.clear:
+            continue
+        for m in range(full.k + 2, len(y) + 1):
+            assert find_knee(x[:m], y[:m], warn=False).k == full.k
+        checked += 1
+    assert checked > 200
+
+
+def test_knee_with_uneven_steps_counts_the_drop_per_unit_of_k():
+    # k = 1, 2, 4, 8: the step from 4 to 8 removes half, but about 16% per unit of k
+    assert find_knee([1, 2, 4, 8], [100, 40, 10, 5]).k == 4
 
 
 def test_knee_ignores_noise_that_goes_up():
@@ -57,6 +84,26 @@ def test_straight_line_has_no_clear_knee_but_an_answer():
     with pytest.warns(KneeWarning, match="no clear knee"):
         knee = find_knee(range(1, 9), [8, 7, 6, 5, 4, 3, 2, 1])
     assert not knee.clear and 1 <= knee.k <= 8
+
+
+def test_steady_decay_has_no_clear_knee_and_answers_the_largest_k():
+    # every step removes half of what is left: never flat
+    with pytest.warns(KneeWarning, match="no clear knee: every step"):
+        knee = find_knee(range(1, 11), 2.0 ** -np.arange(10))
+    assert knee.k == 10 and not knee.clear
+
+
+def test_weak_bend_is_not_clear():
+    # 31% then 29%: the first flat step, but barely flatter than the step before
+    with pytest.warns(KneeWarning, match="no clear knee"):
+        knee = find_knee(range(1, 8), _curve([0.6, 0.31, 0.29, 0.28, 0.28, 0.28]))
+    assert knee.k == 3 and knee.strength == pytest.approx(1 - 0.29 / 0.31)
+
+
+def test_min_drop_must_be_a_share():
+    for bad in (0, 1, 1.5, -0.1):
+        with pytest.raises(ValueError, match=f"min_drop={bad!r} must be between 0 and 1"):
+            find_knee([1, 2, 3], [3, 2, 1], min_drop=bad)
 
 
 @pytest.mark.parametrize("y", [[5, 5, 5, 5], [1, 2, 3, 4]])
@@ -83,6 +130,45 @@ def test_elbow_finds_known_k_of_blobs(true_k):
     curve = kmseg.elbow(X, range(1, 11))
     assert curve.best_k == true_k
     assert curve.knee.clear
+
+
+@pytest.mark.parametrize("true_k", [3, 4, 5, 6])
+def test_elbow_of_blobs_keeps_its_k_when_k_max_grows(true_k):
+    X, _ = make_blobs(n_samples=600, centers=true_k, cluster_std=0.6, center_box=(-20, 20), random_state=0)
+    chosen = [kmseg.elbow(X, range(1, k_max + 1), silhouette_samples=0).best_k for k_max in (10, 12, 16)]
+    assert chosen == [true_k] * 3
+
+
+@pytest.mark.parametrize("name, expected", [("coffee", 4), ("astronaut", 3)])
+def test_elbow_of_a_photo_keeps_its_k_when_k_max_grows(name, expected):
+    """The issue's case: the knee moved with k_max. Kneedle's chord from the first point to
+    the last chose 4, 4, 5 (coffee) and 3, 4, 6 (astronaut) on these curves for k_max 10, 12, 16."""
+    skdata = pytest.importorskip("skimage.data")
+    img = getattr(skdata, name)()
+    curves = [kmseg.elbow(img, range(1, k_max + 1), silhouette_samples=0, n_threads=1) for k_max in (10, 12, 16)]
+    assert [c.best_k for c in curves] == [expected] * 3
+    assert all(c.knee.clear for c in curves)
+    assert_allclose(curves[0].wcss, curves[2].wcss[:10], rtol=1e-12)  # the same fits: the rule alone decides
+
+
+def test_elbow_plot_draws_what_the_rule_measured():
+    from kmseg.choose._knee import MIN_DROP, drops
+
+    curve = kmseg.elbow(quadrants(noise=20), range(1, 9))
+    fig = curve.plot()
+    ax, ax_drop = fig.axes[0], fig.axes[1]
+    assert ax.get_yscale() == "log"
+    bars = ax_drop.patches
+    heights = np.array([b.get_height() for b in bars])
+    assert_allclose(heights, 100 * drops(curve.k, curve.wcss))
+    first_flat = int(np.flatnonzero(heights < 100 * MIN_DROP)[0])
+    assert curve.k[first_flat] == curve.best_k == 4
+    assert bars[first_flat].get_facecolor() != bars[0].get_facecolor()  # the chosen step stands out
+    assert [line.get_ydata()[0] for line in ax_drop.get_lines()] == [100 * MIN_DROP]  # the flat line
+    # the steepest flat step from the chosen point: the next point lies above its end
+    step = [line for line in ax.get_lines() if line.get_label().startswith("steepest flat step")][0]
+    assert step.get_ydata()[1] < curve.wcss[4]
+    assert "chosen k=4" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_scores_match_scikit_learn_on_repeated_samples():

@@ -18,7 +18,7 @@ from .. import _validation as v
 from ..cluster._fit import Fit, fit
 from ..cluster._grid import fit_cells, grid_source
 from ..cluster._kernels import assigned_sq_dist
-from ._knee import Knee, KneeWarning, find_knee
+from ._knee import MIN_DROP, Knee, KneeWarning, drops, find_knee
 
 #: Default number of samples (pixels) for the silhouette score, whose cost grows as
 #: the square of it (scikit-learn's silhouette_score: 0.05 s for 2,000 points, 1.4 s
@@ -73,6 +73,14 @@ class Elbow:
     def best_k(self):
         """The chosen k (the knee of the WCSS curve)."""
         return self.knee.k
+
+    #: The drop below which a step counts as flat (see :func:`find_knee`).
+    min_drop = MIN_DROP
+
+    def drops(self):
+        """The share of the WCSS left that each next k removes, as the knee rule
+        measures it (see :func:`~kmseg.choose._knee.drops`): ``(m - 1,)``."""
+        return drops(self.k, self.wcss)
 
     def __repr__(self):
         return f"Elbow(k={self.k.min()}..{self.k.max()}, chosen k={self.best_k})"

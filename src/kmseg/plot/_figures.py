@@ -65,7 +65,15 @@ def plot_segmentation(image, seg, *, boundaries=True, boundary_color=(1.0, 1.0, 
 
 
 def plot_elbow(curve, *, title=None):
-    """The elbow curve (WCSS against k) with the chosen k marked, and the other scores.
+    """The elbow curve on the scale the knee is measured on, the rule's test, and the other scores.
+
+    Top left: WCSS against k on a log axis, the chosen k circled, and from it the
+    steepest step that still counts as flat (a drop of ``curve.min_drop``, 30%, of the
+    WCSS left): the next point lies above it. Bottom left: the share of the WCSS
+    left that each next k removes, as :func:`find_knee` measures it, with the
+    flat line; the chosen k is the first bar under it (see :func:`find_knee`
+    for when one is passed over). Right: silhouette, Davies-Bouldin and
+    Calinski-Harabasz.
 
     Parameters
     ----------
@@ -82,24 +90,44 @@ def plot_elbow(curve, *, title=None):
     >>> import numpy as np, kmseg
     >>> X = np.concatenate([np.full((20, 2), c) for c in (0.0, 5.0, 10.0)]) + np.linspace(0, 0.1, 60)[:, None]
     >>> fig = kmseg.plot_elbow(kmseg.elbow(X, range(1, 6)))
-    >>> fig.axes[0].get_xlabel()
-    'k'
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_yscale()
+    ('k', 'log')
     """
-    fig = _figure(10.0, 4.0)
-    ax, ax2 = fig.subplots(1, 2)
+    fig = _figure(10.0, 6.4)
+    grid = fig.add_gridspec(2, 2, height_ratios=(3, 2))
+    ax = fig.add_subplot(grid[0, 0])
+    ax_drop = fig.add_subplot(grid[1, 0])
+    ax2 = fig.add_subplot(grid[:, 1])
     k, wcss = curve.k, curve.wcss
-    ax.plot(k, wcss, "o-", color="C0", label="WCSS")
-    ax.plot([k[0], k[-1]], [wcss[0], wcss[-1]], "--", color="0.6", lw=1, label="chord")
     best = curve.best_k
-    y = wcss[np.flatnonzero(k == best)[0]]
-    ax.plot([best], [y], "o", ms=14, mfc="none", mec="C3", mew=2,
-            label=f"chosen k={best}" + ("" if curve.knee.clear else " (no clear knee)"))
+    i = int(np.flatnonzero(k == best)[0])
+    clear = "" if curve.knee.clear else " (no clear knee)"
+    ax.set_yscale("log", nonpositive="mask")
+    ax.plot(k, wcss, "o-", color="C0", label="WCSS")
+    if wcss[i] > 0:
+        ax.plot([best], [wcss[i]], "o", ms=14, mfc="none", mec="C3", mew=2, label=f"chosen k={best}{clear}")
+        if i + 1 < len(k):
+            ax.plot([best, k[i + 1]], [wcss[i], wcss[i] * (1 - curve.min_drop) ** (k[i + 1] - best)], "--",
+                    color="C3", lw=1.5, label=f"steepest flat step (-{curve.min_drop:.0%})")
+    else:  # WCSS 0 is off a log axis: the chosen k is marked by its line alone
+        ax.plot([], [], ":", color="C3", label=f"chosen k={best}{clear} (WCSS 0)")
     ax.axvline(best, color="C3", lw=0.8, ls=":")
     ax.set_xlabel("k")
-    ax.set_ylabel("within-cluster sum of squares")
+    ax.set_ylabel("within-cluster sum of squares (log)")
     ax.set_xticks(k)
-    ax.legend()
+    ax.legend(fontsize="small")
     ax.set_title(title or "elbow")
+    if len(k) > 1:
+        share = 100 * curve.drops()
+        flat = 100 * curve.min_drop
+        colors = ["C3" if kk == best else ("C0" if s >= flat else "0.6") for kk, s in zip(k, share)]
+        ax_drop.bar(k[:-1], share, color=colors, width=0.6)
+        ax_drop.axhline(flat, color="C3", lw=1, ls="--", label=f"flat: under {curve.min_drop:.0%}")
+        ax_drop.legend(fontsize="small")
+    ax_drop.set_xlim(ax.get_xlim())
+    ax_drop.set_xticks(k)
+    ax_drop.set_xlabel("k")
+    ax_drop.set_ylabel("WCSS left removed\nby k+1 (%)")
     ax2.plot(k, curve.silhouette, "o-", color="C1", label=f"silhouette (n={curve.silhouette_samples:,})")
     ax2.plot(k, curve.davies_bouldin, "s-", color="C2", label="Davies-Bouldin (lower is better)")
     ax2.set_xlabel("k")
