@@ -480,5 +480,5 @@ def test_fits_announce_the_image_and_each_restart(caplog):
     with caplog.at_level(logging.INFO, logger="kmseg"):
         kmseg.segment(img, 3, n_init=2)
     messages = [r.getMessage() for r in caplog.records]
-    assert messages == ["the image: k=3, 4 distinct colours in rgb",
+    assert messages == ["the image: k=3, 2,000 pixels in rgb",
                         "k-means restart 1 of 2: k=3, 4 samples", "k-means restart 2 of 2: k=3, 4 samples"]

@@ -88,7 +88,10 @@ def fit_colors(colors, n_clusters, params, name="n_clusters"):
     FittedColors
     """
     elbow, note = None, None
-    _log.info("%s: k=%s, %s distinct colours in %s", colors.name, n_clusters, f"{colors.n_distinct:,}", colors.space)
+    if _log.isEnabledFor(logging.INFO):  # never counts a histogram the fit would not count (the grid's)
+        counted = getattr(colors, "counted", True)
+        size = f"{colors.n_distinct:,} distinct colours" if counted else f"{len(colors.pixels):,} pixels"
+        _log.info("%s: k=%s, %s in %s", colors.name, n_clusters, size, colors.space)
     if n_clusters == "auto":
         elbow = sweep_colors(colors, range(1, AUTO_K_MAX + 1), params, silhouette_samples=0, auto=True)
         i = int(np.flatnonzero(elbow.k == elbow.knee.k)[0])  # the sweep's own fit of that k
