@@ -133,9 +133,44 @@ def write_fixtures(folder):
     with open(join("download.png"), "wb") as fh:
         fh.write(_png_with_bad_idat_crc(img))
     write_ground_truth(join("groundTruth", "val", "101085.mat"), _ground_truth())
+    _write_arrays(join)
     for stem, pic in (("101085", img), ("102061", other)):
         Image.fromarray(pic).save(join("BSR", "images", "val", f"{stem}.jpg"), quality=90)
         write_ground_truth(join("BSR", "groundTruth", "val", f"{stem}.mat"), _ground_truth())
+
+
+def volume(shape=(24, 28, 32), seed=0):
+    """A small CT-like uint16 volume: air, tissue and a denser core, with noise."""
+    rng = np.random.default_rng(seed)
+    z, y, x = np.meshgrid(*(np.linspace(-1, 1, n) for n in shape), indexing="ij")
+    vol = np.full(shape, 1000.0)
+    vol[x ** 2 + y ** 2 + z ** 2 <= 0.8] = 21000
+    vol[(x - 0.2) ** 2 + y ** 2 + z ** 2 <= 0.1] = 42000
+    return np.clip(vol + rng.normal(0, 900, shape), 0, 65535).astype(np.uint16)
+
+
+def raster(seed=1):
+    """A (H, W, 6) uint16 raster: the photo's colours mixed into six bands."""
+    mix = np.random.default_rng(seed).uniform(0, 1, (3, 6))
+    return np.rint(photo().astype(np.float64) @ mix * 40).astype(np.uint16)
+
+
+def _write_arrays(join):
+    """The volume and raster files the README names: .npy, a TIFF stack, a 6-band
+    GeoTIFF, a NIfTI volume (where tifffile and nibabel are installed)."""
+    np.save(join("ct.npy"), volume())
+    try:
+        import tifffile
+    except ImportError:
+        return
+    tifffile.imwrite(join("stack.tif"), volume(seed=2))
+    geo = [(33550, 12, 3, (30.0, 30.0, 0.0), True), (33922, 12, 6, (0, 0, 0, 500000.0, 4000000.0, 0), True)]
+    tifffile.imwrite(join("bands.tif"), raster(), photometric="minisblack", planarconfig="contig", extratags=geo)
+    try:
+        import nibabel
+    except ImportError:
+        return
+    nibabel.save(nibabel.Nifti1Image(volume(seed=3), np.diag([0.8, 0.8, 2.0, 1.0])), join("ct.nii.gz"))
 
 
 def snippet_variables(folder):
@@ -158,4 +193,5 @@ def snippet_variables(folder):
         "frames": [frame(i) for i in range(3)],
         "list_of_images": [img, other_photo()],
         "list_of_paths": [os.path.join("photos", name) for name in photos],
+        "raster": raster().astype(np.float32) / 40,
     }

@@ -141,6 +141,24 @@ def _add_kmeans_options(p):
                    help="threads to use (default: all cores)")
 
 
+def _channel_axis(text):
+    """--channel-axis: an axis (an integer, negative from the end) or 'none'."""
+    if text.lower() == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: an axis (an integer such as -1 or 0) or 'none'") from None
+
+
+def _add_channel_axis_option(p):
+    p.add_argument("--channel-axis", type=_channel_axis, default=-1, metavar="AXIS",
+                   help="the axis of the channels, or 'none' for a volume of one channel (every axis spatial); "
+                   "other than -1, or for .npy and NIfTI (.nii, .nii.gz) files, the input is read as an array "
+                   "(a TIFF as its stack of pages) and its values are clustered as they are, the labels "
+                   "written as a file of its kind (default: -1, the channels of an image)")
+
+
 def _add_json_option(p, fields):
     p.add_argument("--json", action="store_true",
                    help=f"print one JSON record instead of the lines for people ({fields}); an error "
@@ -208,6 +226,7 @@ def build_parser():
                    "STEM_labels.tif and STEM_recolor.tif (TIFF inputs decoded a strip or tile at a "
                    "time; --max-pixels then bounds a band, not the image)")
     _add_kmeans_options(p)
+    _add_channel_axis_option(p)
     _add_region_options(p)
 
     p = sub.add_parser("quantize", parents=[reading], help="reduce an image to n colours",
@@ -247,6 +266,7 @@ def build_parser():
     _add_json_option(p, "input, outputs, n_colors, the palette with shares, inertia, seconds")
     p.add_argument("--quiet", action="store_true", help="no progress line on a terminal when a fit takes long")
     _add_kmeans_options(p)
+    _add_channel_axis_option(p)
 
     p = sub.add_parser("elbow", parents=[reading], help="WCSS and other scores against k, and the chosen k",
                        description="Fit k = K_MIN..K_MAX on every pixel, print the scores and the "
@@ -260,6 +280,7 @@ def build_parser():
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     _add_json_option(p, "input, outputs, chosen_k, knee, and k, wcss and the other scores as lists")
     _add_kmeans_options(p)
+    _add_channel_axis_option(p)
 
     p = sub.add_parser("palette", parents=[reading],
                        help="extract a palette: swatches PNG, JSON, CSS, GIMP .gpl, CSV",
@@ -319,6 +340,7 @@ def build_parser():
     dask.add_argument("--cluster", choices=["local"], default=None,
                       help="local: run on a Dask LocalCluster of --jobs worker processes, started for this run")
     _add_kmeans_options(p)
+    _add_channel_axis_option(p)
     _add_region_options(p)
 
     p = sub.add_parser("evaluate", parents=[reading], help="score a segmentation method against BSDS ground truth",
@@ -455,7 +477,10 @@ def _given(args, **names):
 
 
 def _kmeans_params(args):
-    return _given(args, color_space="color_space", n_init="n_init", random_state="seed", n_threads="threads")
+    params = _given(args, color_space="color_space", n_init="n_init", random_state="seed", n_threads="threads")
+    if getattr(args, "channel_axis", -1) != -1:  # None (every axis spatial) is a value given
+        params["channel_axis"] = args.channel_axis
+    return params
 
 
 def _check_region_options(args):
@@ -568,9 +593,11 @@ def _cmd_quantize(args):
     import time
 
     from . import quantize
-    from .io import (INDEXED_FORMATS, encode_image, encode_indexed, image_format, quantized_record, read_palette,
-                     save_image, save_indexed, save_json)
+    from .io import (INDEXED_FORMATS, encode_image, encode_indexed, image_format, is_array_file, quantized_record,
+                     read_palette, save_image, save_indexed, save_json)
 
+    if args.image != STDIO and is_array_file(args.image, args.channel_axis):
+        return _quantize_array(args)
     to_stdout = args.output == STDIO
     if to_stdout:
         fmt = image_format(f"out.{args.format or 'png'}")
@@ -641,6 +668,44 @@ def _cmd_quantize(args):
     error = "" if q.mean_error is None else f" (mean CIEDE2000 error {q.mean_error:.3g})"
     shown = ["<stdout>" if path == STDIO else path for path in written]
     print(f"{name}: {len(q.palette)} colours{error} -> {', '.join(shown)}", file=out)
+    return 0
+
+
+def _quantize_array(args):
+    """``kmseg quantize`` of an array file: its values replaced by their cluster's
+    centre, written as a file of its kind."""
+    import time
+
+    from . import quantize
+    from .io import is_array_file, save_array, save_json
+
+    if args.output == STDIO or not is_array_file(args.output, None):
+        raise _Usage(f"-o {args.output}: the values of an array file are written as an array file "
+                     "(.npy, .tif, .tiff, .nii, .nii.gz)")
+    given = [option for option, value in (("--max-error", args.max_error), ("--fixed", args.fixed),
+                                          ("--map", args.map), ("--importance", args.importance),
+                                          ("--color-space", args.color_space)) if value]
+    if args.dither not in (None, "none"):
+        given.append("--dither")
+    if given:
+        raise _Usage(f"{', '.join(given)}: for images; the values of an array file are clustered as they are")
+    started = time.perf_counter()
+    q = quantize(args.image, args.n_colors, **_kmeans_params(args))
+    save_array(args.output, q.image, like=args.image)
+    written = [args.output]
+    if args.palette:
+        from .io import palette_record
+
+        written.append(os.path.splitext(args.output)[0] + "_palette.json")
+        save_json(written[-1], palette_record(q.segmentation, args.image))
+    if args.json:
+        from .io import palette_record
+
+        _print_json({"input": args.image, "outputs": written, "n_colors": len(q.palette),
+                     **palette_record(q.segmentation), "seconds": round(time.perf_counter() - started, 4)})
+    else:
+        _report_auto(args.image, q.segmentation)
+        print(f"{args.image}: {len(q.palette)} values -> {', '.join(written)}")
     return 0
 
 

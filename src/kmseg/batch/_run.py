@@ -15,6 +15,7 @@ from .._config import get_config
 from .._params import (DEFAULT_MAX_ITER, DEFAULT_N_CLUSTERS, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE,
                        DEFAULT_TOL, FitParams)
 from .._validation import COLOR_SPACES, KmsegError, check_choice, check_int
+from ..io._arrays import array_suffix, is_array_file
 from ..io._write import output_paths, remove_leftovers
 from ..pipeline._fit import check_n_clusters
 from ..pipeline._large import segment_large
@@ -217,7 +218,11 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
     records, todo = [], []
     claimed = {}
     for path, rel in files:
-        targets = output_paths(path, rel, output_dir, outputs, tiff=mode == "bands")
+        array = array_suffix(path) if is_array_file(path, segment_params.get("channel_axis", -1)) else None
+        if array and (mode != "colors" or "figure" in outputs):
+            raise KmsegError(f"{path!r}: an array file (a volume, a stack, a multi-band raster) is segmented "
+                             "by its values alone: no regions, bands, shared palette or 'figure' output")
+        targets = output_paths(path, rel, output_dir, outputs, tiff=mode == "bands", array=array)
         for target in targets.values():
             if target in claimed:
                 raise KmsegError(f"{claimed[target]!r} and {path!r} would both write {target!r}; "

@@ -10,8 +10,10 @@ import time
 
 from .. import _validation as v
 from .._config import config_context
+from ..io._arrays import save_array
 from ..io._palette_files import palette_record
 from ..io._write import OUTPUT_SUFFIXES, save_figure, save_json, save_segmentation
+from ..pipeline._arrays import painted_values
 from ..pipeline._large import segment_large
 from ..pipeline._palette import PaletteColors
 from ..pipeline._segment import segment
@@ -46,12 +48,26 @@ def segment_file(path, targets, n_clusters, params, palette=None, mode="colors",
     else:
         seg = segment(path, n_clusters, **params)
     _make_folders(targets)
+    if seg.color_space is None:  # an array file's values: outputs of its kind
+        _save_values(seg, targets, path, params.get("channel_axis", -1), source)
+        return seg
     save_segmentation(seg, targets, source or path)
     if "figure" in targets:
         from ..plot._figures import plot_segmentation
 
         save_figure(targets["figure"], plot_segmentation(path, seg))
     return seg
+
+
+def _save_values(seg, targets, path, channel_axis, source):
+    """The outputs of an array file's segmentation: labels and recoloured values as
+    files of the input's kind (its georeferencing or affine kept), the palette JSON."""
+    if "labels" in targets:
+        save_array(targets["labels"], seg.labels, like=path)
+    if "recolor" in targets:
+        save_array(targets["recolor"], painted_values(seg, path, channel_axis), like=path)
+    if "palette" in targets:
+        save_json(targets["palette"], palette_record(seg, source or path))
 
 
 def _make_folders(targets):

@@ -7,6 +7,7 @@ Pillow and tifffile load when a file is read or written.
 
 from ._palette_files import (PALETTE_TEXT_FORMATS, hex_color, palette_csv, palette_record, palette_table,
                              palette_text, quantized_record)
+from ._arrays import is_array_file, read_array, save_array
 from ._palette_read import read_palette
 from ._read import read_bytes, read_image, thread_warnings
 from ._write import (INDEXED_FORMATS, display_image, encode_image, encode_indexed, image_format, label_png,
@@ -14,6 +15,9 @@ from ._write import (INDEXED_FORMATS, display_image, encode_image, encode_indexe
 
 __all__ = [
     "read_image",
+    "read_array",
+    "save_array",
+    "is_array_file",
     "read_bytes",
     "thread_warnings",
     "save_image",

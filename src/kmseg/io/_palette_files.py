@@ -195,16 +195,18 @@ def palette_record(seg, source=None, order=None):
     -------
     dict
         ``n_clusters``, ``color_space``, ``inertia``, ``n_iter``, the image
-        size, the pixels left out of the clustering and their label (when any
+        size (``height`` and ``width``; ``shape`` for the labels of a volume), the pixels left out of the clustering and their label (when any
         were), and per cluster its label, RGB colour, hex code, pixel count,
         share of the image and centre in the working colour space.
     """
     total = int(seg.counts.sum())
     if hasattr(seg, "labels"):
-        height, width = seg.labels.shape
+        shape = tuple(seg.labels.shape)
         left_out = 0 if getattr(seg, "mask", None) is None else int((~seg.mask).sum())
     else:  # a LargeSegmentation: its labels are in a file
-        (height, width), left_out = seg.shape, seg.n_left_out
+        shape, left_out = tuple(seg.shape), seg.n_left_out
+    size = {"height": int(shape[0]), "width": int(shape[1])} if len(shape) == 2 else {
+        "shape": [int(n) for n in shape]}  # a volume's, or a stack's
     labels = np.arange(seg.n_clusters) if order is None else np.asarray(order, dtype=np.int64)
     palette = np.asarray(seg.palette)[labels].astype(np.int64)  # Python ints and floats, by tolist()
     counts = np.asarray(seg.counts)[labels].astype(np.int64)
@@ -213,8 +215,7 @@ def palette_record(seg, source=None, order=None):
     record = {"image": source} if source is not None else {}
     record.update(
         {
-            "height": int(height),
-            "width": int(width),
+            **size,
             "n_clusters": int(seg.n_clusters),
             "color_space": seg.color_space,
             "inertia": float(seg.inertia),

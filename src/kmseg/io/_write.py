@@ -317,15 +317,19 @@ OUTPUT_SUFFIXES = {"labels": "_labels.png", "recolor": "_recolor.png", "palette"
                    "figure": "_figure.png"}
 
 
-def output_paths(path, rel, out_dir, outputs, tiff=False):
+def output_paths(path, rel, out_dir, outputs, tiff=False, array=None):
     """Where the outputs of one image go: ``out_dir/rel/<stem><suffix>``, for each
     kind in ``outputs`` (keys of :data:`OUTPUT_SUFFIXES`), in that order; with
-    ``tiff``, the label map and the recoloured image are TIFF files (written in bands)."""
-    stem = os.path.splitext(os.path.basename(path))[0]
+    ``tiff``, the label map and the recoloured image are TIFF files (written in bands);
+    with ``array`` (an ending such as '.npy' or '.nii.gz': an array file's), they are
+    files of that kind."""
+    name = os.path.basename(path)
+    stem = name[:-len(array)] if array and name.lower().endswith(array) else os.path.splitext(name)[0]
     folder = os.path.join(out_dir, rel)
     paths = {kind: os.path.join(folder, stem + OUTPUT_SUFFIXES[kind]) for kind in outputs}
-    if tiff:
-        paths.update({kind: paths[kind][:-len(".png")] + ".tif" for kind in ("labels", "recolor") if kind in paths})
+    ending = ".tif" if tiff else array
+    if ending:
+        paths.update({kind: paths[kind][:-len(".png")] + ending for kind in ("labels", "recolor") if kind in paths})
     return paths
 
 

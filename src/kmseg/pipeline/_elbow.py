@@ -5,6 +5,7 @@ import numpy as np
 from .. import _validation as v
 from .._params import AUTO_K_MAX, DEFAULT_MAX_ITER, DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, DEFAULT_TOL, FitParams
 from ..choose._sweep import SILHOUETTE_SAMPLES, k_values, sweep, sweep_colors, warn_unclear
+from ._arrays import is_image, read_values
 from ._prepare import Prepared, as_prepared
 
 
@@ -22,6 +23,7 @@ def elbow(
     silhouette_samples=SILHOUETTE_SAMPLES,
     n_threads=None,
     progress=False,
+    channel_axis=-1,
 ):
     """Fit k-means for every k of ``k_range``; WCSS, other scores, and the knee.
 
@@ -34,7 +36,9 @@ def elbow(
         pass ``kind='image'`` for a grey image given as an array.
     k_range : iterable of int, default=range(1, 11)
         The values of k. Values above the number of distinct points are dropped
-        with a warning.
+        with a warning. The chosen k is the first whose next k removes less
+        than 30% of the WCSS left (see :func:`find_knee`); it depends on the
+        curve up to two values past it, so a larger range does not change it.
     kind : {'auto', 'image', 'samples'}, default='auto'
     color_space : {'rgb', 'lab', 'hsv', 'gray'} or None, default=None
         For images, as in :func:`segment`.
@@ -53,6 +57,9 @@ def elbow(
     n_threads : int or None, default=None
     progress : bool, default=False
         Print a line per k to standard error.
+    channel_axis : int or None, default=-1
+        For images, as in :func:`segment`: a volume or a multi-band raster is
+        swept on its values, as they are.
 
     Returns
     -------
@@ -90,7 +97,14 @@ def elbow(
     params = FitParams.check(n_init, max_iter, tol, random_state, n_threads)
     silhouette_samples = v.check_int("silhouette_samples", silhouette_samples, minimum=0)
     with v.thread_limit(params.n_threads):
-        if kind == "image":
+        if kind == "image" and not is_image(data, channel_axis):
+            if color_space is not None:
+                raise v.KmsegError("color_space applies to images of 1 to 4 channels with channel_axis=-1; "
+                                   "the values of an array of another kind are clustered as they are")
+            values = read_values(data, channel_axis, None, "raise")
+            ks = k_values(k_range, values.n_distinct, values.name)
+            curve = sweep(values.features, values.weights, ks, params, silhouette_samples, None, progress, None)
+        elif kind == "image":
             prep = as_prepared(data, color_space, None, "raise")
             curve = sweep_colors(prep, k_range, params, silhouette_samples=silhouette_samples,
                                  progress=progress)

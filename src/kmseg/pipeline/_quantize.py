@@ -19,13 +19,15 @@ from ..cluster._lloyd import assign
 from ..color._spaces import to_features, to_rgb8
 from ..labels._dither import palette_indices, pattern_indices
 from ._fit import FittedColors, check_n_clusters, fit_colors, order_clusters, warn_fit
+from ._arrays import fit_values, is_image, painted_values, read_values
 from ._prepare import as_prepared
 from ._result import Quantized, Segmentation
 
 
 def quantize(image, n_colors=None, *, max_error=None, dither="none", dither_strength=1.0, fixed=None,
              palette=None, weights=None, color_space=None, n_init=DEFAULT_N_INIT, max_iter=DEFAULT_MAX_ITER,
-             tol=DEFAULT_TOL, random_state=DEFAULT_RANDOM_STATE, n_threads=None, mask=None, nan="raise"):
+             tol=DEFAULT_TOL, random_state=DEFAULT_RANDOM_STATE, n_threads=None, mask=None, nan="raise",
+             channel_axis=-1):
     """Reduce an image to ``n_colors`` colours by k-means over every pixel.
 
     Parameters
@@ -69,8 +71,11 @@ def quantize(image, n_colors=None, *, max_error=None, dither="none", dither_stre
         (faces, a logo, the middle of the frame); a file's grey values (the mean
         of its colour channels) are the weights, 0 counting nothing. Counts,
         inertia and errors stay those of the pixels.
-    color_space, n_init, max_iter, tol, random_state, n_threads, mask, nan
-        As for :func:`segment`.
+    color_space, n_init, max_iter, tol, random_state, n_threads, mask, nan, channel_axis
+        As for :func:`segment`. An array that is not an image (a volume, a
+        multi-band raster; see ``channel_axis``) gets its values replaced by their
+        cluster's centre (rounded for integer types), in its own shape and dtype;
+        ``palette`` then holds the display colours of the centres.
 
     Returns
     -------
@@ -141,6 +146,27 @@ def quantize(image, n_colors=None, *, max_error=None, dither="none", dither_stre
         color_space = "lab" if color_space is None else color_space
     if fixed is not None and (n_colors == "auto" or len(fixed) > n_colors):
         raise v.KmsegError(f"fixed= holds {len(fixed)} colours: n_colors must be an integer >= {len(fixed)}")
+    from ._lazy import lazy_values, quantize_dask  # Dask itself loads only for a Dask array
+
+    if lazy_values(image, channel_axis):  # a Dask array of values: reduced and painted block by block
+        return quantize_dask(image, n_colors, channel_axis, params, mask, nan, max_error=max_error, fixed=fixed,
+                             palette=palette, weights=weights, color_space=color_space, dither=dither)
+    if not is_image(image, channel_axis):
+        given = [name for name, value in (("max_error", max_error), ("fixed", fixed), ("palette", palette),
+                                          ("weights", weights), ("color_space", color_space))
+                 if value is not None] + (["dither"] if dither != "none" else [])
+        if given:
+            raise v.KmsegError(f"{', '.join(given)} apply to images of 1 to 4 channels with channel_axis=-1; "
+                               "the values of an array of another kind are clustered as they are")
+        with v.thread_limit(params.n_threads):
+            values = read_values(image, channel_axis, mask, nan)
+            *fitted, note = fit_values(values, n_colors, params)
+            seg = Segmentation.of_values(values, *fitted)
+        if note is not None:
+            warnings.warn(note.replace("n_clusters", "n_colors"), v.KmsegWarning, stacklevel=2)
+        out = Quantized(painted_values(seg, image, channel_axis), seg.palette)
+        out.indices, out.segmentation = seg.labels, seg
+        return out
     with v.thread_limit(params.n_threads):
         prep = as_prepared(image, color_space, mask, nan)
         weights = None if weights is None else _check_weights(weights, prep)

@@ -9,6 +9,7 @@ from .. import _validation as v
 from ..cluster._lloyd import assign
 from ..color._spaces import to_unit_rgb_centers
 from ..labels._order import label_dtype, paint_labels
+from ._arrays import read_values
 from ._prepare import as_prepared
 
 
@@ -29,8 +30,9 @@ class ColorClusters:
     n_iter : int
         Lloyd iterations of the exact fit (on all distinct colours, or on the grid
         cells and opened colours of an 8-bit RGB image).
-    color_space : str
-        The working colour space: 'rgb', 'lab', 'hsv' or 'gray'.
+    color_space : str or None
+        The working colour space: 'rgb', 'lab', 'hsv' or 'gray'; None for the
+        values of an array (a volume, a multi-band raster) clustered as they are.
     elbow : Elbow or None
         The :class:`~kmseg.Elbow` sweep that chose k, for ``n_clusters='auto'``.
     """
@@ -50,8 +52,8 @@ class ColorClusters:
         return len(self.centers)
 
     def _describe(self, shape):
-        h, w = shape
-        return (f"{type(self).__name__}({h}x{w} pixels, n_clusters={self.n_clusters}, "
+        what = "pixels" if len(shape) == 2 else "elements"
+        return (f"{type(self).__name__}({'x'.join(map(str, shape))} {what}, n_clusters={self.n_clusters}, "
                 f"color_space={self.color_space!r}, inertia={self.inertia:.6g})")
 
 
@@ -80,6 +82,17 @@ class Segmentation(ColorClusters):
         self._grey = grey
         self._alpha = alpha
         self._dtype = np.dtype(dtype)
+
+    @classmethod
+    def of_values(cls, values, labels, centers, counts, inertia, n_iter, elbow=None):
+        """The segmentation of an array's values (an :class:`~kmseg.pipeline._arrays.ArrayValues`)
+        by a label per row of ``values.features``: no colour space, display colours
+        for the palette, labels of the array's spatial shape."""
+        seg = cls(values.label_map(labels, len(centers)), centers, values.display(centers), counts, inertia,
+                  n_iter, None, grey=False, mask=None if values.keep is None else values.keep.reshape(values.shape),
+                  dtype=np.uint8, elbow=elbow)
+        seg.channel_axis = values.channel_axis
+        return seg
 
     @classmethod
     def of(cls, prep, fitted, labels=None):
@@ -159,6 +172,8 @@ class Segmentation(ColorClusters):
         >>> seg.apply(img[:, ::-1]).labels[0].tolist()
         [1, 1, 0, 0]
         """
+        if self.color_space is None:  # values of an array, clustered as they are
+            return label_values(image, self, mask=mask, nan=nan, n_threads=n_threads)
         return label_with(image, self.centers, self.palette, self.color_space, n_threads=n_threads,
                           mask=mask, nan=nan)
 
@@ -191,6 +206,20 @@ class LargeSegmentation(ColorClusters):
 
     def __repr__(self):
         return self._describe(self.shape)
+
+
+def label_values(array, seg, *, mask=None, nan="raise", n_threads=None):
+    """:meth:`Segmentation.apply` of an array's segmentation: another array (its
+    channels on the same axis) labelled by its nearest centres."""
+    with v.thread_limit(v.resolve_n_threads(n_threads)):
+        values = read_values(array, seg.channel_axis, mask, nan)
+        if values.features.shape[1] != seg.centers.shape[1]:
+            raise v.KmsegError(f"{values.name} has {values.features.shape[1]} channels; the centres have "
+                               f"{seg.centers.shape[1]}")
+        k = len(seg.centers)
+        labels, _, inertia = assign(values.features, values.weights, np.ascontiguousarray(seg.centers))
+    counts = np.bincount(labels, weights=values.weights, minlength=k).astype(np.int64)
+    return Segmentation.of_values(values, labels, seg.centers, counts, inertia, 0)
 
 
 def label_with(image, centers, palette, space, *, n_threads=None, mask=None, nan="raise"):

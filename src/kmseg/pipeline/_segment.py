@@ -3,6 +3,8 @@
 image -> features of distinct colours -> weighted k-means -> ordered labels -> outputs
 """
 
+import warnings
+
 import numpy as np
 
 from .. import _validation as v
@@ -12,6 +14,7 @@ from ..cluster._fit import fit
 from ..cluster._lloyd import summary
 from ..color._spaces import to_rgb8
 from ._fit import FittedColors, check_n_clusters, fit_colors, order_clusters, warn_fit
+from ._arrays import fit_values, is_image, read_values
 from ._prepare import as_prepared
 from ._result import Segmentation
 
@@ -29,6 +32,7 @@ def segment(
     n_threads=None,
     mask=None,
     nan="raise",
+    channel_axis=-1,
 ):
     """Segment an image into ``n_clusters`` colour classes by k-means over every pixel.
 
@@ -83,6 +87,19 @@ def segment(
     nan : {'raise', 'mask'}, default='raise'
         Float images holding NaN or infinite values: refused, or those pixels
         left out.
+    channel_axis : int or None, default=-1
+        The axis of the channels, as in scikit-image. -1 keeps the image
+        meaning above for ``(H, W)`` and ``(H, W, 2|3|4)`` arrays; any other
+        array (a volume, a stack, a raster of any number of bands: channels on
+        this axis, or with None every axis spatial and one channel), a ``.npy``
+        or NIfTI file, a TIFF of more than 4 samples a pixel, or a TIFF with
+        ``channel_axis`` other than -1 (its stack of pages), is clustered on
+        its values as they are, with no colour space: distinct values with
+        their counts for integers (one channel: the optimal partition), every
+        element for floats. Labels have the spatial shape, ``color_space`` is
+        None and the palette holds display colours of the centres. A Dask
+        array of that kind is reduced and labelled block by block (its labels
+        a Dask array).
 
     Returns
     -------
@@ -135,6 +152,12 @@ def segment(
     if n_clusters == "auto" and spatial_weight > 0:
         raise v.KmsegError("n_clusters='auto' chooses k on colours alone: give an integer "
                            "n_clusters with spatial_weight > 0")
+    from ._lazy import lazy_values, segment_dask  # Dask itself loads only for a Dask array
+
+    if lazy_values(image, channel_axis):  # a Dask array of values: reduced and labelled block by block
+        return segment_dask(image, n_clusters, channel_axis, color_space, spatial_weight, params, mask, nan)
+    if not is_image(image, channel_axis):
+        return _segment_array(image, n_clusters, channel_axis, color_space, spatial_weight, params, mask, nan)
     with v.thread_limit(params.n_threads):
         prep = as_prepared(image, color_space, mask, nan)
         if spatial_weight > 0:
@@ -142,6 +165,21 @@ def segment(
         fitted = fit_colors(prep, n_clusters, params)
         warn_fit(fitted, stacklevel=2)
         return Segmentation.of(prep, fitted)
+
+
+def _segment_array(array, n_clusters, channel_axis, color_space, spatial_weight, params, mask, nan):
+    """A volume, a stack or a multi-band raster: its values clustered as they are."""
+    if color_space is not None or spatial_weight > 0:
+        given = "color_space" if color_space is not None else "spatial_weight"
+        raise v.KmsegError(f"{given} applies to images of 1 to 4 channels with channel_axis=-1; the "
+                           f"values of an array of another kind are clustered as they are")
+    with v.thread_limit(params.n_threads):
+        values = read_values(array, channel_axis, mask, nan)
+        *fitted, note = fit_values(values, n_clusters, params)
+        seg = Segmentation.of_values(values, *fitted)
+    if note is not None:
+        warnings.warn(note, v.KmsegWarning, stacklevel=3)
+    return seg
 
 
 def _segment_spatial(prep, n_clusters, spatial_weight, params):

@@ -1,0 +1,262 @@
+"""Arrays beyond RGB images: volumes, stacks and multi-band rasters.
+
+array (spatial axes..., C channels) -> distinct rows and their counts -> weighted
+k-means (for one channel the optimum, by dynamic programming) -> ordered labels of
+the spatial shape
+
+The values are clustered as they are, in the array's own units: no colour space.
+8- and 16-bit data have few distinct values (65,536 levels at most for one
+channel), so the fit runs on those, weighted by their counts, and labels go back
+through the index of each element's value; float data with many distinct rows
+are clustered row by row, every element a sample.
+"""
+
+import os
+
+import numpy as np
+
+from .. import _validation as v
+from ..cluster._fit import fit_weighted
+from ..cluster._lloyd import assign
+from ..labels._order import label_dtype
+from ._fit import each_its_own, order_clusters
+
+#: Channels an image has when ``channel_axis`` is left at -1: grey+alpha, RGB, RGBA.
+IMAGE_CHANNELS = (2, 3, 4)
+#: Rows are packed into one integer code, to find the distinct ones by one sort, when
+#: their channels take at most this many bits in all.
+PACKED_BITS = 64
+
+
+def check_channel_axis(channel_axis, ndim):
+    """``channel_axis`` as a non-negative axis of an ``ndim``-dimensional array, or None."""
+    if channel_axis is None:
+        return None
+    axis = v.check_int("channel_axis", channel_axis, minimum=-ndim, maximum=ndim - 1)
+    return axis % ndim
+
+
+def is_image(image, channel_axis):
+    """Whether ``image`` goes through the image path (colour spaces, files, the grid):
+    anything but an array, or an ``(H, W)`` or ``(H, W, 2|3|4)`` one with its
+    channels (if any) last. Others (volumes, more channels, another channel axis)
+    are arrays (:func:`segment_array`)."""
+    if isinstance(image, (str, os.PathLike)):
+        from ..io._arrays import is_array_file
+
+        return not is_array_file(image, channel_axis)
+    if not isinstance(image, np.ndarray):
+        return True
+    if image.ndim == 2:  # a grey image (channel_axis 0 or 1: rows of samples, an array)
+        return channel_axis in (-1, None)
+    if image.ndim != 3:
+        return False
+    return channel_axis in (-1, 2) and image.shape[2] in IMAGE_CHANNELS
+
+
+class ArrayValues:
+    """An array's elements as rows of channel values, reduced to the distinct rows.
+
+    Parameters
+    ----------
+    array : ndarray
+        Any shape; numbers (integers or floats).
+    channel_axis : int or None
+        The axis of the channels; None: every axis is spatial (one channel).
+    mask : ndarray of bool, optional
+        The spatial shape: True where elements are clustered.
+    nan : {'raise', 'mask'}
+        Non-finite values: refused, or left out.
+    name : str
+
+    Attributes
+    ----------
+    shape : tuple
+        The spatial shape (the labels' shape).
+    features : (m, C) float64 ndarray
+        Distinct rows (or every row, when they are not few).
+    weights : (m,) float64 ndarray
+        Elements of each.
+    n_distinct : int
+    keep : (n,) bool ndarray or None
+        The clustered elements, flat; None when all are.
+    dtype : numpy dtype
+        The array's.
+    """
+
+    def __init__(self, array, channel_axis, mask=None, nan="raise", name="the array"):
+        array = np.asarray(array)
+        self.name = name
+        if array.dtype.kind not in "uif" or array.ndim == 0 or array.size == 0:
+            raise v.KmsegError(f"{name}: an array of numbers with at least one element is needed, got "
+                               f"shape {array.shape} of {array.dtype}")
+        axis = check_channel_axis(channel_axis, array.ndim)
+        if axis is None:
+            array = array[..., None]
+        elif axis != array.ndim - 1:
+            array = np.moveaxis(array, axis, -1)
+        if array.ndim < 2:
+            raise v.KmsegError(f"{name}: channel_axis={channel_axis} leaves no spatial axis")
+        self.shape = array.shape[:-1]
+        self.dtype = array.dtype
+        self.channel_axis = channel_axis
+        rows = array.reshape(-1, array.shape[-1])
+        self.keep = self._kept(rows, mask, v.check_choice("nan", nan, ("raise", "mask")))
+        if self.keep is not None:
+            rows = rows[self.keep]
+        if len(rows) == 0:
+            raise v.KmsegError(f"{name}: no element is left to cluster")
+        self.lo, self.hi = rows.min(axis=0).astype(np.float64), rows.max(axis=0).astype(np.float64)
+        self._distinct(rows)
+
+    def _kept(self, rows, mask, nan):
+        keep = None
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.shape != self.shape:
+                raise v.KmsegError(f"mask has shape {mask.shape}; {self.name} has the spatial shape {self.shape}")
+            keep = mask.reshape(-1).astype(bool)
+        if rows.dtype.kind == "f":
+            finite = np.isfinite(rows).all(axis=1)
+            if not finite.all():
+                if nan == "raise":
+                    raise v.KmsegError(f"{self.name}: {int((~finite).sum()):,} elements are NaN or infinite; "
+                                       "pass nan='mask' to leave them out")
+                keep = finite if keep is None else keep & finite
+        return keep
+
+    def _distinct(self, rows):
+        """The distinct rows with their counts, and each element's index among them."""
+        n, c = rows.shape
+        if rows.dtype in (np.uint8, np.uint16) and c == 1:  # a table of every level
+            counts = np.bincount(rows[:, 0], minlength=1 << (8 * rows.dtype.itemsize))
+            levels = np.flatnonzero(counts)
+            index = np.zeros(len(counts), dtype=np.int64)
+            index[levels] = np.arange(len(levels))
+            self.features = levels.astype(np.float64)[:, None]
+            self.weights = counts[levels].astype(np.float64)
+            self._index = lambda: index[rows[:, 0]]
+        elif rows.dtype.kind in "ui" and c * 8 * rows.dtype.itemsize <= PACKED_BITS:
+            bits = 8 * rows.dtype.itemsize
+            unsigned = rows.astype(rows.dtype.str.replace("i", "u"), copy=False).astype(np.uint64)
+            code = np.zeros(n, dtype=np.uint64)
+            for j in range(c):
+                code = (code << np.uint64(bits)) | unsigned[:, j]
+            codes, inverse, counts = np.unique(code, return_inverse=True, return_counts=True)
+            first = np.zeros(len(codes), dtype=np.int64)
+            first[inverse[::-1]] = np.arange(n - 1, -1, -1)  # one element of each distinct row
+            self.features = np.ascontiguousarray(rows[first], dtype=np.float64)
+            self.weights = counts.astype(np.float64)
+            self._index = lambda: inverse.reshape(-1)
+        else:  # many distinct rows (floats): every element a sample
+            self.features = np.ascontiguousarray(rows, dtype=np.float64)
+            self.weights = np.ones(n)
+            self._index = lambda: np.arange(n)
+        self.n_distinct = (len(self.features) if rows.dtype.kind != "f"
+                           else len(np.unique(self.features, axis=0)) if len(self.features) <= 1 << 16
+                           else len(self.features))
+
+    def label_map(self, labels, k):
+        """The labels of the spatial shape from a label per row of ``features`` (``k``
+        where elements were left out)."""
+        dtype = label_dtype(k if self.keep is None else k + 1)
+        kept = np.asarray(labels).astype(dtype, copy=False)[self._index()]
+        if self.keep is None:
+            return kept.reshape(self.shape)
+        full = np.full(self.keep.shape, k, dtype=dtype)
+        full[self.keep] = kept
+        return full.reshape(self.shape)
+
+    def display(self, centers):
+        """Displayable RGB colours of centres: one channel as grey and three as RGB over
+        the data's range (the whole range of an unsigned integer type), other numbers
+        of channels as distinct hues."""
+        c = centers.shape[1]
+        if c in (1, 3):
+            if self.dtype.kind == "u":
+                lo, hi = np.zeros(c), np.full(c, float(np.iinfo(self.dtype).max))
+            elif self.dtype.kind == "f" and self.lo.min() >= 0 and self.hi.max() <= 1:
+                lo, hi = np.zeros(c), np.ones(c)
+            else:
+                lo, hi = self.lo, self.hi
+            unit = (centers - lo) / np.where(hi > lo, hi - lo, 1.0)
+            rgb = np.rint(np.clip(unit, 0, 1) * 255).astype(np.uint8)
+            return np.repeat(rgb, 3, axis=1) if c == 1 else rgb
+        return hues(len(centers))
+
+
+def hues(n):
+    """``n`` displayable colours of well-spread hues (golden-ratio steps around the wheel).
+
+    Examples
+    --------
+    >>> hues(3).tolist()
+    [[242, 85, 85], [85, 131, 242], [177, 242, 85]]
+    """
+    from colorsys import hsv_to_rgb
+
+    golden = (np.sqrt(5) - 1) / 2
+    return np.array([[round(255 * x) for x in hsv_to_rgb((i * golden) % 1.0, 0.65, 0.95)] for i in range(n)],
+                    dtype=np.uint8).reshape(n, 3)
+
+
+def fit_values(values, n_clusters, params):
+    """k-means of an :class:`ArrayValues`' rows, k given or 'auto' (the knee of the
+    sweep of k = 1..10, as for images): ``(labels, centers, counts, inertia, n_iter,
+    elbow, note)`` with clusters numbered largest first, ``labels`` one per row of
+    ``values.features``, ``elbow`` the sweep (or None) and ``note`` why there are
+    fewer clusters than asked (or None)."""
+    note, elbow = None, None
+    if n_clusters == "auto":
+        from .._params import AUTO_K_MAX
+        from ..choose._sweep import k_values, sweep
+
+        ks = k_values(range(1, AUTO_K_MAX + 1), values.n_distinct, values.name, auto=True)
+        elbow = sweep(values.features, values.weights, ks, params, 0, None, False, None)
+        n_clusters = int(elbow.knee.k)
+    if n_clusters > values.n_distinct:
+        note = (f"n_clusters={n_clusters} is more than the {values.n_distinct} distinct values of "
+                f"{values.name}; using n_clusters={values.n_distinct}")
+        n_clusters = values.n_distinct
+    if n_clusters == len(values.features):  # each row its own cluster
+        centers, labels, inertia, n_iter = each_its_own(values.features)
+    else:
+        km = fit_weighted(values.features, values.weights, n_clusters, n_init=params.n_init,
+                          max_iter=params.max_iter, tol=params.tol, rng=params.random_state)
+        centers, labels, inertia, n_iter = km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_
+    centers, counts, labels = order_clusters(values.features, values.weights, centers, labels)
+    return labels, centers, counts, float(inertia), int(n_iter), elbow, note
+
+
+def read_values(image, channel_axis, mask, nan):
+    """The :class:`ArrayValues` of an array, or of a file read as one (see
+    :func:`kmseg.io.read_array`)."""
+    name = "the array"
+    if isinstance(image, (str, os.PathLike)):
+        from ..io._arrays import read_array
+
+        name = repr(os.fspath(image))
+        image = read_array(image)
+    return ArrayValues(image, channel_axis, mask, nan, name)
+
+
+def painted_values(seg, array, channel_axis):
+    """The array with each element's values replaced by its cluster's centre, in the
+    array's dtype (rounded and clipped for integers) and layout; elements left out
+    keep their values."""
+    if isinstance(array, (str, os.PathLike)):
+        from ..io._arrays import read_array
+
+        array = read_array(array)
+    array = np.asarray(array)
+    centers = seg.centers
+    if array.dtype.kind in "ui":
+        info = np.iinfo(array.dtype)
+        centers = np.clip(np.rint(centers), info.min, info.max)
+    table = centers.astype(array.dtype)
+    axis = None if channel_axis is None else channel_axis % array.ndim
+    moved = array[..., None] if axis is None else np.moveaxis(array, axis, -1)
+    out = np.array(moved)
+    inside = seg.labels < len(table) if seg.mask is not None else Ellipsis
+    out[inside] = table[seg.labels[inside]]
+    return out[..., 0] if axis is None else np.moveaxis(out, -1, axis)
