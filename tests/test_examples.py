@@ -12,7 +12,7 @@ SCRIPTS = sorted(f for f in os.listdir(EXAMPLES) if f.endswith(".py") and not f.
 
 def test_all_recipes_are_here():
     assert {"toy_4x4.py", "grey_k2.py", "rgb_k3_k10.py", "china_16_colors.py", "blobs.py", "digits.py",
-            "elbow.py"} <= set(SCRIPTS)
+            "elbow.py", "volume_classes.py"} <= set(SCRIPTS)
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
