@@ -66,6 +66,9 @@ def test_evaluate_command(dataset, tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr()
     assert "ODS" in out.out and "OIS" in out.out and "evaluate: 3/3 images" in out.err
+    timing = next(line for line in out.out.splitlines() if "per image and value" in line).split()
+    assert timing[1:5] == ["s", "per", "image", "and"] and timing[-5:] == ["s", "with", "reading", "and", "scoring"]
+    assert 0 < float(timing[0]) <= float(timing[-6])  # the method's seconds, within the run's wall seconds
     assert csv.read_text().splitlines()[0] == "image,k,covering,pri,voi,seconds"
     assert len(csv.read_text().splitlines()) == 1 + 3 * 2
     saved = np.asarray(Image.open(save / "100" / "2.png"))

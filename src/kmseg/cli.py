@@ -897,7 +897,8 @@ def _cmd_evaluate(args):
     n_images = len(result.rows) // len(result.values)
     print(f"{args.method} on {n_images} images, {parameter} in {result.values}")
     print(result.table())
-    print(f"{result.seconds:.3f} s per image and value")
+    print(f"{result.seconds:.3f} s per image and value segmenting; {result.wall_seconds:.3f} s with reading "
+          "and scoring")
     if args.csv:
         from .io import save_text
 

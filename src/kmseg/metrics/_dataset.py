@@ -89,8 +89,10 @@ class DatasetScores(NamedTuple):
     ods: dict
     #: Measure -> mean over images of each image's best score (OIS).
     ois: dict
-    #: Mean seconds per image and value.
+    #: Mean seconds per image and value of the method alone (its segmentation).
     seconds: float
+    #: Wall seconds of the whole run (reading, segmenting, scoring), per image and value.
+    wall_seconds: float = float("nan")
 
     def table(self):
         """ODS / OIS as a plain-text table."""
@@ -191,4 +193,5 @@ def evaluate_dataset(images_dir, ground_truth_dir, method="regions-threshold", v
         per_image = scores[:, :, j].min(axis=1) if m == "voi" else scores[:, :, j].max(axis=1)
         ois[m] = float(per_image.mean())
     seconds = float(np.mean([r[5] for r in rows]))
-    return DatasetScores(parameter, values, rows, ods, ois, seconds)
+    wall = (time.perf_counter() - start) / max(len(rows), 1)
+    return DatasetScores(parameter, values, rows, ods, ois, seconds, wall)
