@@ -49,6 +49,10 @@ def is_array_file(path, channel_axis=-1):
 
 def _bands(path):
     """Samples a pixel of a TIFF file's first page (0 when it cannot be told)."""
+    import logging
+
+    quiet = logging.getLogger("tifffile")  # its complaints about a damaged file: the image reader's to make
+    level, quiet.level = quiet.level, logging.CRITICAL + 1
     try:
         import tifffile
 
@@ -56,6 +60,8 @@ def _bands(path):
             return int(tif.pages[0].samplesperpixel)
     except Exception:  # not installed, not a TIFF, not there: the image reader says why
         return 0
+    finally:
+        quiet.level = level
 
 
 def read_array(path):
