@@ -17,7 +17,6 @@ import numpy as np
 
 from .. import _validation as v
 from ..cluster._fit import fit_weighted
-from ..cluster._lloyd import assign
 from ..labels._order import label_dtype
 from ._fit import each_its_own, order_clusters
 
@@ -152,6 +151,8 @@ class ArrayValues:
             self.features = np.ascontiguousarray(rows, dtype=np.float64)
             self.weights = np.ones(n)
             self._index = lambda: np.arange(n)
+        # floats: their distinct rows counted where few enough to count cheaply; beyond,
+        # every row is taken as distinct (repeated rows then share clusters in the fit)
         self.n_distinct = (len(self.features) if rows.dtype.kind != "f"
                            else len(np.unique(self.features, axis=0)) if len(self.features) <= 1 << 16
                            else len(self.features))
