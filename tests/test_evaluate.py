@@ -69,8 +69,13 @@ def test_evaluate_command(dataset, tmp_path, capsys):
     timing = next(line for line in out.out.splitlines() if "per image and value" in line).split()
     assert timing[1:5] == ["s", "per", "image", "and"] and timing[-5:] == ["s", "with", "reading", "and", "scoring"]
     assert 0 < float(timing[0]) <= float(timing[-6])  # the method's seconds, within the run's wall seconds
-    assert csv.read_text().splitlines()[0] == "image,k,covering,pri,voi,seconds"
-    assert len(csv.read_text().splitlines()) == 1 + 3 * 2
+    lines = csv.read_text().splitlines()
+    assert lines[0] == "image,k,covering,pri,voi,seconds,precision,recall,seg_matched,seg_total,gt_matched,gt_total"
+    assert len(lines) == 1 + 3 * 2
+    p, r, seg_matched, seg_total, gt_matched, gt_total = lines[1].split(",")[6:]
+    assert float(p) == pytest.approx(int(seg_matched) / int(seg_total), abs=1e-6)
+    assert float(r) == pytest.approx(int(gt_matched) / int(gt_total), abs=1e-6)
+    assert "F_b" in out.out and "AP=" in out.out
     saved = np.asarray(Image.open(save / "100" / "2.png"))
     assert saved.shape == (40, 50) and saved.dtype == np.uint16
 
@@ -99,3 +104,12 @@ def test_evaluate_threshold_param_of_the_learned_cost(dataset, param, message, c
 def test_evaluate_missing_folder(tmp_path, capsys):
     assert main(["evaluate", "--images", str(tmp_path / "nope"), "--ground-truth", str(tmp_path)]) == 1
     assert "nope': not a folder" in capsys.readouterr().err
+
+
+def test_evaluate_command_without_boundaries(dataset, tmp_path, capsys):
+    images, truths = dataset
+    csv = tmp_path / "scores.csv"
+    assert main(["evaluate", "--images", str(images), "--ground-truth", str(truths), "--method", "kmeans",
+                 "--param", "k=2", "--csv", str(csv), "--no-boundaries"]) == 0
+    assert "F_b" not in capsys.readouterr().out
+    assert csv.read_text().splitlines()[0] == "image,k,covering,pri,voi,seconds"

@@ -11,6 +11,7 @@ NumPy only; SciPy and scikit-image load when a function that needs them is calle
 """
 
 from ._boundary import BSDS_TOLERANCE, BoundaryScores, boundary_map, boundary_scores
+from ._boundary_pr import BoundarySummary, average_precision, summarize_boundaries
 from ._bsds import read_bsds_ground_truth
 from ._dataset import METHODS, DatasetScores, evaluate_dataset
 from ._evaluate import SegmentationScores, evaluate, evaluate_segmentation
@@ -28,6 +29,7 @@ from ._region import (
 __all__ = [
     "BSDS_TOLERANCE",
     "BoundaryScores",
+    "BoundarySummary",
     "ColorErrors",
     "Contingency",
     "DatasetScores",
@@ -35,6 +37,7 @@ __all__ = [
     "SAMPLES_PER_DEGREE",
     "SegmentationScores",
     "boundary_map",
+    "average_precision",
     "boundary_scores",
     "color_errors",
     "contingency",
@@ -47,5 +50,6 @@ __all__ = [
     "read_bsds_ground_truth",
     "s_cielab",
     "segmentation_covering",
+    "summarize_boundaries",
     "variation_of_information",
 ]

@@ -214,14 +214,25 @@ def boundary_scores(seg, gts, tolerance=BSDS_TOLERANCE):
 
 
 def _boundary_scores(seg, gts, tolerance):
+    return _boundary_counts(seg, _gt_boundaries(gts), tolerance)
+
+
+def _gt_boundaries(gts):
+    """The thinned boundary map of each ground truth: once per image, for every segmentation of it."""
+    from skimage.morphology import thin
+
+    return [thin(_raw_boundaries(gt)) for gt in gts]
+
+
+def _boundary_counts(seg, gt_bdrys, tolerance):
+    """:func:`boundary_scores` of ``seg`` against ground-truth boundary maps already drawn."""
     from skimage.morphology import thin
 
     radius = tolerance * float(np.hypot(*seg.shape))
     seg_bdry = thin(_raw_boundaries(seg))
     seg_any = np.zeros(int(np.count_nonzero(seg_bdry)), dtype=bool)
     gt_matched = gt_total = 0
-    for gt in gts:
-        gt_bdry = thin(_raw_boundaries(gt))
+    for gt_bdry in gt_bdrys:
         used, n_matched = _matched(seg_bdry, gt_bdry, radius)
         seg_any |= used
         gt_matched += n_matched

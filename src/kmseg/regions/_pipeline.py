@@ -330,6 +330,76 @@ class RegionHierarchy:
         done = int(np.searchsorted(self.costs, threshold, side="right"))
         return self.regions(max(1, self.n_superpixels - done), min_size)
 
+    def ucm(self):
+        """The hierarchy as an ultrametric contour map (UCM): a boundary strength per
+        pair of 4-neighbour pixels, the level at which the segments on its two sides join.
+
+        The map lies on BSDS500's inter-pixel grid (its ``ucm2``): pixel ``(y, x)`` is
+        at ``(2y + 1, 2x + 1)`` and holds 0; the boundary between it and ``(y, x + 1)``
+        at ``(2y + 1, 2x + 2)``, the one with ``(y + 1, x)`` at ``(2y + 2, 2x + 1)``;
+        a grid point ``(2y + 2, 2x + 2)`` the largest of its four boundaries, and the
+        outer frame the root's level. A boundary inside a superpixel is 0; one between
+        two superpixels is the entry of :attr:`costs` of the merge that joins their
+        segments. As :attr:`costs` is a running maximum (the ultrametric closure of the
+        merge costs: each merge's level is the largest cost on the way up the tree),
+        levels never decrease towards the root, and thresholding at ``t`` cuts the tree
+        where :meth:`regions_below` does: the 4-connected pixels joined across
+        boundaries ``<= t`` are the segments of ``regions_below(t)``, up to their
+        numbering (``ucm2 <= t``, labelled, then read at the odd rows and columns).
+
+        Returns
+        -------
+        (2H + 1, 2W + 1) float64 ndarray
+            Chances (0 to 1) with ``cost='learned'``, scaled costs per pixel with
+            ``cost='ward'``.
+
+        Examples
+        --------
+        >>> import numpy as np, kmseg
+        >>> img = np.zeros((40, 40, 3), np.uint8); img[:, 20:] = (200, 30, 30)
+        >>> ucm = kmseg.region_hierarchy(img, n_superpixels=50).ucm()
+        >>> ucm.shape, bool(ucm[1::2, 40].min() > 0.5)  # the boundary between the halves is strong
+        ((81, 81), True)
+        """
+        from ._ucm import ucm_map
+
+        return ucm_map(self.superpixels, self.merges, self.costs)
+
+    def save_ucm(self, path):
+        """Write :meth:`ucm` as a 16-bit PNG (``.png``) or a NumPy array (``.npy``), atomically.
+
+        In the PNG a level ``l`` is ``round(l / scale * 65535)``: ``scale`` is 1 with
+        ``cost='learned'`` (levels are chances) and the largest level with ``cost='ward'``.
+
+        Returns
+        -------
+        float
+            ``scale`` (1 for ``.npy``, which holds the levels themselves).
+
+        Raises
+        ------
+        KmsegError
+            If ``path`` ends neither in ``.png`` nor in ``.npy``.
+        """
+        import os
+
+        from ..io._write import atomic_path, save_image
+        from ._ucm import ucm_to_uint16
+
+        ucm = self.ucm()
+        ext = os.path.splitext(os.fspath(path))[1].lower()
+        if ext == ".npy":
+            with atomic_path(path) as tmp:
+                with open(tmp, "wb") as f:
+                    np.save(f, ucm)
+            return 1.0
+        if ext != ".png":
+            raise v.KmsegError(f"{os.fspath(path)!r}: a UCM is saved as .png (16-bit) or .npy")
+        finite = ucm[np.isfinite(ucm)]
+        scale = 1.0 if self.cost == "learned" else max(float(finite.max(initial=0.0)), np.finfo(float).tiny)
+        save_image(path, ucm_to_uint16(ucm, scale))
+        return scale
+
     def regions(self, n_segments, min_size=0):
         """The :class:`Regions` with ``n_segments`` segments (or all superpixels, if
         fewer), those under ``min_size`` pixels then merged into a neighbour."""
