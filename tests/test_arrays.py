@@ -212,3 +212,46 @@ def test_array_files_refuse_what_is_for_images(tmp_path, capsys):
         assert main(["quantize", str(tmp_path / "vol.npy"), "-n", "2", "--channel-axis", "none",
                      "-o", str(tmp_path / "q.png")]) == 2
     assert "written as an array file" in capsys.readouterr().err
+
+
+def test_channel_axis_refused_for_images_that_are_not_arrays(tmp_path):
+    from PIL import Image
+
+    img = np.zeros((6, 8, 3), np.uint8)
+    Image.fromarray(img).save(tmp_path / "photo.png")
+    with pytest.raises(kmseg.KmsegError, match="photo.png'?: channel_axis=None applies to arrays"):
+        kmseg.segment(tmp_path / "photo.png", 2, channel_axis=None)
+    with pytest.raises(kmseg.KmsegError, match="channel_axis=0 applies to arrays"):
+        kmseg.segment(Image.fromarray(img), 2, channel_axis=0)
+
+
+def test_repeated_float_rows_leave_no_empty_cluster():
+    """More than 65,536 float elements are not counted as distinct values first: clusters
+    left empty by the fit are dropped, with the warning fewer distinct values give."""
+    a = np.zeros((2, 300, 200), np.float32)
+    a[1] = 1
+    with pytest.warns(kmseg.KmsegWarning, match="left 2 clusters empty"):
+        seg = kmseg.segment(a, 4, channel_axis=None)
+    assert seg.counts.tolist() == [60000, 60000] and sorted(seg.centers.ravel().tolist()) == [0.0, 1.0]
+    assert seg.labels.max() == 1
+
+
+def test_array_files_in_folders_and_bad_ones(tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    vol, _ = _volume((4, 5, 6))
+    np.save(folder / "vol.npy", vol)
+    Image.fromarray(np.zeros((6, 8, 3), np.uint8)).save(folder / "photo.png")
+    assert main(["batch", str(folder), "-o", str(tmp_path / "out"), "-k", "2", "--quiet"]) == 0
+    assert {"vol_labels.npy", "photo_labels.png"} <= set(p.name for p in (tmp_path / "out").iterdir())
+    capsys.readouterr()
+    (tmp_path / "bad.nii").write_bytes(b"garbage")
+    pytest.importorskip("nibabel")
+    assert main(["segment", str(tmp_path / "bad.nii"), "-k", "2", "--channel-axis", "none",
+                 "-o", str(tmp_path / "o2")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.nii': not a readable .nii array" in err
+    assert main(["palette", str(folder / "vol.npy"), "-n", "2", "-o", str(tmp_path / "o3")]) == 1
+    assert "vol.npy': an array file" in capsys.readouterr().err

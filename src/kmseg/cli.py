@@ -534,6 +534,7 @@ def _segment_images(images, args, out_dir, outputs, on_record):
 _OPTION_NAMES = [("bands=True", "--strips"), ("regions=True", "--regions"), ("shared palette", "--shared-palette"),
                  ("n_clusters=", "-k "), ("threshold=", "--threshold "), ("min_size=", "--min-size "),
                  ("color_space", "--color-space"), ("n_init", "--n-init"), ("random_state", "--seed"),
+                 ("channel_axis", "--channel-axis"),
                  ("'figure' output", "--figure")]
 
 
@@ -709,7 +710,7 @@ def _quantize_array(args):
     import time
 
     from . import quantize
-    from .io import is_array_file, save_array, save_json
+    from .io import array_suffix, is_array_file, save_array, save_json
 
     if args.output == STDIO or not is_array_file(args.output, None):
         raise _Usage(f"-o {args.output}: the values of an array file are written as an array file "
@@ -728,7 +729,7 @@ def _quantize_array(args):
     if args.palette:
         from .io import palette_record
 
-        written.append(os.path.splitext(args.output)[0] + "_palette.json")
+        written.append(args.output[:-len(array_suffix(args.output))] + "_palette.json")
         save_json(written[-1], palette_record(q.segmentation, args.image))
     if args.json:
         from .io import palette_record
@@ -817,6 +818,11 @@ def _cmd_palette(args):
     from . import mask_colors, palette_order, segment
     from .io import palette_table, palette_text, read_image, save_figure, save_text
 
+    from .io import is_array_file
+
+    if args.image != STDIO and is_array_file(args.image):
+        raise _Failure(f"{args.image!r}: an array file; kmseg palette extracts an image's colours (kmseg segment "
+                       "--channel-axis clusters an array's values)")
     _prepare_dir(args.output)
     name, image, mask = _name(args.image), _source(args.image), None
     if args.exclude:  # the file read once: the mask is made of the same pixels that are clustered
@@ -1061,7 +1067,7 @@ class _Ticker(logging.Handler):
         self.what, self.shown = "working", 0
         self.start = time.perf_counter()
         self._done = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def emit(self, record):
         self.what = record.getMessage()
@@ -1069,10 +1075,19 @@ class _Ticker(logging.Handler):
     def clear(self):
         """Take the line off the terminal (it comes back at the next update)."""
         with self._lock:
-            if self.shown:
-                self.stream.write("\r" + " " * self.shown + "\r")
-                self.stream.flush()
-                self.shown = 0
+            self._clear()
+
+    def _clear(self):
+        if self.shown:
+            self.stream.write("\r" + " " * self.shown + "\r")
+            self.stream.flush()
+            self.shown = 0
+
+    def write_through(self, stream, text):
+        """``text`` written to ``stream`` with the line cleared first, with no update between."""
+        with self._lock:
+            self._clear()
+            return stream.write(text)
 
     def _run(self):
         if self._done.wait(self.delay):
@@ -1089,7 +1104,7 @@ class _Ticker(logging.Handler):
     def __enter__(self):
         if self.enabled:
             self.logger = logging.getLogger("kmseg")
-            self.level = self.logger.level
+            self._saved_level = self.logger.level  # not self.level: the handler's own
             self.logger.setLevel(logging.INFO)
             self.logger.addHandler(self)
             self.streams = sys.stdout, sys.stderr
@@ -1105,7 +1120,7 @@ class _Ticker(logging.Handler):
             self.clear()
             sys.stdout, sys.stderr = self.streams
             self.logger.removeHandler(self)
-            self.logger.setLevel(self.level)
+            self.logger.setLevel(self._saved_level)
         return False
 
 
@@ -1116,8 +1131,11 @@ class _Clearing:
         self._stream, self._ticker = stream, ticker
 
     def write(self, text):
-        self._ticker.clear()
-        return self._stream.write(text)
+        return self._ticker.write_through(self._stream, text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
 
     def __getattr__(self, name):
         return getattr(self._stream, name)

@@ -7,7 +7,8 @@ from .._validation import KmsegError
 from ..io._write import is_temporary
 
 #: File extensions taken from folders.
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".ppm", ".pgm")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp", ".ppm", ".pgm",
+                    ".npy", ".nii", ".nii.gz")  # the last three: arrays (volumes), see kmseg.io.read_array
 
 
 def expand_inputs(inputs, recursive=False):

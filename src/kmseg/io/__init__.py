@@ -7,7 +7,7 @@ Pillow and tifffile load when a file is read or written.
 
 from ._palette_files import (PALETTE_TEXT_FORMATS, hex_color, palette_csv, palette_record, palette_table,
                              palette_text, quantized_record)
-from ._arrays import is_array_file, read_array, save_array
+from ._arrays import array_suffix, is_array_file, read_array, save_array
 from ._palette_read import read_palette
 from ._read import read_bytes, read_image, thread_warnings
 from ._write import (INDEXED_FORMATS, display_image, encode_image, encode_indexed, image_format, label_png,
@@ -18,6 +18,7 @@ __all__ = [
     "read_array",
     "save_array",
     "is_array_file",
+    "array_suffix",
     "read_bytes",
     "thread_warnings",
     "save_image",

@@ -106,7 +106,11 @@ def read_array(path):
                     array = np.moveaxis(array, -3, -1)
                 return array
         if suffix in (".nii", ".nii.gz"):
-            return np.asarray(_nibabel().load(path).dataobj)
+            nibabel = _nibabel()
+            try:
+                return np.asarray(nibabel.load(path).dataobj)
+            except nibabel.filebasedimages.ImageFileError as exc:
+                raise ValueError(str(exc)) from None
     except (ValueError, OSError, EOFError) as exc:
         raise ImageReadError(f"{path!r}: not a readable {suffix} array ({exc})") from None
     raise ImageReadError(f"{path!r}: not an array file (.npy, .tif, .tiff, .nii, .nii.gz)")

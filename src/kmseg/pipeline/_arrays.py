@@ -37,14 +37,29 @@ def check_channel_axis(channel_axis, ndim):
 
 def is_image(image, channel_axis):
     """Whether ``image`` goes through the image path (colour spaces, files, the grid):
-    anything but an array, or an ``(H, W)`` or ``(H, W, 2|3|4)`` one with its
-    channels (if any) last. Others (volumes, more channels, another channel axis)
-    are arrays (:func:`segment_array`)."""
+    an image file, a PIL image, a prepared image, or an ``(H, W)`` or ``(H, W,
+    2|3|4)`` array with its channels (if any) last. Others (volumes, more channels,
+    another channel axis, array files) are arrays (:class:`ArrayValues`).
+
+    Raises
+    ------
+    KmsegError
+        ``channel_axis`` other than -1 for an image that is not an array (a PIL
+        image, a PNG or JPEG file, a prepared image): its channels are its colours.
+    """
     if isinstance(image, (str, os.PathLike)):
         from ..io._arrays import is_array_file
 
-        return not is_array_file(image, channel_axis)
+        if is_array_file(image, channel_axis):
+            return False
+        if channel_axis != -1:
+            raise v.KmsegError(f"{os.fspath(image)!r}: channel_axis={channel_axis} applies to arrays and array "
+                               "files (.npy, .tif, .tiff, .nii, .nii.gz); an image file's channels are its colours")
+        return True
     if not isinstance(image, np.ndarray):
+        if channel_axis != -1:
+            raise v.KmsegError(f"channel_axis={channel_axis} applies to arrays and array files; a "
+                               f"{type(image).__name__}'s channels are its colours")
         return True
     if image.ndim == 2:  # a grey image (channel_axis 0 or 1: rows of samples, an array)
         return channel_axis in (-1, None)
@@ -226,6 +241,11 @@ def fit_values(values, n_clusters, params):
                           max_iter=params.max_iter, tol=params.tol, rng=params.random_state)
         centers, labels, inertia, n_iter = km.cluster_centers_, km.labels_, km.inertia_, km.n_iter_
     centers, counts, labels = order_clusters(values.features, values.weights, centers, labels)
+    if counts[-1] == 0:  # repeated float rows, not counted as such: fewer clusters than asked
+        kept = int(np.count_nonzero(counts))  # the empty ones are last (largest first), no label points there
+        note = (f"n_clusters={len(centers)} left {len(centers) - kept} clusters empty: {values.name} has fewer "
+                f"distinct values; using n_clusters={kept}")
+        centers, counts = centers[:kept], counts[:kept]
     return labels, centers, counts, float(inertia), int(n_iter), elbow, note
 
 

@@ -283,12 +283,15 @@ def _fit_rows(blocks, n_clusters, params):
     centers, st, n_iter = _lloyd(blocks, np.ascontiguousarray(sample, dtype=np.float64), n_clusters,
                                  float(np.mean(s["m2"] / s["n"]) * params.tol), nan, params)
     order, rank = size_order(st["counts"], centers)
-    k = len(centers)
+    k = int(np.count_nonzero(st["counts"]))  # empty clusters (repeated values) are last: dropped, with a note
+    note = None if k == len(centers) else (
+        f"n_clusters={len(centers)} left {len(centers) - k} clusters empty: {blocks.name} has fewer distinct "
+        f"values; using n_clusters={k}")
     dtype = label_dtype(k + 1 if fill_needed else k)
     labels = blocks.map(_label_nearest, dtype, centers, rank.astype(dtype), k, nan)
     values = _Values(centers, st["counts"], blocks.name, blocks.dtype, s["lo"], s["hi"])
-    return (labels, np.ascontiguousarray(centers[order]), st["counts"][order].astype(np.int64), float(st["inertia"]),
-            n_iter, None, None, values, mask)
+    return (labels, np.ascontiguousarray(centers[order][:k]), st["counts"][order][:k].astype(np.int64),
+            float(st["inertia"]), n_iter, None, note, values, mask)
 
 
 def _lloyd(blocks, sample, n_clusters, tol_abs, nan, params):
