@@ -64,11 +64,14 @@ class Segmentation(ColorClusters):
     ----------
     labels : (H, W) ndarray
         Cluster of each pixel, 0 for the largest cluster; uint8 for up to 256
-        labels, else uint16. Pixels left out of the clustering (see ``mask``)
-        have the label ``n_clusters``, one past the last cluster.
+        labels, else uint16 (uint32 beyond 65,536). Pixels left out of the
+        clustering (see ``mask``) have the label ``n_clusters``, one past the
+        last cluster. For an array's values (``channel_axis``): the array's
+        spatial shape, of any number of dimensions, and a Dask array when the
+        input was one.
     centers, palette, counts, inertia, n_iter, color_space, elbow
         See :class:`ColorClusters`.
-    mask : (H, W) bool ndarray or None
+    mask : (H, W) bool ndarray or None (the labels' shape)
         True where pixels were clustered; None when all were. Fully transparent
         pixels (alpha 0), NaN or infinite values (with ``nan='mask'``) and pixels
         outside a ``mask=`` argument are left out.
