@@ -96,6 +96,8 @@ def test_left_out_elements_get_label_k():
     seg = kmseg.segment(vol, 3, channel_axis=None, mask=keep)
     assert np.all(seg.labels[0] == 3) and np.all(seg.labels[1:] < 3)
     assert seg.counts.sum() == keep.sum()
+    painted = kmseg.quantize(vol, 3, channel_axis=None, mask=keep).image  # painted from the labels: left out 0
+    assert np.all(painted[0] == 0) and set(np.unique(painted[1:])) == set(np.rint(seg.centers.ravel()).astype(int))
     floats = vol.astype(np.float32)
     floats[1, 2, 3] = np.nan
     with pytest.raises(kmseg.KmsegError, match="nan='mask'"):

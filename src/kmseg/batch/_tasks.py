@@ -49,7 +49,7 @@ def segment_file(path, targets, n_clusters, params, palette=None, mode="colors",
         seg = segment(path, n_clusters, **params)
     _make_folders(targets)
     if seg.color_space is None:  # an array file's values: outputs of its kind
-        _save_values(seg, targets, path, params.get("channel_axis", -1), source)
+        _save_values(seg, targets, path, source)
         return seg
     save_segmentation(seg, targets, source or path)
     if "figure" in targets:
@@ -59,13 +59,13 @@ def segment_file(path, targets, n_clusters, params, palette=None, mode="colors",
     return seg
 
 
-def _save_values(seg, targets, path, channel_axis, source):
+def _save_values(seg, targets, path, source):
     """The outputs of an array file's segmentation: labels and recoloured values as
     files of the input's kind (its georeferencing or affine kept), the palette JSON."""
     if "labels" in targets:
         save_array(targets["labels"], seg.labels, like=path)
     if "recolor" in targets:
-        save_array(targets["recolor"], painted_values(seg, path, channel_axis), like=path)
+        save_array(targets["recolor"], painted_values(seg), like=path)
     if "palette" in targets:
         save_json(targets["palette"], palette_record(seg, source or path))
 

@@ -27,6 +27,50 @@ IMAGE_CHANNELS = (2, 3, 4)
 PACKED_BITS = 64
 
 
+def value_kind(dtype, n_channels):
+    """How the distinct rows of values of ``dtype`` are found: 'levels' (a table of
+    every 8- or 16-bit level, one channel), 'codes' (rows packed into one integer,
+    :func:`pack_rows`) or 'rows' (every element a sample: floats, wide integers)."""
+    dtype = np.dtype(dtype)
+    if dtype in (np.uint8, np.uint16) and n_channels == 1:
+        return "levels"
+    if dtype.kind in "ui" and n_channels * 8 * dtype.itemsize <= PACKED_BITS:
+        return "codes"
+    return "rows"
+
+
+def pack_rows(rows):
+    """Each (n, c) integer row as one uint64 code, the first channel in the most
+    significant bits (codes sort as the rows' unsigned values do)."""
+    bits = np.uint64(8 * rows.dtype.itemsize)
+    unsigned = rows.astype(rows.dtype.str.replace("i", "u"), copy=False).astype(np.uint64)
+    code = np.zeros(len(rows), dtype=np.uint64)
+    for j in range(rows.shape[1]):
+        code = (code << bits) | unsigned[:, j]
+    return code
+
+
+def unpack_rows(codes, dtype, c):
+    """The (m, c) float64 rows of ``dtype`` values packed in ``codes`` (:func:`pack_rows`)."""
+    bits = 8 * dtype.itemsize
+    low = np.uint64((1 << bits) - 1)
+    out = np.empty((len(codes), c), dtype=np.float64)
+    for j in range(c):
+        part = (codes >> np.uint64(bits * (c - 1 - j))) & low
+        out[:, j] = part.astype(dtype.str.replace("i", "u")).view(dtype)
+    return out
+
+
+def value_table(centers, dtype):
+    """The centres as values of ``dtype`` (rounded and clipped for integers), with one
+    more row of zeros for the label of elements left out: what painting indexes."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        centers = np.clip(np.rint(centers), info.min, info.max)
+    return np.concatenate([centers, np.zeros((1, centers.shape[1]))]).astype(dtype)
+
+
 def check_channel_axis(channel_axis, ndim):
     """``channel_axis`` as a non-negative axis of an ``ndim``-dimensional array, or None."""
     if channel_axis is None:
@@ -120,8 +164,8 @@ class ArrayValues:
             rows = rows[self.keep]
         if len(rows) == 0:
             raise v.KmsegError(f"{name}: no element is left to cluster")
-        self.lo, self.hi = rows.min(axis=0).astype(np.float64), rows.max(axis=0).astype(np.float64)
         self._distinct(rows)
+        self.lo, self.hi = self.features.min(axis=0), self.features.max(axis=0)  # the distinct rows' range
 
     def _kept(self, rows, mask, nan):
         keep = None
@@ -142,7 +186,8 @@ class ArrayValues:
     def _distinct(self, rows):
         """The distinct rows with their counts, and each element's index among them."""
         n, c = rows.shape
-        if rows.dtype in (np.uint8, np.uint16) and c == 1:  # a table of every level
+        kind = value_kind(rows.dtype, c)
+        if kind == "levels":
             counts = np.bincount(rows[:, 0], minlength=1 << (8 * rows.dtype.itemsize))
             levels = np.flatnonzero(counts)
             index = np.zeros(len(counts), dtype=np.int64)
@@ -150,16 +195,9 @@ class ArrayValues:
             self.features = levels.astype(np.float64)[:, None]
             self.weights = counts[levels].astype(np.float64)
             self._index = lambda: index[rows[:, 0]]
-        elif rows.dtype.kind in "ui" and c * 8 * rows.dtype.itemsize <= PACKED_BITS:
-            bits = 8 * rows.dtype.itemsize
-            unsigned = rows.astype(rows.dtype.str.replace("i", "u"), copy=False).astype(np.uint64)
-            code = np.zeros(n, dtype=np.uint64)
-            for j in range(c):
-                code = (code << np.uint64(bits)) | unsigned[:, j]
-            codes, inverse, counts = np.unique(code, return_inverse=True, return_counts=True)
-            first = np.zeros(len(codes), dtype=np.int64)
-            first[inverse[::-1]] = np.arange(n - 1, -1, -1)  # one element of each distinct row
-            self.features = np.ascontiguousarray(rows[first], dtype=np.float64)
+        elif kind == "codes":
+            codes, inverse, counts = np.unique(pack_rows(rows), return_inverse=True, return_counts=True)
+            self.features = unpack_rows(codes, rows.dtype, c)
             self.weights = counts.astype(np.float64)
             self._index = lambda: inverse.reshape(-1)
         else:  # many distinct rows (floats): every element a sample
@@ -261,23 +299,12 @@ def read_values(image, channel_axis, mask, nan):
     return ArrayValues(image, channel_axis, mask, nan, name)
 
 
-def painted_values(seg, array, channel_axis):
-    """The array with each element's values replaced by its cluster's centre, in the
-    array's dtype (rounded and clipped for integers) and layout; elements left out
-    keep their values."""
-    if isinstance(array, (str, os.PathLike)):
-        from ..io._arrays import read_array
-
-        array = read_array(array)
-    array = np.asarray(array)
-    centers = seg.centers
-    if array.dtype.kind in "ui":
-        info = np.iinfo(array.dtype)
-        centers = np.clip(np.rint(centers), info.min, info.max)
-    table = centers.astype(array.dtype)
-    axis = None if channel_axis is None else channel_axis % array.ndim
-    moved = array[..., None] if axis is None else np.moveaxis(array, axis, -1)
-    out = np.array(moved)
-    inside = seg.labels < len(table) if seg.mask is not None else Ellipsis
-    out[inside] = table[seg.labels[inside]]
-    return out[..., 0] if axis is None else np.moveaxis(out, -1, axis)
+def painted_values(seg):
+    """An array's segmentation painted: each element's values replaced by its cluster's
+    centre, in the array's dtype (rounded and clipped for integers) and layout (the
+    channels back on their axis); elements left out are 0. Made from the labels and
+    centres alone: the array is not read again."""
+    out = value_table(seg.centers, seg.value_dtype)[seg.labels]
+    if seg.channel_axis is None:
+        return out[..., 0]
+    return np.moveaxis(out, -1, seg.channel_axis % out.ndim)

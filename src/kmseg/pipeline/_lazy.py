@@ -40,7 +40,8 @@ from .. import _validation as v
 from ..cluster._fit import fit_weighted
 from ..cluster._lloyd import assign
 from ..labels._order import label_dtype, size_order
-from ._arrays import PACKED_BITS, ArrayValues, check_channel_axis, fit_values, is_image
+from ._arrays import (ArrayValues, check_channel_axis, fit_values, is_image, pack_rows, unpack_rows,
+                      value_kind, value_table)
 from ._result import Quantized, Segmentation
 
 #: Partial results merged per task of the reduction tree.
@@ -139,8 +140,7 @@ class _Blocks:
         self.nan = v.check_choice("nan", nan, ("raise", "mask"))
         self.mask = None if mask is None else self._mask(mask)
         c = self.x.shape[-1]
-        self.kind = ("levels" if dtype in (np.uint8, np.uint16) and c == 1
-                     else "codes" if dtype.kind in "ui" and c * 8 * dtype.itemsize <= PACKED_BITS else "rows")
+        self.kind = value_kind(dtype, c)
 
     def _mask(self, mask):
         import dask.array as da
@@ -184,19 +184,14 @@ class _Blocks:
     def painted(self, seg):
         """The array with each element's values replaced by its cluster's centre, as
         :func:`~kmseg.pipeline._arrays.painted_values` paints them: a Dask array of the
-        input's shape and dtype."""
+        input's shape and dtype, made from the labels (the input is not read again)."""
         import dask.array as da
-        from dask import delayed
 
-        centers = seg.centers
-        if self.dtype.kind in "ui":
-            info = np.iinfo(self.dtype)
-            centers = np.clip(np.rint(centers), info.min, info.max)
-        table = delayed(centers.astype(self.dtype))
+        table = value_table(seg.centers, self.dtype)
         n = len(self.shape)
-        spatial = tuple(range(n))
-        out = da.blockwise(_paint, spatial + (n,), self.x, spatial + (n,), seg.labels, spatial, table, None,
-                           dtype=self.dtype, concatenate=True, meta=np.empty((0,) * (n + 1), self.dtype))
+        out = seg.labels.map_blocks(_paint, table, dtype=self.dtype, new_axis=n,
+                                    chunks=seg.labels.chunks + ((table.shape[1],),),
+                                    meta=np.empty((0,) * (n + 1), self.dtype))
         return out[..., 0] if self.axis is None else da.moveaxis(out, -1, self.axis)
 
 
@@ -238,7 +233,7 @@ def _fit_codes(blocks, n_clusters, params):
     codes, counts = blocks.reduce(_distinct_codes, _merged_codes)
     if len(codes) == 0:
         raise v.KmsegError(f"{blocks.name}: no element is left to cluster")
-    features = _unpack(codes, blocks.dtype, blocks.x.shape[-1])
+    features = unpack_rows(codes, blocks.dtype, blocks.x.shape[-1])
     values = _Values(features, counts.astype(np.float64), blocks.name, blocks.dtype, features.min(axis=0),
                      features.max(axis=0))
     labels, centers, k_counts, inertia, n_iter, elbow, note = _fitted(values, n_clusters, params)
@@ -346,30 +341,9 @@ def _added(*parts):
     return total
 
 
-def _pack(rows):
-    """Each row as one integer code (the first channel the most significant bits)."""
-    bits = np.uint64(8 * rows.dtype.itemsize)
-    unsigned = rows.astype(rows.dtype.str.replace("i", "u"), copy=False).astype(np.uint64)
-    code = np.zeros(len(rows), dtype=np.uint64)
-    for j in range(rows.shape[1]):
-        code = (code << bits) | unsigned[:, j]
-    return code
-
-
-def _unpack(codes, dtype, c):
-    """The (m, c) float64 rows of ``dtype`` values packed in ``codes``."""
-    bits = 8 * dtype.itemsize
-    low = np.uint64((1 << bits) - 1)
-    out = np.empty((len(codes), c), dtype=np.float64)
-    for j in range(c):
-        part = (codes >> np.uint64(bits * (c - 1 - j))) & low
-        out[:, j] = part.astype(dtype.str.replace("i", "u")).view(dtype)
-    return out
-
-
 def _distinct_codes(block, mask, origin):
     rows, keep = _kept(block, mask, "raise")
-    codes, counts = np.unique(_pack(rows if keep is None else rows[keep]), return_counts=True)
+    codes, counts = np.unique(pack_rows(rows if keep is None else rows[keep]), return_counts=True)
     return codes, counts.astype(np.int64)
 
 
@@ -476,7 +450,7 @@ def _label_levels(block, mask, origin, table, fill):
 
 def _label_codes(block, mask, origin, codes, labels, fill):
     rows, keep = _kept(block, mask, "raise")
-    at = np.minimum(np.searchsorted(codes, _pack(rows)), len(codes) - 1)
+    at = np.minimum(np.searchsorted(codes, pack_rows(rows)), len(codes) - 1)
     return _filled(labels[at], keep, fill).reshape(block.shape[:-1])
 
 
@@ -497,8 +471,5 @@ def _label_nearest(block, mask, origin, centers, rank, fill, nan):
     return out.reshape(block.shape[:-1])
 
 
-def _paint(block, labels, table):
-    out = block.copy()
-    inside = labels < len(table)
-    out[inside] = table[labels[inside]]
-    return out
+def _paint(labels, table):
+    return table[labels]

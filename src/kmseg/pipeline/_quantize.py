@@ -74,7 +74,8 @@ def quantize(image, n_colors=None, *, max_error=None, dither="none", dither_stre
     color_space, n_init, max_iter, tol, random_state, n_threads, mask, nan, channel_axis
         As for :func:`segment`. An array that is not an image (a volume, a
         multi-band raster; see ``channel_axis``) gets its values replaced by their
-        cluster's centre (rounded for integer types), in its own shape and dtype;
+        cluster's centre (rounded for integer types; left-out elements 0), in its
+        own shape and dtype;
         ``palette`` then holds the display colours of the centres.
 
     Returns
@@ -164,7 +165,7 @@ def quantize(image, n_colors=None, *, max_error=None, dither="none", dither_stre
             seg = Segmentation.of_values(values, *fitted)
         if note is not None:
             warnings.warn(note.replace("n_clusters", "n_colors"), v.KmsegWarning, stacklevel=2)
-        out = Quantized(painted_values(seg, image, channel_axis), seg.palette)
+        out = Quantized(painted_values(seg), seg.palette)
         out.indices, out.segmentation = seg.labels, seg
         return out
     with v.thread_limit(params.n_threads):

@@ -94,7 +94,7 @@ class Segmentation(ColorClusters):
         seg = cls(values.label_map(labels, len(centers)), centers, values.display(centers), counts, inertia,
                   n_iter, None, grey=False, mask=None if values.keep is None else values.keep.reshape(values.shape),
                   dtype=np.uint8, elbow=elbow)
-        seg.channel_axis = values.channel_axis
+        seg.channel_axis, seg.value_dtype = values.channel_axis, values.dtype
         return seg
 
     @classmethod
