@@ -99,7 +99,8 @@ def seeded_runs(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng):
         order = canonical_order(X)
         canonical = (np.ascontiguousarray(X[order]), weights[order])
     for i in range(n_init):
-        _log.info("k-means restart %d of %d: k=%d, %s samples", i + 1, n_init, n_clusters, f"{len(X):,}")
+        if _log.isEnabledFor(logging.INFO):  # not formatted when nobody listens (every restart of a sweep)
+            _log.info("k-means restart %d of %d: k=%d, %s samples", i + 1, n_init, n_clusters, f"{len(X):,}")
         centers = initial_centers(X, weights, n_clusters, init, rng, canonical)
         yield lloyd(X, weights, centers, max_iter, tol_abs)
 
