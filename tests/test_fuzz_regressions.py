@@ -32,6 +32,17 @@ GREY = {256: (3, [2]), 257: (3, [2]), 258: (3, [8]), 259: (3, [1]), 262: (3, [1]
         277: (3, [1]), 278: (3, [2]), 279: (4, [4])}
 
 
+
+def _peak_raising(call, error, match):
+    """The peak traced memory (bytes) of ``call()``, which must raise ``error`` matching ``match``."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(error, match=match):
+            call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
 def tiff_file(entries, pixels=b"\x00\x40\x80\xff", big=False):
     """A little-endian TIFF (BigTIFF with ``big``) of one IFD holding ``entries``, then the
     values that do not fit in an entry, then ``pixels``."""
@@ -124,14 +135,9 @@ def test_tiff_strip_starting_past_the_end_is_refused_before_pillow_reads_up_to_i
     strip's offset, so a second strip said to start at 1 GiB asked for a 1 GiB buffer (the
     file is 142 bytes), before failing as truncated."""
     data = tiff_file({**GREY, 278: (3, [1]), 273: (4, [PIXELS, 1 << 30]), 279: (4, [2, 2])})
-    tracemalloc.start()
-    try:
-        with pytest.raises(ImageReadError, match=r"^'upload': truncated or corrupt \(a strip or tile starts "
-                                                 r"past the end of the file\)$"):
-            read_bytes(data)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = _peak_raising(lambda: read_bytes(data), ImageReadError,
+                         r"^'upload': truncated or corrupt \(a strip or tile starts "
+                         r"past the end of the file\)$")
     assert peak < 16 << 20
 
 
@@ -141,14 +147,9 @@ def test_tiff_strip_running_past_the_end_is_refused_before_tifffile_reads_its_by
     planar TIFF here) asks for a strip's whole byte count, 1 GiB, from within the file or past it."""
     rgb16_zlib = {258: (3, [16, 16, 16]), 259: (3, [8]), 262: (3, [2]), 277: (3, [3])}
     data = tiff_file({**GREY, **rgb16_zlib, 273: (4, [offset]), 279: (4, [1 << 30])})
-    tracemalloc.start()
-    try:
-        with pytest.raises(ImageReadError, match=r"^'upload': truncated or corrupt \(a strip or tile runs "
-                                                 r"past the end of the file\)$"):
-            read_bytes(data)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = _peak_raising(lambda: read_bytes(data), ImageReadError,
+                         r"^'upload': truncated or corrupt \(a strip or tile runs "
+                         r"past the end of the file\)$")
     assert peak < 16 << 20
 
 
@@ -222,13 +223,8 @@ def test_png16_decoder_refuses_an_empty_image_before_inflating(w, h):
     ihdr = struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)
     data = _SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(bytes(64 << 20), 9)) \
         + _chunk(b"IEND", b"")
-    tracemalloc.start()
-    try:
-        with pytest.raises(PNGError, match=rf"^corrupt \(the IHDR chunk gives a {w}x{h} image\)$"):
-            read_png16(data)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = _peak_raising(lambda: read_png16(data), PNGError,
+                         rf"^corrupt \(the IHDR chunk gives a {w}x{h} image\)$")
     assert peak < 4 << 20
     with pytest.raises(ImageReadError, match="^'upload': "):
         read_bytes(data)
