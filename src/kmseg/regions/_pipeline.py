@@ -383,15 +383,14 @@ class RegionHierarchy:
         """
         import os
 
-        from ..io._write import atomic_path, save_image
+        from ..io._arrays import save_array
+        from ..io._write import save_image
         from ._ucm import ucm_to_uint16
 
         ucm = self.ucm()
         ext = os.path.splitext(os.fspath(path))[1].lower()
         if ext == ".npy":
-            with atomic_path(path) as tmp:
-                with open(tmp, "wb") as f:
-                    np.save(f, ucm)
+            save_array(path, ucm)
             return 1.0
         if ext != ".png":
             raise v.KmsegError(f"{os.fspath(path)!r}: a UCM is saved as .png (16-bit) or .npy")
