@@ -69,9 +69,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         'lloyd' (and 'elkan', the same here: Lloyd's iterations with Hamerly's
         bounds, exact as both) runs every restart on all samples.
         'coarse-to-fine' (for at most 3 features) starts each restart on samples
-        pooled into a grid and refines it with Lloyd iterations on all samples,
-        which converge to a solution of the same, exact objective; the restart of
-        lowest inertia on all samples is kept.
+        pooled into a grid and refines it with Lloyd iterations on finer poolings
+        and (up to 200,000 samples) on all samples; the restart of lowest inertia
+        is refined on all samples, which converges to a solution of the same,
+        exact objective.
         'auto' picks coarse-to-fine for at least 20,000 samples of at most 3
         features.
     n_threads : int or None, default=None
