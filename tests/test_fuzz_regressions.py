@@ -32,7 +32,6 @@ GREY = {256: (3, [2]), 257: (3, [2]), 258: (3, [8]), 259: (3, [1]), 262: (3, [1]
         277: (3, [1]), 278: (3, [2]), 279: (4, [4])}
 
 
-
 def _peak_raising(call, error, match):
     """The peak traced memory (bytes) of ``call()``, which must raise ``error`` matching ``match``."""
     tracemalloc.start()
