@@ -1,5 +1,7 @@
 """The merge hierarchy as a UCM, and boundary scores pooled over a data set (ODS, OIS, AP)."""
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -119,6 +121,30 @@ def test_segment_command_writes_the_ucm(tmp_path, capsys):
     assert main(["segment", str(path), "--regions", "--threshold", "0.5", "-o", str(out)]) == 0
     labels = np.asarray(Image.open(out / "squares_labels.png"))
     assert same_partition(ucm_labels(png, 0.5 * 65535), labels)
+
+
+def test_ucm_is_the_tree_the_segments_come_from(tmp_path):
+    # one run writes both, from one tree: the labels are the UCM cut at --threshold
+    path = tmp_path / "squares.png"
+    Image.fromarray(red_squares()).save(path)
+    out = tmp_path / "out"
+    assert main(["segment", str(path), "--regions", "--ucm", "--threshold", "0.4", "-o", str(out)]) == 0
+    png = np.asarray(Image.open(out / "squares_ucm.png"))
+    labels = np.asarray(Image.open(out / "squares_labels.png"))
+    assert same_partition(ucm_labels(png, 0.4 * 65535), labels)
+
+
+def test_segment_many_ucm_output(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(red_squares()).save(folder / "a.png")
+    summary = kmseg.segment_many([folder], 3, tmp_path / "out", outputs=("labels", "ucm"), regions=True, jobs=1)
+    assert summary.count("ok") == 1
+    assert sorted(os.listdir(tmp_path / "out")) == ["a_labels.png", "a_ucm.png", "manifest.jsonl"]
+    with pytest.raises(kmseg.KmsegError, match="the 'ucm' output is the merge hierarchy of connected regions: "
+                                               "it needs regions=True"):
+        kmseg.segment_many([folder], 3, tmp_path / "o2", outputs=("ucm",), jobs=1)
+    assert not (tmp_path / "o2").exists()
 
 
 def test_ucm_needs_regions(tmp_path, capsys):

@@ -569,30 +569,13 @@ def _report(record, regions=False):
     return True
 
 
-def _ucm_writer(args, report):
-    """``kmseg segment --regions --ucm``: ``report`` after writing each segmented
-    image's STEM_ucm.png beside its other outputs (its merge tree built again)."""
-    from . import region_hierarchy
-
-    def write_then_report(record):
-        if record["status"] == "ok":
-            stem = os.path.splitext(os.path.basename(record["input"]))[0]
-            path = os.path.join(args.output, stem + "_ucm.png")
-            try:
-                region_hierarchy(record["input"], n_threads=getattr(args, "threads", None)).save_ucm(path)
-                record["outputs"] = sorted(record["outputs"] + [path])
-            except KmsegError as exc:
-                record.update(status="failed", reason=str(exc))
-        report(record)
-    return write_then_report
-
-
 def _cmd_segment(args):
     _check_region_options(args)
     if args.ucm and not args.regions:
         raise _Usage("--ucm goes with --regions")
     _prepare_dir(args.output, create=False)
-    outputs = [kind for kind in OUTPUTS if kind in args.outputs] + (["figure"] if args.figure else [])
+    outputs = ([kind for kind in OUTPUTS if kind in args.outputs] + (["figure"] if args.figure else [])
+               + (["ucm"] if args.ucm else []))
     if STDIO in args.images:
         raise _Usage("IMAGE '-': kmseg segment names its outputs after the image files; for standard "
                      "input use kmseg quantize - or kmseg palette -")
@@ -604,8 +587,6 @@ def _cmd_segment(args):
     else:
         def report(record):
             ok.append(_report(record, args.regions))
-    if args.ucm:
-        report = _ucm_writer(args, report)
     _segment_images(args.images, args, args.output, outputs, report)
     return 0 if all(ok) else 1
 

@@ -140,7 +140,10 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
         ``_recolor.png``, ``_palette.json``), sub-folders mirroring folder inputs.
     outputs : tuple of str, default=('labels', 'recolor', 'palette')
         Also 'figure': ``<stem>_figure.png``, the original, the segmentation and
-        its boundaries side by side (:func:`plot_segmentation`).
+        its boundaries side by side (:func:`plot_segmentation`); and with
+        ``regions=True``, 'ucm': ``<stem>_ucm.png``, the merge hierarchy the
+        segments were cut from as a 16-bit boundary map
+        (:meth:`RegionHierarchy.save_ucm`).
     jobs : int or None, default=None
         Images processed at once: local workers, or the worker processes of
         ``scheduler='local'``; None uses every core. Each worker's kernels run
@@ -214,6 +217,8 @@ def segment_many(inputs, n_clusters=DEFAULT_N_CLUSTERS, output_dir=".", *,
     mode = _mode(regions, bands, shared_palette, n_clusters, segment_params)
     if mode == "bands" and "figure" in outputs:
         raise KmsegError("bands=True takes no 'figure' output: a figure draws the whole image")
+    if "ucm" in outputs and mode != "regions":
+        raise KmsegError("the 'ucm' output is the merge hierarchy of connected regions: it needs regions=True")
     files = expand_inputs(inputs, recursive=recursive)
     records, todo = [], []
     claimed = {}

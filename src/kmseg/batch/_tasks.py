@@ -17,7 +17,7 @@ from ..pipeline._arrays import painted_values
 from ..pipeline._large import segment_large
 from ..pipeline._palette import PaletteColors
 from ..pipeline._segment import segment
-from ..regions._pipeline import segment_regions
+from ..regions._pipeline import regions_and_hierarchy
 
 #: The files a segmentation can be written as (the figure: original, segmented, boundaries).
 OUTPUTS = tuple(OUTPUT_SUFFIXES)
@@ -44,10 +44,13 @@ def segment_file(path, targets, n_clusters, params, palette=None, mode="colors",
     if palette is not None:
         seg = palette.apply(path, n_threads=params.get("n_threads"))
     elif mode == "regions":
-        seg = segment_regions(path, n_clusters, **params).as_segmentation()
+        regions, hierarchy = regions_and_hierarchy(path, n_clusters, **params)
+        seg = regions.as_segmentation()
     else:
         seg = segment(path, n_clusters, **params)
     _make_folders(targets)
+    if "ucm" in targets:  # the tree the segments were cut from, not a second one
+        hierarchy.save_ucm(targets["ucm"])
     if seg.color_space is None:  # an array file's values: outputs of its kind
         _save_values(seg, targets, path, source)
         return seg

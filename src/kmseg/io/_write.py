@@ -314,7 +314,7 @@ def save_labels(path, labels, n_labels, transparent=None, palette=None):
 
 #: The files of a segmentation, named after the image's stem plus these suffixes.
 OUTPUT_SUFFIXES = {"labels": "_labels.png", "recolor": "_recolor.png", "palette": "_palette.json",
-                   "figure": "_figure.png"}
+                   "figure": "_figure.png", "ucm": "_ucm.png"}
 
 
 def output_paths(path, rel, out_dir, outputs, tiff=False, array=None):

@@ -245,14 +245,22 @@ def segment_regions(
     >>> kmseg.segment_regions(img, threshold=0.5, n_superpixels=50).n_segments
     3
     """
-    p = check_region_params(n_segments, threshold=threshold, min_size=min_size, n_superpixels=n_superpixels,
-                            compactness=compactness, cost=cost, edge_weight=edge_weight,
-                            texture_weight=texture_weight, hist_weight=hist_weight, smooth=smooth)
+    return regions_and_hierarchy(image, n_segments, threshold=threshold, min_size=min_size,
+                                 n_superpixels=n_superpixels, compactness=compactness, cost=cost,
+                                 edge_weight=edge_weight, texture_weight=texture_weight, hist_weight=hist_weight,
+                                 smooth=smooth, n_threads=n_threads)[0]
+
+
+def regions_and_hierarchy(image, n_segments=DEFAULT_N_SEGMENTS, *, n_threads=None, **params):
+    """:func:`segment_regions`'s result and the :class:`RegionHierarchy` it was cut
+    from, ``(regions, hierarchy)``: for what writes both (``kmseg segment --regions
+    --ucm``), from one tree. ``params`` are those of :func:`segment_regions`."""
+    p = check_region_params(n_segments, **params)
     with v.thread_limit(v.resolve_n_threads(n_threads)):
         hierarchy = _hierarchy(image, p)
         if p["threshold"] is not None:
-            return hierarchy.regions_below(p["threshold"], p["min_size"])
-        return hierarchy.regions(p["n_segments"], p["min_size"])
+            return hierarchy.regions_below(p["threshold"], p["min_size"]), hierarchy
+        return hierarchy.regions(p["n_segments"], p["min_size"]), hierarchy
 
 
 #: The parameters of :func:`segment_regions` but the image, ``n_segments`` and ``n_threads``.
