@@ -14,7 +14,21 @@ did before) left the 16-colour inertia of BSDS500 *train* photos 0.26% higher on
 average (40 photos, 4 restarts, grid fit of :mod:`kmseg.cluster._grid`), for 15% less
 time in the fit. Beyond that many samples each refinement costs a pass over them, and
 the best restart of the finest pooled level is refined alone.
+
+Data of more features have no grid: their coarse level is a uniform sample of a tenth
+of the samples (:func:`sampled_to_fine`), on which ``8 * n_init`` restarts run; the
+best ``min(n_init, 3)`` of them are iterated on all samples to a tolerance a hundred
+times finer, and the lowest is kept. Restarts stopped at ``tol`` on all samples (what
+this module did before, and scikit-learn does) stop well short of their local minima:
+on 6-band rasters made of 8 BSDS500 *train* photos, k = 8, 16, 32, the inertia of 4
+such restarts was 0.08% above scikit-learn's best of 10 on average and more than 0.1%
+above on 7 of 24; this scheme is 0.2% below on average and never 0.1% above (48 photo
+and k pairs of 16 train photos, and 10 more at k = 4 and 64), in the same time.
+Fewer restarts on the sample (4 per ``n_init``), or a sample of a twentieth, were
+faster and missed by up to 0.4% on one or two pairs of 48.
 """
+
+import numpy as np
 
 from ._kernels import grid_pool as grid_pool_kernel
 from ._lloyd import best_of, lloyd, lowest, seeded_runs, summary
@@ -31,6 +45,15 @@ MAX_FEATURES = 3
 #: only the best on the finest pooled level is (on the 1.26 million distinct colours of
 #: a 12 MP mosaic, refining all 4 restarts made k=64 5.5x slower for 1.9% lower inertia).
 REFINE_ALL_MAX_SAMPLES = 200_000
+#: Beyond :data:`MAX_FEATURES`: the fraction of the samples the restarts run on ...
+SAMPLE_FRACTION = 0.1
+#: ... at least this many per cluster (and at most half the samples, else no sample) ...
+MIN_SAMPLE_PER_CLUSTER = 50
+#: ... restarts per ``n_init`` there, and at most this many of them refined on all samples ...
+SAMPLE_RESTARTS_PER_INIT = 8
+SAMPLE_REFINED = 3
+#: ... to the tolerance times this.
+SAMPLE_FINE_TOL = 0.01
 
 
 def grid_pool(X, weights, bins, box=None):
@@ -92,6 +115,8 @@ def coarse_to_fine(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng,
 
     Returns what :func:`kmseg.cluster._lloyd.lloyd` returns, for ``X``.
     """
+    if X.shape[1] > MAX_FEATURES and isinstance(init, str):
+        return sampled_to_fine(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng)
     levels = coarse_levels(X, weights, n_clusters, box) if isinstance(init, str) else []
     if not levels:
         return best_of(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng)
@@ -105,3 +130,21 @@ def coarse_to_fine(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng,
     Xc, wc = levels[0]
     best = lowest(refined(run) for run in seeded_runs(Xc, wc, n_clusters, init, n_init, max_iter, tol_abs, rng))
     return best if finest else lloyd(X, weights, best[0], max_iter, tol_abs)
+
+
+def sampled_to_fine(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng):
+    """Restarts on a uniform sample of the rows of ``X``, the best refined on ``X``
+    (the module's docstring says how many, and why); plain restarts on ``X`` when the
+    sample would hold more than half of it.
+
+    Returns what :func:`kmseg.cluster._lloyd.lloyd` returns, for ``X``.
+    """
+    n = X.shape[0]
+    m = max(int(n * SAMPLE_FRACTION), MIN_SAMPLE_PER_CLUSTER * n_clusters)
+    if 2 * m > n or np.count_nonzero(weights) < n:  # too few rows to sample, or rows of no weight
+        return best_of(X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng)
+    rows = np.sort(rng.choice(n, size=m, replace=False))
+    runs = seeded_runs(np.ascontiguousarray(X[rows]), np.ascontiguousarray(weights[rows]), n_clusters, init,
+                       SAMPLE_RESTARTS_PER_INIT * n_init, max_iter, tol_abs, rng)
+    starts = sorted(runs, key=lambda run: run[2])[:min(n_init, SAMPLE_REFINED)]  # stable: the first on ties
+    return lowest(lloyd(X, weights, run[0], max_iter, tol_abs * SAMPLE_FINE_TOL) for run in starts)

@@ -68,13 +68,15 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     algorithm : {'auto', 'lloyd', 'elkan', 'coarse-to-fine'}, default='auto'
         'lloyd' (and 'elkan', the same here: Lloyd's iterations with Hamerly's
         bounds, exact as both) runs every restart on all samples.
-        'coarse-to-fine' (for at most 3 features) starts each restart on samples
-        pooled into a grid and refines it with Lloyd iterations on finer poolings
-        and (up to 200,000 samples) on all samples; the restart of lowest inertia
-        is refined on all samples, which converges to a solution of the same,
+        'coarse-to-fine' starts each restart on a coarse version of the data and
+        refines it there, then on all samples: for at most 3 features, samples
+        pooled into a grid, refined on finer poolings and (up to 200,000 samples)
+        on all samples, the restart of lowest inertia refined on all samples; for
+        more, ``8 * n_init`` restarts on a uniform sample of a tenth of the
+        samples, the best ``min(n_init, 3)`` iterated on all samples to
+        ``tol / 100``. Either way the result is a converged solution of the same,
         exact objective.
-        'auto' picks coarse-to-fine for at least 20,000 samples of at most 3
-        features.
+        'auto' picks coarse-to-fine for at least 20,000 samples.
     n_threads : int or None, default=None
         Threads of the kernels; None uses all cores. Results do not depend on it.
 

@@ -11,11 +11,11 @@ import numpy as np
 
 from .. import _validation as v
 from .._params import DEFAULT_MAX_ITER, DEFAULT_TOL
-from ._coarse import MAX_FEATURES, coarse_to_fine
+from ._coarse import coarse_to_fine
 from ._lloyd import best_of, summary
 
-#: With ``algorithm="auto"``, data of at most 3 features and at least this many
-#: samples are clustered coarse-to-fine.
+#: With ``algorithm="auto"``, data of at least this many samples are clustered
+#: coarse-to-fine (grid poolings for at most 3 features, a sample of the rows beyond).
 AUTO_COARSE_MIN_SAMPLES = 20_000
 
 
@@ -62,8 +62,7 @@ def fit_weighted(X, weights, n_clusters, *, init="k-means++", n_init=1, max_iter
             centers = np.concatenate([centers, np.repeat(centers[-1:], n_clusters - len(centers))])
         return Fit(centers[:, None], labels, inertia, 0)
     if algorithm == "auto":
-        coarse = n_features <= MAX_FEATURES and n_samples >= AUTO_COARSE_MIN_SAMPLES
-        algorithm = "coarse-to-fine" if coarse else "lloyd"
+        algorithm = "coarse-to-fine" if n_samples >= AUTO_COARSE_MIN_SAMPLES else "lloyd"
     lo, hi, _, var = summary(X, weights)
     tol_abs = float(np.mean(var) * tol)
     args = (X, weights, n_clusters, init, n_init, max_iter, tol_abs, rng)
